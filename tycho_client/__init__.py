@@ -1,0 +1,125 @@
+"""tycho-client: the typed Python client for the Tycho API.
+
+Tycho runs a docker-compose system as containers on Kubernetes. This package validates requests
+before they are sent, sends them with httpx, parses answers into models generated from the OpenAPI
+document (``openapi/tycho.yaml``), raises typed errors (see :mod:`tycho_client.errors`), finds the
+API in a cluster (:class:`TychoClientFactory`) and ships a spec-validating fake for tests
+(:mod:`tycho_client.testing`).
+
+Names are imported lazily so that ``tycho --help`` does not pay for pydantic and httpx.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from .aio import AsyncTychoClient
+    from .client import TychoClient
+    from .discovery import TychoClientFactory
+    from .envfile import parse_env
+    from .errors import (
+        TychoAPIError,
+        TychoComposeError,
+        TychoConnectionError,
+        TychoDiscoveryError,
+        TychoEnvError,
+        TychoError,
+        TychoHTTPError,
+        TychoNameError,
+        TychoNotFoundError,
+        TychoRateLimitError,
+        TychoResponseError,
+        TychoServerError,
+        TychoTimeoutError,
+        TychoTransportError,
+        TychoValidationError,
+    )
+    from .models import (
+        ComposeService,
+        ComposeSystem,
+        ContainerEndpoint,
+        DeleteRequest,
+        DeleteResponse,
+        ErrorResponse,
+        ErrorResult,
+        ModifyRequest,
+        ModifyResponse,
+        ModifyResult,
+        ServiceSpec,
+        StartRequest,
+        StartResponse,
+        StartResult,
+        StatusRequest,
+        StatusResponse,
+        SystemStatus,
+    )
+    from .naming import format_name
+
+_LOCATIONS = {
+    "TychoClient": "client",
+    "AsyncTychoClient": "aio",
+    "TychoClientFactory": "discovery",
+    "parse_env": "envfile",
+    "format_name": "naming",
+    **dict.fromkeys(
+        [
+            "TychoAPIError",
+            "TychoComposeError",
+            "TychoConnectionError",
+            "TychoDiscoveryError",
+            "TychoEnvError",
+            "TychoError",
+            "TychoHTTPError",
+            "TychoNameError",
+            "TychoNotFoundError",
+            "TychoRateLimitError",
+            "TychoResponseError",
+            "TychoServerError",
+            "TychoTimeoutError",
+            "TychoTransportError",
+            "TychoValidationError",
+        ],
+        "errors",
+    ),
+    **dict.fromkeys(
+        [
+            "ComposeService",
+            "ComposeSystem",
+            "ContainerEndpoint",
+            "DeleteRequest",
+            "DeleteResponse",
+            "ErrorResponse",
+            "ErrorResult",
+            "ModifyRequest",
+            "ModifyResponse",
+            "ModifyResult",
+            "ServiceSpec",
+            "StartRequest",
+            "StartResponse",
+            "StartResult",
+            "StatusRequest",
+            "StatusResponse",
+            "SystemStatus",
+        ],
+        "models",
+    ),
+}
+
+__all__ = ["__version__", *sorted(_LOCATIONS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LOCATIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tycho_client' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

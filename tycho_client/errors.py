@@ -1,0 +1,260 @@
+"""Every error tycho-client raises.
+
+One hierarchy, so callers can catch as broadly or as narrowly as they need::
+
+    TychoError                          anything from tycho-client
+    ├── TychoValidationError            bad input; nothing was sent (also a ValueError)
+    │   ├── TychoNameError              a name with nothing usable for a DNS label
+    │   ├── TychoEnvError               a malformed .env line (carries .line)
+    │   └── TychoComposeError           a compose file that cannot be read (YAML, aliases, shape)
+    ├── TychoTransportError             no answer from the server
+    │   ├── TychoConnectionError        could not connect (refused, DNS, TLS)
+    │   └── TychoTimeoutError           connected, but no answer in time
+    ├── TychoHTTPError                  the server answered with a non-2xx status
+    │   ├── TychoNotFoundError          404 (on /system/modify: the server does not route modify)
+    │   ├── TychoRateLimitError         429
+    │   └── TychoServerError            5xx
+    ├── TychoAPIError                   HTTP 200 with "status": "error" (how real Tycho fails)
+    ├── TychoResponseError              a body that is not JSON, or not what the document allows
+    └── TychoDiscoveryError             the Tycho API could not be found in Kubernetes
+
+Messages never carry `.env` values or tokens: request bodies are not quoted in errors, and
+response bodies are quoted only in part (`MAX_BODY_QUOTE` characters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "MAX_BODY_QUOTE",
+    "FieldError",
+    "TychoAPIError",
+    "TychoComposeError",
+    "TychoConnectionError",
+    "TychoDiscoveryError",
+    "TychoEnvError",
+    "TychoError",
+    "TychoHTTPError",
+    "TychoNameError",
+    "TychoNotFoundError",
+    "TychoRateLimitError",
+    "TychoResponseError",
+    "TychoServerError",
+    "TychoTimeoutError",
+    "TychoTransportError",
+    "TychoValidationError",
+    "format_loc",
+    "quote_body",
+]
+
+MAX_BODY_QUOTE = 300
+"""How many characters of a response body an error message may quote."""
+
+
+def format_loc(loc: Sequence[int | str]) -> str:
+    """Render a pydantic error location as a field path: ``system.services.web.ports[0]``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(root)"
+
+
+def quote_body(text: str, limit: int = MAX_BODY_QUOTE) -> str:
+    """A bounded, single-line quotation of a response body for an error message."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class TychoError(Exception):
+    """Base class of every error raised by tycho-client."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class FieldError:
+    """One problem with one field of a request: where (``loc``) and what (``msg``)."""
+
+    __slots__ = ("loc", "msg", "type")
+
+    def __init__(self, loc: tuple[int | str, ...], msg: str, type: str = "value_error") -> None:
+        self.loc = loc
+        self.msg = msg
+        self.type = type
+
+    @property
+    def path(self) -> str:
+        return format_loc(self.loc)
+
+    def __repr__(self) -> str:
+        return f"FieldError(path={self.path!r}, msg={self.msg!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FieldError) and (self.loc, self.msg) == (other.loc, other.msg)
+
+    def __hash__(self) -> int:
+        return hash((self.loc, self.msg))
+
+
+class TychoValidationError(TychoError, ValueError):
+    """A request, name, .env text or compose document is invalid; nothing was sent.
+
+    ``errors`` lists every problem with its field path; ``str()`` names the first ones.
+    """
+
+    def __init__(self, message: str, errors: Sequence[FieldError] = ()) -> None:
+        super().__init__(message)
+        self.errors: list[FieldError] = list(errors)
+
+    @property
+    def paths(self) -> list[str]:
+        return [e.path for e in self.errors]
+
+    @classmethod
+    def from_pydantic(cls, exc: Any, model: str) -> TychoValidationError:
+        """Wrap a pydantic ``ValidationError`` without echoing input values (they may be secrets)."""
+        errors = [
+            FieldError(tuple(e["loc"]), str(e["msg"]), str(e["type"]))
+            for e in exc.errors(include_input=False, include_url=False)
+        ]
+        shown = "; ".join(f"{e.path}: {e.msg}" for e in errors[:3])
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        return cls(f"invalid {model}: {shown}{more}", errors)
+
+
+class TychoNameError(TychoValidationError):
+    """A system name from which no DNS label can be made."""
+
+
+class TychoEnvError(TychoValidationError):
+    """A malformed line in .env text. ``line`` is 1-based; the value is never quoted."""
+
+    def __init__(self, message: str, line: int, source: str | None = None) -> None:
+        where = f"{source}:{line}" if source else f"line {line}"
+        super().__init__(f"{where}: {message}", [FieldError(("env", f"line {line}"), message)])
+        self.line = line
+        self.source = source
+
+
+class TychoComposeError(TychoValidationError):
+    """A compose document that cannot be loaded or normalized."""
+
+
+class TychoTransportError(TychoError):
+    """The request got no HTTP answer. ``url`` is where it was going."""
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class TychoConnectionError(TychoTransportError):
+    """Could not connect to the server (refused, unknown host, TLS failure)."""
+
+
+class TychoTimeoutError(TychoTransportError):
+    """The server did not answer within the timeout."""
+
+
+class TychoHTTPError(TychoError):
+    """The server answered with a status outside 2xx."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        status_code: int,
+        response: httpx.Response | None = None,
+        body: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.status_code = status_code
+        self.response = response
+        self.body = body
+
+
+class TychoNotFoundError(TychoHTTPError):
+    """404. On ``/system/modify`` it means the server does not support modify."""
+
+
+class TychoRateLimitError(TychoHTTPError):
+    """429. ``retry_after`` is the server's Retry-After in seconds, if it gave one."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class TychoServerError(TychoHTTPError):
+    """5xx: the server failed."""
+
+
+class TychoAPIError(TychoError):
+    """The server answered HTTP 200 with ``"status": "error"``, the way real Tycho fails.
+
+    ``error`` is the server's own error text (often a bare key name or a traceback); ``message``
+    explains it in plain words where the cause is known; ``response`` is the parsed envelope.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        error: str,
+        response: Any = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.error = error
+        self.response = response
+        self.hint = hint
+
+
+class TychoResponseError(TychoError):
+    """The answer is not JSON, or not what the OpenAPI document allows.
+
+    ``path`` names the offending field (when known); ``body`` is a bounded quotation.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        path: str | None = None,
+        body: str = "",
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.path = path
+        self.body = body
+        self.status_code = status_code
+
+
+class TychoDiscoveryError(TychoError):
+    """The Tycho API could not be located through the Kubernetes API.
+
+    ``reason`` is one of ``"no-config"``, ``"not-found"``, ``"forbidden"``, ``"unreachable"``,
+    ``"no-external-address"`` or ``"error"``, so the CLI can map it to an exit code.
+    """
+
+    def __init__(self, message: str, *, reason: str = "error") -> None:
+        super().__init__(message)
+        self.reason = reason

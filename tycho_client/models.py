@@ -1,0 +1,280 @@
+"""The Tycho wire models: generated from ``openapi/tycho.yaml``, plus the validators they need.
+
+Everything here is a model datamodel-code-generator made from the document, re-exported, except the
+four request models, which add what the document cannot say: names become DNS labels, ``env`` takes
+``.env`` text, compose documents are normalized to the form real servers read, and GUIDs are
+recognized inside full system names. Those subclasses keep the generated fields, so a request that
+validates here also validates against the document.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ConfigDict, TypeAdapter, field_validator, model_validator
+from tycho_client_generated import models as _generated
+from tycho_client_generated.models import (
+    ComposeService,
+    ContainerEndpoint,
+    DeleteOutcome,
+    DeleteResponse,
+    Deploy,
+    ErrorResponse,
+    ErrorResult,
+    Ext,
+    HTTPErrorBody,
+    ModifyOutcome,
+    ModifyResponse,
+    ModifyResult,
+    Probe,
+    Resources,
+    SecurityContext,
+    ServiceSpec,
+    StartOutcome,
+    StartResponse,
+    StartResult,
+    StatusOutcome,
+    StatusResponse,
+    SystemStatus,
+)
+
+from .compose import normalize_compose, validate_for_tycho
+from .envfile import parse_env
+from .naming import format_name
+
+__all__ = [
+    "ComposeService",
+    "ComposeSystem",
+    "ContainerEndpoint",
+    "DeleteOutcome",
+    "DeleteRequest",
+    "DeleteResponse",
+    "Deploy",
+    "ErrorResponse",
+    "ErrorResult",
+    "Ext",
+    "HTTPErrorBody",
+    "ModifyOutcome",
+    "ModifyRequest",
+    "ModifyResponse",
+    "ModifyResult",
+    "Probe",
+    "Resources",
+    "SecurityContext",
+    "ServiceSpec",
+    "StartOutcome",
+    "StartRequest",
+    "StartResponse",
+    "StartResult",
+    "StatusOutcome",
+    "StatusRequest",
+    "StatusResponse",
+    "SystemStatus",
+    "make_principal",
+    "wire_dict",
+]
+
+REDACTED = "***"
+_GUID_SUFFIX = re.compile(r"(?:^|-)([0-9a-f]{32})$")
+# Kubernetes label syntax: values (and key names) are <= 63 chars of [A-Za-z0-9-_.], alnum at both
+# ends; a key may have a DNS-subdomain prefix and a slash.
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
+_LABEL_KEY = re.compile(
+    r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
+
+# Our validators wrap user input that may hold secrets (.env values): keep it out of pydantic's
+# error messages.
+_REQUEST_CONFIG = ConfigDict(extra="allow", populate_by_name=True, hide_input_in_errors=True)
+
+
+def make_principal(username: str) -> str:
+    """The ``principal`` real servers read: a JSON *string* such as ``{"username": "renci"}``."""
+    return json.dumps({"username": username})
+
+
+def wire_dict(model: Any) -> dict[str, Any]:
+    """A request model as the JSON object sent on the wire: aliases, no nulls (servers reject them)."""
+    data: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return data
+
+
+def _guid_of(name: str) -> str:
+    """The GUID inside ``name``: servers match GUIDs only, so a full ``{name}-{sid}`` is reduced."""
+    match = _GUID_SUFFIX.search(name)
+    return match.group(1) if match else name
+
+
+def _stringify_number(value: Any) -> Any:
+    # Compose files and callers write numbers where the wire wants strings (cpu: 1, PORT: 8080).
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+class ComposeSystem(_generated.ComposeSystem):
+    """A docker-compose document, normalized to the form real Tycho servers read.
+
+    Accepts the wider compose forms (integer ports, an ``environment`` mapping, numeric resources,
+    ``depends_on`` as a mapping, ``environment: null``) and rewrites them before validation.
+    """
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def normalized_for_tycho(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            return normalize_compose(data)
+        return data
+
+
+class StartRequest(_generated.StartRequest):
+    """A request to start a system; see ``openapi/tycho.yaml`` (``StartRequest``).
+
+    - ``name`` is turned into a DNS label by :func:`tycho_client.format_name` (at most 30 characters,
+      so that the ``{name}-{sid}`` servers derive fits a 63-character Kubernetes label value).
+    - ``env`` takes a mapping or ``.env`` text (parsed by :func:`tycho_client.parse_env`); numbers
+      become strings. Its values never appear in ``repr()`` or in validation errors.
+    - ``system`` is normalized (see :class:`ComposeSystem`) and must have a service with ``ports``.
+    - ``principal`` must be the JSON *string* servers read (see :func:`make_principal`).
+    - every key of ``services`` must name a compose service.
+    """
+
+    model_config = _REQUEST_CONFIG
+    system: ComposeSystem
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def name_is_dns_label(cls, value: Any) -> Any:
+        return format_name(value) if isinstance(value, str) else value
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def env_is_string_mapping(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_env(value)
+        if isinstance(value, Mapping):
+            return {key: _stringify_number(item) for key, item in value.items()}
+        return value
+
+    @field_validator("principal")
+    @classmethod
+    def principal_is_json_object_text(cls, value: str) -> str:
+        # Servers json.loads() it and read "username"; make_principal() builds one.
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            raise ValueError('must be JSON text such as {"username": "renci"}') from None
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("username"), str):
+            raise ValueError('must be a JSON object with a string "username"')
+        return value
+
+    @model_validator(mode="after")
+    def system_fits_tycho(self) -> StartRequest:
+        validate_for_tycho(self.system.model_dump(mode="json", by_alias=True, exclude_none=True))
+        unknown = sorted(set(self.services or {}) - set(self.system.services))
+        if unknown:
+            raise ValueError(
+                f"services names {', '.join(unknown)}, which the compose document does not define"
+            )
+        return self
+
+    def __repr_args__(self) -> Any:
+        for key, value in super().__repr_args__():
+            if key == "env" and isinstance(value, dict):
+                yield key, dict.fromkeys(value, REDACTED)
+            else:
+                yield key, value
+
+    def redacted(self) -> dict[str, Any]:
+        """The wire form with every ``env`` value replaced by ``***``, for showing to people."""
+        data = wire_dict(self)
+        if "env" in data:
+            data["env"] = dict.fromkeys(data["env"], REDACTED)
+        return data
+
+
+class StatusRequest(_generated.StatusRequest):
+    """A status query: ``{}`` for all systems, a ``name`` (GUID) or a ``username``.
+
+    A full system name ``{name}-{sid}`` is reduced to its GUID, which is what servers match.
+    """
+
+    model_config = _REQUEST_CONFIG
+
+    @field_validator("name")
+    @classmethod
+    def name_is_guid(cls, value: str | None) -> str | None:
+        return None if value is None else _guid_of(value)
+
+
+class DeleteRequest(_generated.DeleteRequest):
+    """A delete request for one system by GUID.
+
+    A full system name ``{name}-{sid}`` is reduced to its GUID: servers delete by GUID label and
+    answer success for anything else while deleting nothing.
+    """
+
+    model_config = _REQUEST_CONFIG
+
+    @field_validator("name")
+    @classmethod
+    def name_is_guid(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be a system GUID, not empty")
+        return _guid_of(value.strip())
+
+
+class ModifyRequest(_generated.ModifyRequest):
+    """A modify request: labels to add, and cpu/memory to set as limits and requests.
+
+    Label keys and values are checked against Kubernetes label syntax; numbers for ``cpu`` and
+    ``memory`` become strings. ``tycho_guid`` may also be given as ``tycho-guid``.
+    """
+
+    model_config = _REQUEST_CONFIG
+
+    @field_validator("tycho_guid")
+    @classmethod
+    def guid_is_guid(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be a system GUID, not empty")
+        return _guid_of(value.strip())
+
+    @field_validator("cpu", "memory", mode="before")
+    @classmethod
+    def quantity_is_string(cls, value: Any) -> Any:
+        return _stringify_number(value)
+
+    @field_validator("labels")
+    @classmethod
+    def labels_are_kubernetes_labels(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for key, item in (value or {}).items():
+            if not _LABEL_KEY.match(key):
+                raise ValueError(f"label key {key!r} is not a valid Kubernetes label key")
+            if not _LABEL_VALUE.match(item):
+                raise ValueError(
+                    f"label {key!r}: value must be at most 63 characters of letters, digits, "
+                    "'-', '_' or '.', starting and ending with a letter or digit"
+                )
+        return value
+
+
+_OUTCOMES: dict[str, TypeAdapter[Any]] = {}
+
+
+def outcome_adapter(operation: str) -> TypeAdapter[Any]:
+    """The parser of an operation's HTTP 200 answer (success envelope or ``ErrorResponse``)."""
+    if operation not in _OUTCOMES:
+        outcome = {
+            "start": StartOutcome,
+            "status": StatusOutcome,
+            "delete": DeleteOutcome,
+            "modify": ModifyOutcome,
+        }[operation]
+        _OUTCOMES[operation] = TypeAdapter(outcome)
+    return _OUTCOMES[operation]
