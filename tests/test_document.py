@@ -14,7 +14,6 @@ import yaml
 from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-
 from tycho_client_generated import models as generated
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,7 +113,7 @@ def test_every_schema_and_property_is_described() -> None:
 
 
 def test_every_operation_has_request_and_response_examples() -> None:
-    for path, item in DOCUMENT["paths"].items():
+    for path in DOCUMENT["paths"]:
         wheres = [where for where, _, _ in EXAMPLES if where.startswith(path + " ")]
         assert any(" request " in w for w in wheres), path
         assert any(" 200 " in w for w in wheres), path
@@ -196,7 +195,7 @@ def test_document_rejects_what_the_server_rejected(stem: str, field: str) -> Non
     ref = schema_ref(operation_of(exchange)["requestBody"]["content"]["application/json"]["schema"])
     errors = list(validator(ref).iter_errors(exchange["request"]["json"]))
     assert errors, stem
-    assert any(field in (list(e.absolute_path) + [e.message]) or field in e.message for e in errors)
+    assert any(field in [*e.absolute_path, e.message] or field in e.message for e in errors)
     with pytest.raises(pydantic.ValidationError) as caught:
         parse(ref, exchange["request"]["json"])
     assert any(field in [str(p) for p in err["loc"]] for err in caught.value.errors())
@@ -241,11 +240,17 @@ def with_value(data: dict[str, Any], value: Any, *path: str) -> dict[str, Any]:
         ("no image", without(START, "system", "services", "jupyter-ds", "image"), ("image",)),
         ("principal object", with_value(START, {"username": "renci"}, "principal"), ("principal",)),
         ("principal number", with_value(START, 7, "principal"), ("principal",)),
-        ("integer port", with_value(START, [8888], "system", "services", "jupyter-ds", "ports"),
-         ("ports", 0)),
+        (
+            "integer port",
+            with_value(START, [8888], "system", "services", "jupyter-ds", "ports"),
+            ("ports", 0),
+        ),
         ("env number", with_value(START, {"A": 1}, "env"), ("env", "A")),
-        ("non-pvc volume", with_value(START, ["./data:/data"], "system", "services",
-                                      "jupyter-ds", "volumes"), ("volumes", 0)),
+        (
+            "non-pvc volume",
+            with_value(START, ["./data:/data"], "system", "services", "jupyter-ds", "volumes"),
+            ("volumes", 0),
+        ),
         ("long name", with_value(START, "x" * 31, "name"), ("name",)),
     ],
 )
@@ -256,7 +261,7 @@ def test_generated_model_rejects_what_the_schema_rejects(
     with pytest.raises(pydantic.ValidationError) as caught:
         generated.StartRequest.model_validate(body)
     locs = [tuple(err["loc"]) for err in caught.value.errors()]
-    assert any(found[-len(loc):] == loc or found[: len(loc)] == loc for found in locs), locs
+    assert any(found[-len(loc) :] == loc or found[: len(loc)] == loc for found in locs), locs
 
 
 def test_aliases_populate_by_field_name_too() -> None:

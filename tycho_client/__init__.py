@@ -17,47 +17,49 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .aio import AsyncTychoClient
-    from .client import TychoClient
-    from .discovery import TychoClientFactory
-    from .envfile import parse_env
+    from .aio import AsyncTychoClient as AsyncTychoClient
+    from .client import TychoClient as TychoClient
+    from .discovery import TychoClientFactory as TychoClientFactory
+    from .envfile import parse_env as parse_env
     from .errors import (
-        TychoAPIError,
-        TychoComposeError,
-        TychoConnectionError,
-        TychoDiscoveryError,
-        TychoEnvError,
-        TychoError,
-        TychoHTTPError,
-        TychoNameError,
-        TychoNotFoundError,
-        TychoRateLimitError,
-        TychoResponseError,
-        TychoServerError,
-        TychoTimeoutError,
-        TychoTransportError,
-        TychoValidationError,
+        TychoAPIError as TychoAPIError,
+        TychoComposeError as TychoComposeError,
+        TychoConnectionError as TychoConnectionError,
+        TychoDiscoveryError as TychoDiscoveryError,
+        TychoDownError as TychoDownError,
+        TychoEnvError as TychoEnvError,
+        TychoError as TychoError,
+        TychoHTTPError as TychoHTTPError,
+        TychoNameError as TychoNameError,
+        TychoNotFoundError as TychoNotFoundError,
+        TychoRateLimitError as TychoRateLimitError,
+        TychoResponseError as TychoResponseError,
+        TychoServerError as TychoServerError,
+        TychoTimeoutError as TychoTimeoutError,
+        TychoTransportError as TychoTransportError,
+        TychoValidationError as TychoValidationError,
     )
     from .models import (
-        ComposeService,
-        ComposeSystem,
-        ContainerEndpoint,
-        DeleteRequest,
-        DeleteResponse,
-        ErrorResponse,
-        ErrorResult,
-        ModifyRequest,
-        ModifyResponse,
-        ModifyResult,
-        ServiceSpec,
-        StartRequest,
-        StartResponse,
-        StartResult,
-        StatusRequest,
-        StatusResponse,
-        SystemStatus,
+        ComposeService as ComposeService,
+        ComposeSystem as ComposeSystem,
+        ContainerEndpoint as ContainerEndpoint,
+        DeleteRequest as DeleteRequest,
+        DeleteResponse as DeleteResponse,
+        ErrorResponse as ErrorResponse,
+        ErrorResult as ErrorResult,
+        ModifyRequest as ModifyRequest,
+        ModifyResponse as ModifyResponse,
+        ModifyResult as ModifyResult,
+        ServiceSpec as ServiceSpec,
+        StartRequest as StartRequest,
+        StartResponse as StartResponse,
+        StartResult as StartResult,
+        StatusRequest as StatusRequest,
+        StatusResponse as StatusResponse,
+        SystemStatus as SystemStatus,
     )
-    from .naming import format_name
+    from .naming import format_name as format_name
+
 
 _LOCATIONS = {
     "TychoClient": "client",
@@ -71,6 +73,7 @@ _LOCATIONS = {
             "TychoComposeError",
             "TychoConnectionError",
             "TychoDiscoveryError",
+            "TychoDownError",
             "TychoEnvError",
             "TychoError",
             "TychoHTTPError",
@@ -109,7 +112,47 @@ _LOCATIONS = {
     ),
 }
 
-__all__ = ["__version__", *sorted(_LOCATIONS)]
+__all__ = [
+    "AsyncTychoClient",
+    "ComposeService",
+    "ComposeSystem",
+    "ContainerEndpoint",
+    "DeleteRequest",
+    "DeleteResponse",
+    "ErrorResponse",
+    "ErrorResult",
+    "ModifyRequest",
+    "ModifyResponse",
+    "ModifyResult",
+    "ServiceSpec",
+    "StartRequest",
+    "StartResponse",
+    "StartResult",
+    "StatusRequest",
+    "StatusResponse",
+    "SystemStatus",
+    "TychoAPIError",
+    "TychoClient",
+    "TychoClientFactory",
+    "TychoComposeError",
+    "TychoConnectionError",
+    "TychoDiscoveryError",
+    "TychoDownError",
+    "TychoEnvError",
+    "TychoError",
+    "TychoHTTPError",
+    "TychoNameError",
+    "TychoNotFoundError",
+    "TychoRateLimitError",
+    "TychoResponseError",
+    "TychoServerError",
+    "TychoTimeoutError",
+    "TychoTransportError",
+    "TychoValidationError",
+    "__version__",
+    "format_name",
+    "parse_env",
+]
 
 
 def __getattr__(name: str) -> Any:

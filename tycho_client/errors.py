@@ -16,6 +16,7 @@ One hierarchy, so callers can catch as broadly or as narrowly as they need::
     │   └── TychoServerError            5xx
     ├── TychoAPIError                   HTTP 200 with "status": "error" (how real Tycho fails)
     ├── TychoResponseError              a body that is not JSON, or not what the document allows
+    ├── TychoDownError                  `down` could not delete some systems (.deleted, .failed)
     └── TychoDiscoveryError             the Tycho API could not be found in Kubernetes
 
 Messages never carry `.env` values or tokens: request bodies are not quoted in errors, and
@@ -24,7 +25,7 @@ response bodies are quoted only in part (`MAX_BODY_QUOTE` characters).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ __all__ = [
     "TychoComposeError",
     "TychoConnectionError",
     "TychoDiscoveryError",
+    "TychoDownError",
     "TychoEnvError",
     "TychoError",
     "TychoHTTPError",
@@ -88,6 +90,9 @@ class FieldError:
     """One problem with one field of a request: where (``loc``) and what (``msg``)."""
 
     __slots__ = ("loc", "msg", "type")
+    loc: tuple[int | str, ...]
+    msg: str
+    type: str
 
     def __init__(self, loc: tuple[int | str, ...], msg: str, type: str = "value_error") -> None:
         self.loc = loc
@@ -124,7 +129,7 @@ class TychoValidationError(TychoError, ValueError):
 
     @classmethod
     def from_pydantic(cls, exc: Any, model: str) -> TychoValidationError:
-        """Wrap a pydantic ``ValidationError`` without echoing input values (they may be secrets)."""
+        """Wrap a pydantic ``ValidationError``, not echoing input values (they may be secrets)."""
         errors = [
             FieldError(tuple(e["loc"]), str(e["msg"]), str(e["type"]))
             for e in exc.errors(include_input=False, include_url=False)
@@ -246,6 +251,21 @@ class TychoResponseError(TychoError):
         self.path = path
         self.body = body
         self.status_code = status_code
+
+
+class TychoDownError(TychoError):
+    """``down`` tried every system; some could not be deleted.
+
+    ``deleted`` lists the GUIDs that were deleted, in order; ``failed`` maps each other GUID to
+    the error its delete raised.
+    """
+
+    def __init__(
+        self, message: str, *, deleted: Sequence[str], failed: Mapping[str, TychoError]
+    ) -> None:
+        super().__init__(message)
+        self.deleted: list[str] = list(deleted)
+        self.failed: dict[str, TychoError] = dict(failed)
 
 
 class TychoDiscoveryError(TychoError):

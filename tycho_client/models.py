@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import ConfigDict, TypeAdapter, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, TypeAdapter, field_validator, model_validator
 from tycho_client_generated import models as _generated
 from tycho_client_generated.models import (
     ComposeService,
@@ -41,7 +41,7 @@ from tycho_client_generated.models import (
     SystemStatus,
 )
 
-from .compose import normalize_compose, validate_for_tycho
+from .compose import env_item_problem, normalize_compose, validate_for_tycho
 from .envfile import parse_env
 from .naming import format_name
 
@@ -88,7 +88,9 @@ _LABEL_KEY = re.compile(
 
 # Our validators wrap user input that may hold secrets (.env values): keep it out of pydantic's
 # error messages.
-_REQUEST_CONFIG = ConfigDict(extra="allow", populate_by_name=True, hide_input_in_errors=True)
+_REQUEST_CONFIG: ConfigDict = ConfigDict(
+    extra="allow", populate_by_name=True, hide_input_in_errors=True
+)
 
 
 def make_principal(username: str) -> str:
@@ -97,7 +99,7 @@ def make_principal(username: str) -> str:
 
 
 def wire_dict(model: Any) -> dict[str, Any]:
-    """A request model as the JSON object sent on the wire: aliases, no nulls (servers reject them)."""
+    """A request model as the JSON object sent: aliases, and no nulls (servers reject them)."""
     data: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
     return data
 
@@ -106,6 +108,23 @@ def _guid_of(name: str) -> str:
     """The GUID inside ``name``: servers match GUIDs only, so a full ``{name}-{sid}`` is reduced."""
     match = _GUID_SUFFIX.search(name)
     return match.group(1) if match else name
+
+
+_MIN_MASKED_LENGTH = 4
+"""Shorter .env values (ports, flags) are not masked inside ``system``: they are no secrets."""
+
+
+def _mask_values(data: Any, secrets: list[str]) -> Any:
+    """``data`` with every occurrence of each of ``secrets`` in its strings replaced by ``***``."""
+    if isinstance(data, str):
+        for secret in secrets:
+            data = data.replace(secret, REDACTED)
+        return data
+    if isinstance(data, dict):
+        return {key: _mask_values(item, secrets) for key, item in data.items()}
+    if isinstance(data, list):
+        return [_mask_values(item, secrets) for item in data]
+    return data
 
 
 def _stringify_number(value: Any) -> Any:
@@ -119,32 +138,39 @@ class ComposeSystem(_generated.ComposeSystem):
     """A docker-compose document, normalized to the form real Tycho servers read.
 
     Accepts the wider compose forms (integer ports, an ``environment`` mapping, numeric resources,
-    ``depends_on`` as a mapping, ``environment: null``) and rewrites them before validation.
+    ``depends_on`` as a mapping, ``environment: null``) and rewrites them before validation; then
+    rejects what real servers accept but cannot run: no service with ``ports``, volumes other than
+    ``pvc://``, names Kubernetes refuses (:func:`tycho_client.compose.validate_for_tycho`).
     """
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="allow", populate_by_name=True)
 
     @model_validator(mode="before")
     @classmethod
-    def normalized_for_tycho(cls, data: Any) -> Any:
+    def normalized_and_runnable(cls, data: Any) -> Any:
+        # Explains what real servers would fail on (e.g. no ports, host-path volumes) before the
+        # document's plain patterns get to speak.
         if isinstance(data, Mapping):
-            return normalize_compose(data)
+            normalized = normalize_compose(data)
+            validate_for_tycho(normalized)
+            return normalized
         return data
 
 
 class StartRequest(_generated.StartRequest):
     """A request to start a system; see ``openapi/tycho.yaml`` (``StartRequest``).
 
-    - ``name`` is turned into a DNS label by :func:`tycho_client.format_name` (at most 30 characters,
-      so that the ``{name}-{sid}`` servers derive fits a 63-character Kubernetes label value).
+    - ``name`` is turned into a DNS label by :func:`tycho_client.format_name` (at most 30
+      characters, so that the ``{name}-{sid}`` servers derive fits a 63-character label value).
     - ``env`` takes a mapping or ``.env`` text (parsed by :func:`tycho_client.parse_env`); numbers
       become strings. Its values never appear in ``repr()`` or in validation errors.
-    - ``system`` is normalized (see :class:`ComposeSystem`) and must have a service with ``ports``.
+    - ``system`` is normalized and checked for what real servers fail on (:class:`ComposeSystem`).
+    - ``env`` values must survive the server's ``KEY=value`` handling (no ``=``, ``"`` or ``\\``).
     - ``principal`` must be the JSON *string* servers read (see :func:`make_principal`).
     - every key of ``services`` must name a compose service.
     """
 
-    model_config = _REQUEST_CONFIG
+    model_config: ClassVar[ConfigDict] = _REQUEST_CONFIG
     system: ComposeSystem
 
     @field_validator("name", mode="before")
@@ -173,9 +199,17 @@ class StartRequest(_generated.StartRequest):
             raise ValueError('must be a JSON object with a string "username"')
         return value
 
+    @field_validator("env")
+    @classmethod
+    def env_survives_the_server(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for key, item in (value or {}).items():
+            problem = env_item_problem(f"{key}={item}")
+            if problem:
+                raise ValueError(problem)
+        return value
+
     @model_validator(mode="after")
-    def system_fits_tycho(self) -> StartRequest:
-        validate_for_tycho(self.system.model_dump(mode="json", by_alias=True, exclude_none=True))
+    def services_name_compose_services(self) -> StartRequest:
         unknown = sorted(set(self.services or {}) - set(self.system.services))
         if unknown:
             raise ValueError(
@@ -183,18 +217,34 @@ class StartRequest(_generated.StartRequest):
             )
         return self
 
+    def _env_secrets(self) -> list[str]:
+        # Longest first, so a value containing another is masked whole.
+        values = {v for v in (self.env or {}).values() if len(v) >= _MIN_MASKED_LENGTH}
+        return sorted(values, key=len, reverse=True)
+
     def __repr_args__(self) -> Any:
+        secrets = self._env_secrets()
         for key, value in super().__repr_args__():
             if key == "env" and isinstance(value, dict):
                 yield key, dict.fromkeys(value, REDACTED)
+            elif key == "system" and secrets and isinstance(value, BaseModel):
+                # ${VAR} copies .env values into the compose document: mask them there too.
+                yield key, _mask_values(wire_dict(value), secrets)
             else:
                 yield key, value
 
     def redacted(self) -> dict[str, Any]:
-        """The wire form with every ``env`` value replaced by ``***``, for showing to people."""
+        """The wire form with every ``env`` value replaced by ``***``, for showing to people.
+
+        The same values are masked inside ``system`` too (``${VAR}`` puts them there), except
+        ones shorter than 4 characters (ports, flags), which would mask half the document.
+        """
         data = wire_dict(self)
         if "env" in data:
             data["env"] = dict.fromkeys(data["env"], REDACTED)
+        secrets = self._env_secrets()
+        if secrets and "system" in data:
+            data["system"] = _mask_values(data["system"], secrets)
         return data
 
 
@@ -204,7 +254,7 @@ class StatusRequest(_generated.StatusRequest):
     A full system name ``{name}-{sid}`` is reduced to its GUID, which is what servers match.
     """
 
-    model_config = _REQUEST_CONFIG
+    model_config: ClassVar[ConfigDict] = _REQUEST_CONFIG
 
     @field_validator("name")
     @classmethod
@@ -219,7 +269,7 @@ class DeleteRequest(_generated.DeleteRequest):
     answer success for anything else while deleting nothing.
     """
 
-    model_config = _REQUEST_CONFIG
+    model_config: ClassVar[ConfigDict] = _REQUEST_CONFIG
 
     @field_validator("name")
     @classmethod
@@ -236,7 +286,7 @@ class ModifyRequest(_generated.ModifyRequest):
     ``memory`` become strings. ``tycho_guid`` may also be given as ``tycho-guid``.
     """
 
-    model_config = _REQUEST_CONFIG
+    model_config: ClassVar[ConfigDict] = _REQUEST_CONFIG
 
     @field_validator("tycho_guid")
     @classmethod

@@ -2,7 +2,8 @@
 #   filename:  tycho.yaml
 
 from __future__ import annotations
-from typing import Annotated, Any, Dict, Literal
+from typing import ClassVar
+from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from typing_extensions import TypeAliasType
 
@@ -12,7 +13,7 @@ class ServiceSpec(BaseModel):
     Networking of one compose service, asked for in a start request's `services`.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="forbid",
         populate_by_name=True,
     )
@@ -35,7 +36,7 @@ class StatusRequest(BaseModel):
 
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
@@ -54,7 +55,7 @@ class DeleteRequest(BaseModel):
     What `/system/delete` reads.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
@@ -73,7 +74,7 @@ class ModifyRequest(BaseModel):
 
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
@@ -100,7 +101,7 @@ class Resources(BaseModel):
     Amounts of resources for one container.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
@@ -127,7 +128,7 @@ class HttpHeader(BaseModel):
     One header.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         populate_by_name=True,
     )
     name: str | None = None
@@ -145,7 +146,7 @@ class HttpGet(BaseModel):
     An HTTP probe.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
@@ -168,7 +169,7 @@ class TcpSocket(BaseModel):
     A TCP probe.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
@@ -183,7 +184,7 @@ class Probe(BaseModel):
     A Kubernetes probe as Tycho renders it.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
@@ -218,7 +219,7 @@ class ProxyRewrite(BaseModel):
     Tycho-specific proxy rewrite settings.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
@@ -237,7 +238,7 @@ class SecurityContext(BaseModel):
     Tycho-specific, at the top of the compose document. Ids the system's containers run as.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
@@ -265,16 +266,15 @@ class SecurityContext(BaseModel):
 
 class ContainerEndpoint(BaseModel):
     """
-    Where one compose service can be reached.
+    Where one compose service can be reached. Servers report the Service's first port only, keyed by
+    its port name (`port-1`); other keys are allowed for servers that report more.
+
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
-    __annotations__ = {
-        "__pydantic_extra__": Dict[str, int | None],
-    }
     ip_address: str | None
     """
     The Service's address; null when the cluster has not assigned one or a proxy fronts it.
@@ -292,7 +292,7 @@ class SystemStatus(BaseModel):
     One running system, as real servers report it (one entry per Deployment).
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         populate_by_name=True,
     )
     name: str
@@ -347,7 +347,7 @@ class DeleteResponse(BaseModel):
     A system deleted (or nothing matched the GUID).
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         populate_by_name=True,
     )
     status: Literal["success"]
@@ -369,7 +369,7 @@ class ModifyResult(BaseModel):
     What was patched.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         populate_by_name=True,
     )
     patches: list[dict[str, Any]]
@@ -383,7 +383,7 @@ class ErrorResult(BaseModel):
     The server's error.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         populate_by_name=True,
     )
     error: str
@@ -399,7 +399,7 @@ class HTTPErrorBody(BaseModel):
     The web framework's own error body (405, 500); not Tycho's envelope.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         populate_by_name=True,
     )
     message: str
@@ -449,7 +449,7 @@ class ResourcesModel(BaseModel):
     Resource limits and reservations (Kubernetes limits and requests).
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
@@ -462,7 +462,7 @@ class Deploy(BaseModel):
     Compose `deploy`; Tycho reads only `resources`.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
@@ -477,7 +477,7 @@ class StartResult(BaseModel):
     The system that was started.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         populate_by_name=True,
     )
     name: str
@@ -505,7 +505,7 @@ class StatusResponse(BaseModel):
     The systems found.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         populate_by_name=True,
     )
     status: Literal["success"]
@@ -527,7 +527,7 @@ class ModifyResponse(BaseModel):
     Patches applied to a system's Deployments.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         populate_by_name=True,
     )
     status: Literal["success"]
@@ -547,7 +547,7 @@ class ErrorResponse(BaseModel):
 
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         populate_by_name=True,
     )
     status: Literal["error"]
@@ -566,7 +566,7 @@ class Kube(BaseModel):
     Kubernetes probes of the container.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
@@ -585,7 +585,7 @@ class Ext(BaseModel):
     Tycho's extension block for Kubernetes-specific settings.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
@@ -627,7 +627,7 @@ class StartResponse(BaseModel):
     A system started.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         populate_by_name=True,
     )
     status: Literal["success"]
@@ -646,7 +646,7 @@ class ComposeService(BaseModel):
     One compose service; it runs as one container of the system's pod.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
@@ -725,7 +725,7 @@ class ComposeSystem(BaseModel):
 
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
@@ -757,7 +757,7 @@ class StartRequest(BaseModel):
 
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )

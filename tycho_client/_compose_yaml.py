@@ -1,0 +1,182 @@
+"""YAML loading for :func:`tycho_client.compose.load_compose`: safe, bounded, compose-flavoured.
+
+Kept apart from :mod:`tycho_client.compose` so that importing the models (which normalize compose
+data) does not import PyYAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .compose import MAX_EXPANDED_NODES, Loc, _compose_error, _unshare
+from .errors import FieldError, TychoComposeError
+
+try:
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+_TAG = "tag:yaml.org,2002:"
+_STR, _INT, _FLOAT, _BOOL = _TAG + "str", _TAG + "int", _TAG + "float", _TAG + "bool"
+_SCALAR_TAGS = frozenset({_STR, _INT, _FLOAT, _BOOL, _TAG + "null"})
+_MERGE_TAG = _TAG + "merge"
+
+
+class _ComposeLoader(_SafeLoader):
+    """Safe loader whose plain scalars resolve as docker compose reads them."""
+
+    def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
+        tag: str = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        if kind is not ScalarNode or tag == _MERGE_TAG:
+            return tag
+        # YAML 1.1 only, unlike compose: base-60 numbers ("22:22"), timestamps, yes/no/on/off.
+        sexagesimal = tag in (_INT, _FLOAT) and ":" in str(value)
+        word_bool = tag == _BOOL and str(value).lower() not in ("true", "false")
+        if sexagesimal or word_bool or tag not in _SCALAR_TAGS:
+            return _STR
+        return tag
+
+
+class _LoadContext:
+    def __init__(self, source: str | None) -> None:
+        self.source = source
+
+    def error(self, loc: Loc, problem: str, line: int | None) -> TychoComposeError:
+        message = f"line {line}: {problem}" if line else problem
+        what = f"cannot load {self.source or 'compose document'}"
+        return _compose_error([FieldError(loc, message)], what)
+
+
+def _line(node: Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _check_node_graph(root: Node, context: _LoadContext) -> None:
+    """Reject alias bombs, recursive aliases, tags that are not plain data and duplicate keys.
+
+    Runs on the composed node graph, before any Python object is built; memoized by node, so the
+    cost is linear in the text even when the expanded size is astronomical.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def expanded_size(node: Node, loc: Loc) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in open_nodes:
+            raise context.error(loc, "an alias refers to a node that contains it", _line(node))
+        open_nodes.add(id(node))
+        total = 1
+        if isinstance(node, ScalarNode):
+            if node.tag not in _SCALAR_TAGS:
+                raise context.error(loc, f"unsupported YAML tag {node.tag!r}", _line(node))
+        elif node.tag not in (_TAG + "seq", _TAG + "map"):
+            raise context.error(loc, f"unsupported YAML tag {node.tag!r}", _line(node))
+        elif isinstance(node, SequenceNode):
+            for index, child in enumerate(node.value):
+                total += expanded_size(child, (*loc, index))
+        elif isinstance(node, MappingNode):
+            total += _mapping_size(node, loc, expanded_size)
+        if total > MAX_EXPANDED_NODES:
+            raise context.error(
+                loc,
+                f"expands to more than {MAX_EXPANDED_NODES} nodes through aliases; "
+                "refusing to load it",
+                _line(node),
+            )
+        open_nodes.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    def _mapping_size(node: MappingNode, loc: Loc, size: Callable[[Node, Loc], int]) -> int:
+        total = 0
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                total += size(value_node, loc)
+                continue
+            if not isinstance(key_node, ScalarNode) or key_node.tag != _STR:
+                raise context.error(loc, "mapping keys must be strings", _line(key_node))
+            key = str(key_node.value)
+            if key in seen:
+                raise context.error((*loc, key), "is defined twice", _line(key_node))
+            seen.add(key)
+            total += 1 + size(value_node, (*loc, key))
+        return total
+
+    expanded_size(root, ("system",))
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> tuple[str, int | None]:
+    # str() of a marked error quotes the offending source line, which may hold a secret.
+    if isinstance(exc, yaml.MarkedYAMLError):
+        problem = " ".join(part for part in (exc.context, exc.problem) if part)
+        mark = exc.problem_mark or exc.context_mark
+        return problem or "invalid YAML", (int(mark.line) + 1 if mark else None)
+    return str(exc).splitlines()[0] if str(exc) else "invalid YAML", None
+
+
+def load_yaml_documents(text: str, *, source: str | None = None) -> dict[str, Any]:
+    """Load compose YAML ``text`` into plain data (dict, list, str, int, float, bool, None).
+
+    Several YAML documents (``---``) are merged in order; a top-level key may appear in only one.
+    The result must have a non-empty ``services`` mapping. Aliases may not expand to more than
+    :data:`MAX_EXPANDED_NODES` nodes. ``source`` (a file name) appears in error messages.
+    Raises :class:`~tycho_client.errors.TychoComposeError`, with the line where known.
+    """
+    context = _LoadContext(source)
+    loader = _ComposeLoader(text)
+    documents: list[tuple[Any, Node]] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                break
+            _check_node_graph(node, context)
+            documents.append((loader.construct_document(node), node))
+    except yaml.YAMLError as exc:
+        problem, line = _yaml_problem(exc)
+        raise context.error(("system",), f"not valid YAML: {problem}", line) from None
+    except RecursionError:
+        raise context.error(("system",), "nested too deeply", None) from None
+    finally:
+        loader.dispose()
+    return _merge_documents(documents, context)
+
+
+def _merge_documents(documents: list[tuple[Any, Node]], context: _LoadContext) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    key_lines: dict[str, int] = {}
+    for data, node in documents:
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            kind = "a list" if isinstance(data, list) else "a single value"
+            raise context.error(("system",), f"the document is {kind}, not a mapping", _line(node))
+        lines = {str(k.value): _line(k) for k, _ in node.value if isinstance(k, ScalarNode)}
+        for key, value in data.items():
+            line = lines.get(key, _line(node))
+            if key in merged:
+                raise context.error(
+                    ("system", key),
+                    f"is defined in two YAML documents (lines {key_lines[key]} and {line})",
+                    line,
+                )
+            merged[key] = _unshare(value)
+            key_lines[key] = line
+    if not merged:
+        raise context.error(("system",), "the document is empty", None)
+    services = merged.get("services")
+    if "services" not in merged:
+        problem = "is missing: a compose document needs a `services` mapping"
+    elif not isinstance(services, dict):
+        problem = "must be a mapping of services"
+    elif not services:
+        problem = "must not be empty"
+    else:
+        return merged
+    raise context.error(("system", "services"), problem, key_lines.get("services"))

@@ -1,0 +1,60 @@
+"""System names that real Tycho servers can turn into Kubernetes objects.
+
+Why ``MAX_NAME_LENGTH`` is 30: a real Tycho server names every object it creates
+``{name}-{guid}``, where ``guid`` is 32 lowercase hex digits, and it also puts that whole string
+into Kubernetes *label values* (``name``, ``tycho-app``). Label values are limited to 63
+characters, so ``len(name) + 1 + 32 <= 63`` gives ``len(name) <= 30``. A longer name is accepted
+by the server and then fails inside Kubernetes, half-way through creating the system.
+
+:func:`format_name` maps any text with at least one letter or digit to such a name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from tycho_client.errors import FieldError, TychoNameError
+
+__all__ = ["MAX_NAME_LENGTH", "format_name", "is_dns_label"]
+
+MAX_NAME_LENGTH = 30
+"""Longest system name: 63 (label value limit) - 1 ('-') - 32 (the server's hex guid)."""
+
+_HASH_LENGTH = 8
+_DNS_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
+_NOT_LABEL_CHARS = re.compile(r"[^a-z0-9]+")
+_SHOWN_INPUT = 40
+
+
+def is_dns_label(s: str, max_length: int = 63) -> bool:
+    """True if ``s`` is an RFC 1123 label: a-z, 0-9 and '-', alphanumeric at both ends."""
+    return 0 < len(s) <= max_length and _DNS_LABEL.fullmatch(s) is not None
+
+
+def format_name(name: str) -> str:
+    """Turn ``name`` into a valid system name (an RFC 1123 label of at most 30 characters).
+
+    Lowercases, turns each run of anything other than a-z and 0-9 (separators, ``_``, ``.``,
+    spaces, non-ASCII, repeated ``-``) into one ``-`` and strips ``-`` at the ends. A longer
+    result keeps its start and ends in ``-`` plus 8 hex digits of the SHA-256 of the full
+    formatted name, so distinct long names stay distinct and the result is stable.
+    Idempotent: a formatted name formats to itself.
+
+    >>> format_name("apps/jupyter")
+    'apps-jupyter'
+
+    Raises :class:`~tycho_client.errors.TychoNameError` if ``name`` has no letter or digit.
+    """
+    collapsed = _NOT_LABEL_CHARS.sub("-", name.lower()).strip("-")
+    if not collapsed:
+        shown = repr(name if len(name) <= _SHOWN_INPUT else name[:_SHOWN_INPUT] + "...")
+        message = f"name {shown} has no letters or digits to make a system name from"
+        raise TychoNameError(message, [FieldError(("name",), message)])
+    if len(collapsed) <= MAX_NAME_LENGTH:
+        return collapsed
+    digest = hashlib.sha256(collapsed.encode("utf-8")).hexdigest()[:_HASH_LENGTH]
+    # The kept start begins with an alphanumeric (leading '-' were stripped), so it is never
+    # empty after dropping a trailing '-'.
+    head = collapsed[: MAX_NAME_LENGTH - 1 - _HASH_LENGTH].rstrip("-")
+    return f"{head}-{digest}"
