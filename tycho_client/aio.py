@@ -1,0 +1,451 @@
+"""AsyncTychoClient: :class:`~tycho_client.client.TychoClient` for ``async`` code.
+
+The same methods, options, validation, retries and errors, with ``await``: both faces delegate
+every decision to :mod:`tycho_client._core` and differ only in I/O. Runs on asyncio or trio.
+"""
+
+from __future__ import annotations
+
+import builtins
+import time
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any, Literal, TypeVar, overload
+
+import anyio
+import httpx
+from pydantic import BaseModel
+
+from ._core import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    DEFAULT_URL,
+    NOT_GIVEN,
+    DownTally,
+    NotGiven,
+    PreparedRequest,
+    RetryPolicy,
+    TychoCore,
+    copy_options,
+    ssl_verify,
+)
+from .envfile import parse_env
+from .errors import TychoError
+from .models import (
+    DeleteRequest,
+    DeleteResponse,
+    ModifyRequest,
+    ModifyResponse,
+    StartRequest,
+    StartResponse,
+    StatusRequest,
+    StatusResponse,
+    SystemStatus,
+)
+from .naming import format_name
+
+__all__ = ["AsyncTychoClient"]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+Timeout = float | httpx.Timeout | None
+
+# Module level so tests can replace the waits between retries.
+_sleep = anyio.sleep
+
+
+class AsyncTychoClient:
+    """An async client of one Tycho API server; see :class:`~tycho_client.client.TychoClient`.
+
+    ``url`` is the server's base URL (``/system/...`` is appended). ``timeout`` is a number of
+    seconds for every phase or an :class:`httpx.Timeout`; ``None`` means the default (connect 5 s,
+    read 30 s): a call never waits forever. ``max_retries`` bounds the retries of one call (see
+    :meth:`status`); 0 disables them. ``headers`` are added to every request; ``token`` is sent as
+    ``Authorization: Bearer`` and never shown. ``verify`` is ``True`` (system CAs), a CA bundle
+    path, or ``False``. ``username`` names the principal of started systems (default: the
+    ``TYCHO_USERNAME`` environment variable, else the OS user, read at call time).
+    ``http_client`` is used as given (not closed by :meth:`close`), else one is made with
+    ``transport`` and ``verify``. ``retry_policy`` sets the backoff between retries.
+
+    Use it as an async context manager, or await :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        headers: Mapping[str, str] | None = None,
+        token: str | None = None,
+        verify: bool | str = True,
+        username: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self._core = TychoCore(
+            url,
+            timeout=timeout,
+            max_retries=max_retries,
+            headers=headers,
+            token=token,
+            username=username,
+            retry_policy=retry_policy,
+        )
+        self._options: dict[str, Any] = {
+            "url": url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "headers": headers,
+            "token": token,
+            "verify": verify,
+            "username": username,
+            "http_client": http_client,
+            "transport": transport,
+            "retry_policy": retry_policy,
+        }
+        if http_client is not None:
+            if transport is not None or verify is not True:
+                raise ValueError("give either http_client or transport/verify, not both")
+            self._http = http_client
+            self._owns_http = False
+        else:
+            self._http = httpx.AsyncClient(
+                transport=transport, verify=ssl_verify(verify), timeout=self._core.timeout
+            )
+            self._owns_http = True
+
+    # ----------------------------------------------------------------------------- options
+
+    @property
+    def base_url(self) -> str:
+        """The server's URL, without a trailing slash."""
+        return self._core.base_url
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return self._core.timeout
+
+    @property
+    def max_retries(self) -> int:
+        return self._core.max_retries
+
+    @property
+    def username(self) -> str | None:
+        return self._core.username
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        return self._http
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._core!r})"
+
+    def with_options(
+        self,
+        *,
+        url: str | NotGiven = NOT_GIVEN,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        headers: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        token: str | NotGiven | None = NOT_GIVEN,
+        verify: bool | str | NotGiven = NOT_GIVEN,
+        username: str | NotGiven | None = NOT_GIVEN,
+        http_client: httpx.AsyncClient | NotGiven | None = NOT_GIVEN,
+        transport: httpx.AsyncBaseTransport | NotGiven | None = NOT_GIVEN,
+        retry_policy: RetryPolicy | NotGiven | None = NOT_GIVEN,
+    ) -> AsyncTychoClient:
+        """A copy with some options changed.
+
+        The copy shares this client's HTTP connection pool unless ``http_client``, ``transport``
+        or ``verify`` is given; a shared pool stays owned (and closed) by this client.
+        """
+        options, shares_pool = copy_options(
+            self._options,
+            url=url,
+            timeout=timeout,
+            max_retries=max_retries,
+            headers=headers,
+            token=token,
+            verify=verify,
+            username=username,
+            http_client=http_client,
+            transport=transport,
+            retry_policy=retry_policy,
+        )
+        if not shares_pool:
+            return type(self)(**options)
+        shared = {"http_client": self._http, "transport": None, "verify": True}
+        copy = type(self)(**{**options, **shared})
+        copy._options = options
+        return copy
+
+    # ---------------------------------------------------------------------------- plumbing
+
+    async def _send(
+        self, prepared: PreparedRequest, timeout: Timeout, max_retries: int | None
+    ) -> httpx.Response:
+        core = self._core
+        call_timeout = core.call_timeout(timeout)
+        retries = core.call_retries(max_retries)
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                response = await self._http.post(
+                    core.url(prepared),
+                    content=prepared.content,
+                    headers=core.headers,
+                    timeout=call_timeout,
+                )
+            except httpx.TransportError as exc:
+                core.log_failure(prepared, exc, started)
+                delay = core.next_delay(prepared, attempt, retries, error=exc)
+                if delay is None:
+                    raise core.transport_error(prepared, exc, call_timeout) from exc
+            else:
+                core.log_response(prepared, response, started)
+                delay = core.next_delay(prepared, attempt, retries, response=response)
+                if delay is None:
+                    return response
+            await _sleep(delay)
+            attempt += 1
+
+    async def _call(
+        self,
+        prepared: PreparedRequest,
+        expected: type[ModelT],
+        timeout: Timeout,
+        max_retries: int | None,
+    ) -> ModelT:
+        response = await self._send(prepared, timeout, max_retries)
+        return self._core.parse(prepared, response, expected)
+
+    # -------------------------------------------------------------------------- operations
+
+    async def request(
+        self,
+        service: str,
+        request: Mapping[str, Any] | BaseModel | None = None,
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+    ) -> dict[str, Any]:
+        """``POST {url}/system/{service}`` with ``request`` as JSON; the answer's JSON object.
+
+        The generic layer under the typed methods: no model validation and no ``"status":
+        "error"`` check, but the same transport, HTTP and retry rules (only ``status`` and
+        ``delete`` are retried once they may have reached the server).
+        """
+        prepared = self._core.prepare_raw(service, request)
+        response = await self._send(prepared, timeout, max_retries)
+        return self._core.parse_object(prepared, response)
+
+    async def start(
+        self,
+        request: StartRequest | Mapping[str, Any],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+    ) -> StartResponse:
+        """Start a system. ``request`` is a :class:`StartRequest` or a mapping validated into one.
+
+        A missing ``principal`` becomes ``{"username": <username>}`` (see the class), a missing
+        ``serviceaccount`` ``"default"``. ``env`` may be ``.env`` text. Retried only when the
+        request surely never reached the server (the connection failed).
+        """
+        prepared = self._core.prepare_start(request)
+        return await self._call(prepared, StartResponse, timeout, max_retries)
+
+    async def status(
+        self,
+        request: StatusRequest | Mapping[str, Any] | None = None,
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+    ) -> StatusResponse:
+        """The systems running: all (``None``), by ``name`` (GUID) or by ``username``.
+
+        Retried with backoff on connection errors, timeouts, 502/503/504 and 429 (honouring
+        ``Retry-After``), up to ``max_retries`` times.
+        """
+        prepared = self._core.prepare_status(request)
+        return await self._call(prepared, StatusResponse, timeout, max_retries)
+
+    async def delete(
+        self,
+        request: DeleteRequest | Mapping[str, Any],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+    ) -> DeleteResponse:
+        """Delete the system whose GUID is ``request["name"]`` (a full name is reduced to it)."""
+        prepared = self._core.prepare_delete(request)
+        return await self._call(prepared, DeleteResponse, timeout, max_retries)
+
+    async def modify(
+        self,
+        request: ModifyRequest | Mapping[str, Any],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+    ) -> ModifyResponse:
+        """Add labels and set cpu/memory of a running system.
+
+        Servers without the route (tycho-api 1.17.3) raise
+        :class:`~tycho_client.errors.TychoNotFoundError`.
+        """
+        prepared = self._core.prepare_modify(request)
+        return await self._call(prepared, ModifyResponse, timeout, max_retries)
+
+    async def up(
+        self,
+        name: str,
+        system: Mapping[str, Any] | str,
+        settings: str | Mapping[str, Any] = "",
+        *,
+        services: Mapping[str, Any] | None = None,
+        serviceaccount: str | None = None,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+    ) -> StartResponse:
+        """Start a compose document (a mapping, or YAML text) with its ``.env`` ``settings``.
+
+        The name is formatted (:func:`~tycho_client.format_name`), ``settings`` parsed
+        (:func:`~tycho_client.parse_env`, or given as a mapping), ``${VAR}`` in the document
+        substituted from ``settings`` only, ``services`` derived from each compose service's
+        first ``ports`` entry unless given, and ``principal`` and ``serviceaccount`` filled in.
+        """
+        model = self._core.build_up_request(
+            name, system, settings, services=services, serviceaccount=serviceaccount
+        )
+        return await self.start(model, timeout=timeout, max_retries=max_retries)
+
+    @overload
+    async def list(
+        self,
+        name: str | None = None,
+        terse: Literal[False] = False,
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+    ) -> builtins.list[SystemStatus]: ...
+
+    @overload
+    async def list(
+        self,
+        name: str | None,
+        terse: Literal[True],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+    ) -> builtins.list[str]: ...
+
+    @overload
+    async def list(
+        self,
+        name: str | None = None,
+        *,
+        terse: Literal[True],
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+    ) -> builtins.list[str]: ...
+
+    @overload
+    async def list(
+        self,
+        name: str | None = None,
+        terse: bool = False,
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+    ) -> builtins.list[SystemStatus] | builtins.list[str]: ...
+
+    async def list(
+        self,
+        name: str | None = None,
+        terse: bool = False,
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+    ) -> builtins.list[SystemStatus] | builtins.list[str]:
+        """The running systems (all, or the one whose GUID is ``name``); ``terse``: GUIDs only.
+
+        One entry per Deployment, as the server reports them; with ``terse`` each GUID once.
+        """
+        request = None if name is None else {"name": name}
+        systems = (await self.status(request, timeout=timeout, max_retries=max_retries)).result
+        return self._core.guids(systems) if terse else systems
+
+    async def down(
+        self,
+        names: Iterable[str] | str,
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+    ) -> builtins.list[str]:
+        """Delete the systems with these GUIDs (or full names); the GUIDs deleted, in order.
+
+        Every name is validated before any request is sent. Every delete is tried; if any
+        failed, :class:`~tycho_client.errors.TychoDownError` is raised afterwards, carrying
+        ``deleted`` and ``failed`` (GUID -> error). Real servers answer success for unknown
+        GUIDs, so an unknown GUID counts as deleted.
+        """
+        tally = DownTally()
+        for prepared in self._core.prepare_down(names):
+            try:
+                await self._call(prepared, DeleteResponse, timeout, max_retries)
+            except TychoError as exc:
+                tally.add(prepared, exc)
+            else:
+                tally.add(prepared)
+        return tally.result()
+
+    async def wait_ready(
+        self, guid: str, timeout: float = 300.0, interval: float = 2.0
+    ) -> builtins.list[SystemStatus]:
+        """Poll ``status`` until every Deployment of system ``guid`` is ready; return them.
+
+        Raises :class:`~tycho_client.errors.TychoTimeoutError` naming the GUID after ``timeout``
+        seconds.
+        """
+        self._core.check_wait(timeout, interval)
+        deadline = time.monotonic() + timeout
+        while True:
+            last = await self.status({"name": guid})
+            if self._core.all_ready(last):
+                return last.result
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._core.not_ready_error(guid, timeout, last)
+            await _sleep(min(interval, remaining))
+
+    def format_name(self, name: str) -> str:
+        """``name`` as a valid system name (see :func:`tycho_client.naming.format_name`)."""
+        return format_name(name)
+
+    def parse_env(self, environment: str) -> dict[str, str]:
+        """``.env`` text as a mapping (see :func:`tycho_client.envfile.parse_env`)."""
+        return parse_env(environment)
+
+    # --------------------------------------------------------------------------- lifecycle
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool, if this client made it."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def close(self) -> None:
+        """The same as :meth:`aclose`."""
+        await self.aclose()
+
+    async def __aenter__(self) -> AsyncTychoClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
