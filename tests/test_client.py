@@ -29,6 +29,7 @@ from tycho_client.errors import (
     TychoHTTPError,
     TychoNameError,
     TychoNotFoundError,
+    TychoNotReadyError,
     TychoRateLimitError,
     TychoResponseError,
     TychoServerError,
@@ -526,8 +527,9 @@ def test_wait_ready_polls_until_every_deployment_is_ready(
 def test_wait_ready_times_out_naming_the_guid(loopback: LoopbackServer) -> None:
     loopback.always(status_reply(False))
     started = time.monotonic()
-    with TychoClient(loopback.url) as tycho, pytest.raises(TychoTimeoutError) as caught:
+    with TychoClient(loopback.url) as tycho, pytest.raises(TychoNotReadyError) as caught:
         tycho.wait_ready(JUPYTER_GUID, timeout=0.3, interval=0.05)
+    assert caught.value.guid == JUPYTER_GUID
     assert time.monotonic() - started < 2
     assert JUPYTER_GUID in str(caught.value)
     assert "0 of 1 deployments ready" in str(caught.value)

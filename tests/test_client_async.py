@@ -22,6 +22,7 @@ from tycho_client.errors import (
     TychoDownError,
     TychoEnvError,
     TychoNotFoundError,
+    TychoNotReadyError,
     TychoResponseError,
     TychoServerError,
     TychoTimeoutError,
@@ -162,8 +163,9 @@ async def test_wait_ready(loopback: LoopbackServer, sleeps: list[float]) -> None
 async def test_wait_ready_times_out(loopback: LoopbackServer) -> None:
     loopback.always(Reply.recorded("14-status-unknown-guid"))
     async with tycho_for(loopback) as tycho:
-        with pytest.raises(TychoTimeoutError) as caught:
+        with pytest.raises(TychoNotReadyError) as caught:
             await tycho.wait_ready(JUPYTER_GUID, timeout=0.2, interval=0.05)
+    assert caught.value.guid == JUPYTER_GUID
     assert JUPYTER_GUID in str(caught.value)
     assert "does not list it" in str(caught.value)
 

@@ -12,11 +12,14 @@ Names are imported lazily so that ``tycho --help`` does not pay for pydantic and
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 
+# typing is not imported at run time: it costs `tycho --help` ~15 ms.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .aio import AsyncTychoClient as AsyncTychoClient
     from .client import TychoClient as TychoClient
     from .discovery import TychoClientFactory as TychoClientFactory
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
         TychoHTTPError as TychoHTTPError,
         TychoNameError as TychoNameError,
         TychoNotFoundError as TychoNotFoundError,
+        TychoNotReadyError as TychoNotReadyError,
         TychoRateLimitError as TychoRateLimitError,
         TychoResponseError as TychoResponseError,
         TychoServerError as TychoServerError,
@@ -79,6 +83,8 @@ _LOCATIONS = {
             "TychoHTTPError",
             "TychoNameError",
             "TychoNotFoundError",
+    "TychoNotReadyError",
+            "TychoNotReadyError",
             "TychoRateLimitError",
             "TychoResponseError",
             "TychoServerError",
@@ -143,6 +149,7 @@ __all__ = [
     "TychoHTTPError",
     "TychoNameError",
     "TychoNotFoundError",
+    "TychoNotReadyError",
     "TychoRateLimitError",
     "TychoResponseError",
     "TychoServerError",

@@ -50,6 +50,7 @@ from .errors import (
     TychoError,
     TychoHTTPError,
     TychoNotFoundError,
+    TychoNotReadyError,
     TychoRateLimitError,
     TychoResponseError,
     TychoServerError,
@@ -733,15 +734,16 @@ class TychoCore:
 
     def not_ready_error(
         self, guid: str, timeout: float, last: StatusResponse | None
-    ) -> TychoTimeoutError:
+    ) -> TychoNotReadyError:
         if last is None or not last.result:
             state = "the server does not list it"
         else:
             ready = sum(system.is_ready for system in last.result)
             state = f"{ready} of {len(last.result)} deployments ready"
-        return TychoTimeoutError(
+        return TychoNotReadyError(
             f"system {guid} was not ready within {timeout:g} s ({state})",
-            url=f"{self.display_url}/system/status",
+            guid=guid,
+            timeout=timeout,
         )
 
 

@@ -406,7 +406,7 @@ class AsyncTychoClient:
     ) -> builtins.list[SystemStatus]:
         """Poll ``status`` until every Deployment of system ``guid`` is ready; return them.
 
-        Raises :class:`~tycho_client.errors.TychoTimeoutError` naming the GUID after ``timeout``
+        Raises :class:`~tycho_client.errors.TychoNotReadyError` naming the GUID after ``timeout``
         seconds.
         """
         self._core.check_wait(timeout, interval)

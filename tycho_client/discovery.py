@@ -32,7 +32,7 @@ __all__ = [
     "kube_config_available",
 ]
 
-logger = logging.getLogger("tycho_client.discovery")
+logger: logging.Logger = logging.getLogger("tycho_client.discovery")
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 """Where Kubernetes mounts a pod's service account: ``token``, ``ca.crt`` and ``namespace``."""

@@ -17,6 +17,7 @@ One hierarchy, so callers can catch as broadly or as narrowly as they need::
     ├── TychoAPIError                   HTTP 200 with "status": "error" (how real Tycho fails)
     ├── TychoResponseError              a body that is not JSON, or not what the document allows
     ├── TychoDownError                  `down` could not delete some systems (.deleted, .failed)
+    ├── TychoNotReadyError              `wait_ready` ran out of time; the server did answer (.guid)
     └── TychoDiscoveryError             the Tycho API could not be found in Kubernetes
 
 Messages never carry `.env` values or tokens: request bodies are not quoted in errors, and
@@ -44,6 +45,7 @@ __all__ = [
     "TychoHTTPError",
     "TychoNameError",
     "TychoNotFoundError",
+    "TychoNotReadyError",
     "TychoRateLimitError",
     "TychoResponseError",
     "TychoServerError",
@@ -266,6 +268,15 @@ class TychoDownError(TychoError):
         super().__init__(message)
         self.deleted: list[str] = list(deleted)
         self.failed: dict[str, TychoError] = dict(failed)
+
+
+class TychoNotReadyError(TychoError):
+    """A system was not ready before ``wait_ready``'s deadline (the server kept answering)."""
+
+    def __init__(self, message: str, *, guid: str, timeout: float) -> None:
+        super().__init__(message)
+        self.guid = guid
+        self.timeout = timeout
 
 
 class TychoDiscoveryError(TychoError):

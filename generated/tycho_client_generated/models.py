@@ -14,6 +14,7 @@ class ServiceSpec(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="forbid",
         populate_by_name=True,
     )
@@ -37,6 +38,7 @@ class StatusRequest(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -56,6 +58,7 @@ class DeleteRequest(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -75,6 +78,7 @@ class ModifyRequest(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -102,6 +106,7 @@ class Resources(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -129,6 +134,7 @@ class HttpHeader(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         populate_by_name=True,
     )
     name: str | None = None
@@ -147,6 +153,7 @@ class HttpGet(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -170,6 +177,7 @@ class TcpSocket(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -185,6 +193,7 @@ class Probe(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -220,6 +229,7 @@ class ProxyRewrite(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -239,6 +249,7 @@ class SecurityContext(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -272,6 +283,7 @@ class ContainerEndpoint(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -293,6 +305,7 @@ class SystemStatus(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         populate_by_name=True,
     )
     name: str
@@ -348,6 +361,7 @@ class DeleteResponse(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         populate_by_name=True,
     )
     status: Literal["success"]
@@ -370,6 +384,7 @@ class ModifyResult(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         populate_by_name=True,
     )
     patches: list[dict[str, Any]]
@@ -384,6 +399,7 @@ class ErrorResult(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         populate_by_name=True,
     )
     error: str
@@ -400,6 +416,7 @@ class HTTPErrorBody(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         populate_by_name=True,
     )
     message: str
@@ -450,6 +467,7 @@ class ResourcesModel(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -463,6 +481,7 @@ class Deploy(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -478,6 +497,7 @@ class StartResult(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         populate_by_name=True,
     )
     name: str
@@ -506,6 +526,7 @@ class StatusResponse(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         populate_by_name=True,
     )
     status: Literal["success"]
@@ -528,6 +549,7 @@ class ModifyResponse(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         populate_by_name=True,
     )
     status: Literal["success"]
@@ -548,6 +570,7 @@ class ErrorResponse(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         populate_by_name=True,
     )
     status: Literal["error"]
@@ -567,6 +590,7 @@ class Kube(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -586,6 +610,7 @@ class Ext(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -628,6 +653,7 @@ class StartResponse(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         populate_by_name=True,
     )
     status: Literal["success"]
@@ -647,6 +673,7 @@ class ComposeService(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -726,6 +753,7 @@ class ComposeSystem(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
@@ -758,6 +786,7 @@ class StartRequest(BaseModel):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
         extra="allow",
         populate_by_name=True,
     )
