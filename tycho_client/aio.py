@@ -16,20 +16,11 @@ import anyio
 import httpx
 from pydantic import BaseModel
 
+from ._base import BaseTychoClient
 from ._core import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    DEFAULT_URL,
-    NOT_GIVEN,
     DownTally,
-    NotGiven,
     PreparedRequest,
-    RetryPolicy,
-    TychoCore,
-    copy_options,
-    ssl_verify,
 )
-from .envfile import parse_env
 from .errors import TychoError
 from .models import (
     DeleteRequest,
@@ -42,7 +33,6 @@ from .models import (
     StatusResponse,
     SystemStatus,
 )
-from .naming import format_name
 
 __all__ = ["AsyncTychoClient"]
 
@@ -53,7 +43,7 @@ Timeout = float | httpx.Timeout | None
 _sleep = anyio.sleep
 
 
-class AsyncTychoClient:
+class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
     """An async client of one Tycho API server; see :class:`~tycho_client.client.TychoClient`.
 
     ``url`` is the server's base URL (``/system/...`` is appended). ``timeout`` is a number of
@@ -69,116 +59,10 @@ class AsyncTychoClient:
     Use it as an async context manager, or await :meth:`aclose`.
     """
 
-    def __init__(
-        self,
-        url: str = DEFAULT_URL,
-        *,
-        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        headers: Mapping[str, str] | None = None,
-        token: str | None = None,
-        verify: bool | str = True,
-        username: str | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry_policy: RetryPolicy | None = None,
-    ) -> None:
-        self._core = TychoCore(
-            url,
-            timeout=timeout,
-            max_retries=max_retries,
-            headers=headers,
-            token=token,
-            username=username,
-            retry_policy=retry_policy,
-        )
-        self._options: dict[str, Any] = {
-            "url": url,
-            "timeout": timeout,
-            "max_retries": max_retries,
-            "headers": headers,
-            "token": token,
-            "verify": verify,
-            "username": username,
-            "http_client": http_client,
-            "transport": transport,
-            "retry_policy": retry_policy,
-        }
-        if http_client is not None:
-            if transport is not None or verify is not True:
-                raise ValueError("give either http_client or transport/verify, not both")
-            self._http = http_client
-            self._owns_http = False
-        else:
-            self._http = httpx.AsyncClient(
-                transport=transport, verify=ssl_verify(verify), timeout=self._core.timeout
-            )
-            self._owns_http = True
-
-    # ----------------------------------------------------------------------------- options
-
-    @property
-    def base_url(self) -> str:
-        """The server's URL, without a trailing slash."""
-        return self._core.base_url
-
-    @property
-    def timeout(self) -> httpx.Timeout:
-        return self._core.timeout
-
-    @property
-    def max_retries(self) -> int:
-        return self._core.max_retries
-
-    @property
-    def username(self) -> str | None:
-        return self._core.username
-
-    @property
-    def http_client(self) -> httpx.AsyncClient:
-        return self._http
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._core!r})"
-
-    def with_options(
-        self,
-        *,
-        url: str | NotGiven = NOT_GIVEN,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        headers: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
-        token: str | NotGiven | None = NOT_GIVEN,
-        verify: bool | str | NotGiven = NOT_GIVEN,
-        username: str | NotGiven | None = NOT_GIVEN,
-        http_client: httpx.AsyncClient | NotGiven | None = NOT_GIVEN,
-        transport: httpx.AsyncBaseTransport | NotGiven | None = NOT_GIVEN,
-        retry_policy: RetryPolicy | NotGiven | None = NOT_GIVEN,
-    ) -> AsyncTychoClient:
-        """A copy with some options changed.
-
-        The copy shares this client's HTTP connection pool unless ``http_client``, ``transport``
-        or ``verify`` is given; a shared pool stays owned (and closed) by this client.
-        """
-        options, shares_pool = copy_options(
-            self._options,
-            url=url,
-            timeout=timeout,
-            max_retries=max_retries,
-            headers=headers,
-            token=token,
-            verify=verify,
-            username=username,
-            http_client=http_client,
-            transport=transport,
-            retry_policy=retry_policy,
-        )
-        if not shares_pool:
-            return type(self)(**options)
-        shared = {"http_client": self._http, "transport": None, "verify": True}
-        copy = type(self)(**{**options, **shared})
-        copy._options = options
-        return copy
+    def _new_http(
+        self, transport: httpx.AsyncBaseTransport | None, verify: Any, timeout: httpx.Timeout
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=transport, verify=verify, timeout=timeout)
 
     # ---------------------------------------------------------------------------- plumbing
 
@@ -419,14 +303,6 @@ class AsyncTychoClient:
             if remaining <= 0:
                 raise self._core.not_ready_error(guid, timeout, last)
             await _sleep(min(interval, remaining))
-
-    def format_name(self, name: str) -> str:
-        """``name`` as a valid system name (see :func:`tycho_client.naming.format_name`)."""
-        return format_name(name)
-
-    def parse_env(self, environment: str) -> dict[str, str]:
-        """``.env`` text as a mapping (see :func:`tycho_client.envfile.parse_env`)."""
-        return parse_env(environment)
 
     # --------------------------------------------------------------------------- lifecycle
 

@@ -320,11 +320,12 @@ _OUTCOMES: dict[str, TypeAdapter[Any]] = {}
 def outcome_adapter(operation: str) -> TypeAdapter[Any]:
     """The parser of an operation's HTTP 200 answer (success envelope or ``ErrorResponse``)."""
     if operation not in _OUTCOMES:
-        outcome = {
+        # Any: the outcomes are type aliases, which TypeAdapter takes but cannot type.
+        outcomes: dict[str, Any] = {
             "start": StartOutcome,
             "status": StatusOutcome,
             "delete": DeleteOutcome,
             "modify": ModifyOutcome,
-        }[operation]
-        _OUTCOMES[operation] = TypeAdapter(outcome)
+        }
+        _OUTCOMES[operation] = TypeAdapter(outcomes[operation])
     return _OUTCOMES[operation]
