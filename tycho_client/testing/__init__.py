@@ -1,0 +1,65 @@
+"""Test Tycho integrations without a cluster: a spec-validating fake Tycho API.
+
+- :class:`FakeTycho`: an in-memory Tycho that behaves like real servers (``tycho-api`` 1.17.3),
+  checks every request against ``openapi/tycho.yaml`` and answers only as the document allows.
+  It is an httpx transport, sync and async::
+
+      client = TychoClient("http://tycho.test", transport=FakeTycho())
+
+  and a loopback HTTP server::
+
+      with FakeTycho().serve() as url:
+          TychoClient(url).status()
+
+- A pytest plugin (installed with the package) with the fixtures ``tycho_fake``,
+  ``tycho_client``, ``async_tycho_client`` and ``tycho_server_url``.
+- :mod:`tycho_client.testing.spec`: the OpenAPI document at run time and JSON Schema validation
+  against it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .fake import FakeResponse, FakeSystem, FakeTycho, RecordedRequest, cpu_quantity
+    from .server import FakeTychoServer, run_forever, serve
+    from .spec import load_spec, spec_path, spec_text
+
+# Imported on first use: `tycho spec` imports tycho_client.testing.spec and must not pay for
+# httpx and the fake.
+_LOCATIONS = {
+    **dict.fromkeys(
+        ["FakeResponse", "FakeSystem", "FakeTycho", "RecordedRequest", "cpu_quantity"], "fake"
+    ),
+    **dict.fromkeys(["FakeTychoServer", "run_forever", "serve"], "server"),
+    **dict.fromkeys(["load_spec", "spec_path", "spec_text"], "spec"),
+}
+
+__all__ = [
+    "FakeResponse",
+    "FakeSystem",
+    "FakeTycho",
+    "FakeTychoServer",
+    "RecordedRequest",
+    "cpu_quantity",
+    "load_spec",
+    "run_forever",
+    "serve",
+    "spec_path",
+    "spec_text",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LOCATIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tycho_client.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
