@@ -90,6 +90,12 @@ def main() -> None:
             client.up("bench", {"services": {"web": {"image": "nginx", "ports": ["80"]}}})
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
+            # What a command that talks to the server pays before any of our code runs (httpx's
+            # own CLI kept out, as tycho does, in case click and rich are installed).
+            "python -c 'import httpx, pydantic.main'": [
+                sys.executable, "-c",
+                "import sys; sys.modules['httpx._main'] = None; import httpx, pydantic.main",
+            ],
             "tycho --help": [tycho, "--help"],
             "tycho status --url <fake>": [tycho, "status", "--url", url],
         }
@@ -112,7 +118,7 @@ def main() -> None:
             result = " and ".join(missed) + " MISSED" if missed else "met"
             verdict = f"<= {target[0]:.2f} s, <= {target[1]:.0f} MB: {result}"
         else:
-            verdict = "baseline"
+            verdict = "baseline" if name.endswith("pass") else "floor of `status`"
         print(f"| `{name}` | {seconds:.3f} s | {megabytes:.1f} MB | {verdict} |")
 
 

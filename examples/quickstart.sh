@@ -22,3 +22,4 @@ tycho up -f examples/jupyter-ds/docker-compose.yaml
 tycho status
 tycho down $(tycho status --terse)
 tycho status
+set +x

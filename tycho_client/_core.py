@@ -40,7 +40,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from ._version import __version__
-from .compose import derive_services, interpolate, load_compose, validate_for_tycho
+from .compose import derive_services, interpolate, load_compose
 from .envfile import parse_env
 from .errors import (
     FieldError,
@@ -491,8 +491,6 @@ class TychoCore:
             raise _not_a_mapping("system", type(system), "or compose YAML text")
         # Only the .env mapping feeds ${VAR}: a compose file must not read the caller's env.
         document = interpolate(document, {k: v for k, v in env.items() if isinstance(v, str)})
-        # Before the model: its field patterns would hide which .env variable is missing.
-        validate_for_tycho(document)
         data = {
             "name": formatted,
             "system": document,
@@ -533,9 +531,9 @@ class TychoCore:
         if attempt >= max_retries:
             return False
         if error is not None:
-            if isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
-                # Nothing was sent: safe for every operation. A TLS verification failure is
-                # also a ConnectError, but retrying it cannot help.
+            if _surely_not_sent(error):
+                # Safe for every operation. A TLS verification failure is also a ConnectError,
+                # but retrying it cannot help.
                 return not _is_certificate_error(error)
             return prepared.idempotent and isinstance(
                 error, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
@@ -704,15 +702,24 @@ class TychoCore:
         self, prepared: PreparedRequest, error: httpx.TransportError, timeout: httpx.Timeout
     ) -> TychoTransportError:
         url = f"{self.display_url}{prepared.path}"
+        # A start or modify that may have reached the server may also have taken effect.
+        unknown = (
+            ""
+            if prepared.idempotent or _surely_not_sent(error)
+            else f"; the server may have carried out the {prepared.operation} anyway: "
+            "check the systems' status before trying again"
+        )
         if isinstance(error, httpx.TimeoutException):
             phase, seconds = _timeout_phase(error, timeout)
             return TychoTimeoutError(
-                f"POST {url}: no answer within {seconds:g} s ({phase} timeout)", url=url
+                f"POST {url}: no answer within {seconds:g} s ({phase} timeout){unknown}", url=url
             )
         reason = str(error) or type(error).__name__
         if isinstance(error, httpx.ConnectError):
             return TychoConnectionError(f"could not connect to {url}: {reason}", url=url)
-        return TychoConnectionError(f"POST {url} failed: {type(error).__name__}: {reason}", url=url)
+        return TychoConnectionError(
+            f"POST {url} failed: {type(error).__name__}: {reason}{unknown}", url=url
+        )
 
     # ----------------------------------------------------------------------- list and wait
 
@@ -745,6 +752,11 @@ class TychoCore:
             guid=guid,
             timeout=timeout,
         )
+
+
+def _surely_not_sent(error: Exception) -> bool:
+    """Whether the request cannot have reached the server (no connection was made)."""
+    return isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
 def _timeout_phase(error: httpx.TimeoutException, timeout: httpx.Timeout) -> tuple[str, float]:
