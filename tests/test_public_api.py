@@ -1,0 +1,54 @@
+"""The public surface: everything in ``tycho_client.__all__`` resolves, lazily and cheaply."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import tycho_client
+import tycho_client.testing
+
+
+def test_every_public_name_resolves_to_its_module() -> None:
+    for package in (tycho_client, tycho_client.testing):
+        lazy = set(package._LOCATIONS)
+        assert set(package.__all__) - {"__version__"} == lazy
+        for name in package.__all__:
+            value = getattr(package, name)
+            assert value is not None
+            if name in lazy:
+                module = f"{package.__name__}.{package._LOCATIONS[name]}"
+                assert getattr(sys.modules[module], name) is value
+
+
+def test_models_are_importable_from_the_package() -> None:
+    from tycho_client import DeleteRequest, StartRequest, StatusResponse
+    from tycho_client.models import DeleteRequest as D, StartRequest as S, StatusResponse as R
+
+    assert (StartRequest, DeleteRequest, StatusResponse) == (S, D, R)
+
+
+def test_unknown_names_are_attribute_errors() -> None:
+    with pytest.raises(AttributeError, match="NoSuchThing"):
+        tycho_client.NoSuchThing  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("module", "heavy"),
+    [
+        # `tycho --help` imports tycho_client first: not even typing.
+        ("tycho_client", ["httpx", "jsonschema", "kubernetes", "pydantic", "typing", "yaml"]),
+        ("tycho_client.testing", ["httpx", "jsonschema", "kubernetes", "pydantic", "yaml"]),
+    ],
+)
+def test_importing_a_package_loads_nothing_heavy(module: str, heavy: list[str]) -> None:
+    probe = (
+        f"import sys, {module}; "
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
