@@ -12,7 +12,9 @@ nothing left to answer gets a 599 so that a test sending too much fails loudly.
 from __future__ import annotations
 
 import collections
+import copy
 import json
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Mapping
@@ -23,7 +25,16 @@ from typing import Any
 
 WIRE_DIR = Path(__file__).parent / "fixtures" / "wire"
 
-__all__ = ["WIRE_DIR", "LoopbackServer", "Recorded", "Reply", "recorded_exchange"]
+__all__ = [
+    "WIRE_DIR",
+    "LoopbackServer",
+    "Recorded",
+    "Reply",
+    "closed_port",
+    "recorded_exchange",
+    "recorded_request",
+    "status_reply",
+]
 
 
 def recorded_exchange(name: str) -> dict[str, Any]:
@@ -33,6 +44,19 @@ def recorded_exchange(name: str) -> dict[str, Any]:
         raise LookupError(f"no single recorded exchange named {name!r} in {WIRE_DIR}")
     data: dict[str, Any] = json.loads(matches[0].read_text(encoding="utf-8"))
     return data
+
+
+def recorded_request(name: str) -> dict[str, Any]:
+    """The JSON body of a recorded exchange's request."""
+    request: dict[str, Any] = recorded_exchange(name)["request"]["json"]
+    return request
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -206,3 +230,11 @@ class LoopbackServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def status_reply(*ready: bool) -> Reply:
+    """A status answer (from recorded exchange 04) with one Deployment per ``ready`` flag."""
+    body = recorded_exchange("04")["response"]["json"]
+    template = body["result"][0]
+    body["result"] = [{**copy.deepcopy(template), "is_ready": flag} for flag in ready]
+    return Reply.json(body)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import getpass
 import json
-import socket
 import ssl
 import time
 from collections.abc import Iterator
@@ -15,7 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
-from loopback import LoopbackServer, Reply, recorded_exchange
+from loopback import (
+    LoopbackServer,
+    Reply,
+    closed_port,
+    recorded_exchange,
+    recorded_request,
+    status_reply,
+)
 
 import tycho_client
 from tycho_client import _core
@@ -48,24 +53,7 @@ MODIFY_SUCCESS = {
 }
 
 
-def recorded_request(name: str) -> dict[str, Any]:
-    request: dict[str, Any] = recorded_exchange(name)["request"]["json"]
-    return request
 
-
-def status_reply(*ready: bool) -> Reply:
-    """A status answer (from recorded exchange 04) with one Deployment per ``ready`` flag."""
-    body = recorded_exchange("04")["response"]["json"]
-    template = body["result"][0]
-    body["result"] = [{**copy.deepcopy(template), "is_ready": flag} for flag in ready]
-    return Reply.json(body)
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
-import socket
 import time
 from typing import Any
 
 import httpx
 import pytest
-from loopback import LoopbackServer, Reply, recorded_exchange
+from loopback import LoopbackServer, Reply, closed_port, recorded_request, status_reply
 
 import tycho_client
 from tycho_client.aio import AsyncTychoClient
@@ -36,16 +34,6 @@ WEBSTACK_GUID = "b9ffda00e47c4d83b88f97f6fcf7e38e"
 MINIMAL_SYSTEM = {"services": {"nginx": {"image": "nginx:1.25", "ports": ["80"]}}}
 
 
-def recorded_request(name: str) -> dict[str, Any]:
-    request: dict[str, Any] = recorded_exchange(name)["request"]["json"]
-    return request
-
-
-def status_reply(*ready: bool) -> Reply:
-    body = recorded_exchange("04")["response"]["json"]
-    template = body["result"][0]
-    body["result"] = [{**copy.deepcopy(template), "is_ready": flag} for flag in ready]
-    return Reply.json(body)
 
 
 def tycho_for(server: LoopbackServer, **options: Any) -> AsyncTychoClient:
@@ -197,10 +185,7 @@ async def test_errors(loopback: LoopbackServer) -> None:
 
 
 async def test_connection_refused(sleeps: list[float]) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    async with AsyncTychoClient(f"http://127.0.0.1:{port}") as tycho:
+    async with AsyncTychoClient(f"http://127.0.0.1:{closed_port()}") as tycho:
         with pytest.raises(TychoConnectionError):
             await tycho.status()
     assert len(sleeps) == 2

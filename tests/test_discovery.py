@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from k8s_fake import (
     service_port,
     write_kubeconfig,
 )
+from loopback import closed_port
 
 from tycho_client import discovery
 from tycho_client.discovery import TychoClientFactory, kube_config_available
@@ -69,12 +69,6 @@ def kubeconfig(fake: FakeKubeAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("KUBECONFIG", str(path))
     return path
 
-
-def closed_port() -> int:
-    """A loopback port that nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def discovery_error(factory: TychoClientFactory, **kwargs: Any) -> TychoDiscoveryError:

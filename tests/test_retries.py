@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import email.utils
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from loopback import LoopbackServer, Reply, recorded_exchange
+from loopback import LoopbackServer, Reply, closed_port, recorded_exchange
 
 from tycho_client import aio, client
 from tycho_client._core import PreparedRequest, RetryPolicy, TychoCore
@@ -33,11 +32,6 @@ START = recorded_exchange("22")["request"]["json"]
 MODIFY = {"tycho-guid": "b9ffda00e47c4d83b88f97f6fcf7e38e", "cpu": "1"}
 GUID = "e483439d77be44d791466e05d9cc5ecc"
 
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
