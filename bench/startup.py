@@ -93,7 +93,8 @@ def main() -> None:
             # What a command that talks to the server pays before any of our code runs (httpx's
             # own CLI kept out, as tycho does, in case click and rich are installed).
             "python -c 'import httpx, pydantic.main'": [
-                sys.executable, "-c",
+                sys.executable,
+                "-c",
                 "import sys; sys.modules['httpx._main'] = None; import httpx, pydantic.main",
             ],
             "tycho --help": [tycho, "--help"],

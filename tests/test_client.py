@@ -53,9 +53,6 @@ MODIFY_SUCCESS = {
 }
 
 
-
-
-
 @pytest.fixture
 def client(loopback: LoopbackServer, sleeps: list[float]) -> Iterator[TychoClient]:
     with TychoClient(loopback.url, username="renci") as tycho:

@@ -34,8 +34,6 @@ WEBSTACK_GUID = "b9ffda00e47c4d83b88f97f6fcf7e38e"
 MINIMAL_SYSTEM = {"services": {"nginx": {"image": "nginx:1.25", "ports": ["80"]}}}
 
 
-
-
 def tycho_for(server: LoopbackServer, **options: Any) -> AsyncTychoClient:
     return AsyncTychoClient(server.url, username="renci", **options)
 

@@ -470,9 +470,10 @@ def test_resources_become_strings() -> None:
         "replicas": 1,
     }
     assert normalized_service(deploy={"resources": None})["deploy"] == {}
-    assert "limits" not in normalized_service(deploy={"resources": {"limits": None}})["deploy"][
-        "resources"
-    ]
+    assert (
+        "limits"
+        not in normalized_service(deploy={"resources": {"limits": None}})["deploy"]["resources"]
+    )
 
 
 def test_depends_on_mapping_becomes_its_keys() -> None:

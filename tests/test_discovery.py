@@ -70,7 +70,6 @@ def kubeconfig(fake: FakeKubeAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     return path
 
 
-
 def discovery_error(factory: TychoClientFactory, **kwargs: Any) -> TychoDiscoveryError:
     with pytest.raises(TychoDiscoveryError) as info:
         factory.get_url(**kwargs)

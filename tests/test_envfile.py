@@ -58,7 +58,9 @@ def test_escaped_backslash_before_quote_ends_the_value() -> None:
 
 
 def test_comment_after_unquoted_value_needs_whitespace_before_hash() -> None:
-    text = "A=a # comment\nB=a#b\nC=a\t# tab comment\nD=#start\nE= # only comment\nF=http://x/#frag\n"
+    text = (
+        "A=a # comment\nB=a#b\nC=a\t# tab comment\nD=#start\nE= # only comment\nF=http://x/#frag\n"
+    )
     assert parse_env(text) == {
         "A": "a",
         "B": "a#b",
@@ -70,7 +72,7 @@ def test_comment_after_unquoted_value_needs_whitespace_before_hash() -> None:
 
 
 def test_comment_after_quoted_value() -> None:
-    assert parse_env('A="a # b" # c\nB=\'x\'#y\n') == {"A": "a # b", "B": "x"}
+    assert parse_env("A=\"a # b\" # c\nB='x'#y\n") == {"A": "a # b", "B": "x"}
 
 
 def test_unquoted_values_are_stripped_and_keep_inner_spaces() -> None:
@@ -82,7 +84,7 @@ def test_quoted_values_keep_their_blanks() -> None:
 
 
 def test_multi_line_quoted_values() -> None:
-    text = 'A="line 1\nline 2"\nB=\'x\n  y\n\'\nC=3\n'
+    text = "A=\"line 1\nline 2\"\nB='x\n  y\n'\nC=3\n"
     assert parse_env(text) == {"A": "line 1\nline 2", "B": "x\n  y\n", "C": "3"}
 
 
@@ -91,7 +93,7 @@ def test_key_with_empty_value() -> None:
 
 
 def test_crlf_and_bom() -> None:
-    text = "\ufeffA=1\r\nB=\"x\r\ny\"\r\n# c\r\nC=3"
+    text = '\ufeffA=1\r\nB="x\r\ny"\r\n# c\r\nC=3'
     assert parse_env(text) == {"A": "1", "B": "x\ny", "C": "3"}
 
 
@@ -104,11 +106,11 @@ def test_duplicate_keys_last_wins() -> None:
 
 
 def test_unquoted_value_keeps_inner_quotes() -> None:
-    assert parse_env("A=it's \"fine\"\n") == {"A": "it's \"fine\""}
+    assert parse_env('A=it\'s "fine"\n') == {"A": 'it\'s "fine"'}
 
 
 def test_no_interpolation_at_all() -> None:
-    text = "A=${HOME}\nB=$HOME\nC=\"${USER:-x}\"\nD=1\nE=${D}\n"
+    text = 'A=${HOME}\nB=$HOME\nC="${USER:-x}"\nD=1\nE=${D}\n'
     assert parse_env(text) == {
         "A": "${HOME}",
         "B": "$HOME",
@@ -151,7 +153,7 @@ def test_sample_env_files() -> None:
         ("A=1\n\n1BAD=x\n", 3, "invalid key '1BAD'"),
         ("my-key=x\n", 1, "invalid key 'my-key'"),
         ("=x\n", 1, "no key"),
-        ("A=1\nB=\"open\nC=2\n", 2, "unterminated double-quoted value for B"),
+        ('A=1\nB="open\nC=2\n', 2, "unterminated double-quoted value for B"),
         ("B='open\n", 1, "unterminated single-quoted value for B"),
         ('A="x"y\n', 1, "after the closing quote of A"),
         ("A='x' y\n", 1, "after the closing quote of A"),
@@ -174,7 +176,7 @@ def test_error_names_the_source_file() -> None:
 
 
 def test_line_numbers_count_lines_inside_multi_line_values() -> None:
-    text = 'A="one\ntwo\nthree"\n\n# c\nB=\'x\ny\'\nBAD LINE\n'
+    text = "A=\"one\ntwo\nthree\"\n\n# c\nB='x\ny'\nBAD LINE\n"
     assert error_of(text).line == 8
 
 
@@ -192,9 +194,9 @@ def test_garbage_after_a_multi_line_value_is_reported_where_it_is() -> None:
     "text",
     [
         f"{CANARY}\n",
-        f"A=\"{CANARY}\n",
+        f'A="{CANARY}\n',
         f"A='{CANARY}\n",
-        f"A=\"{CANARY}\" trailing\n",
+        f'A="{CANARY}" trailing\n',
         f"A='{CANARY}'{CANARY}\n",
         f"postgres://user:{CANARY}@db/x?a=1\n",
         f"BAD KEY {CANARY}=x\n",

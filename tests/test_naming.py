@@ -42,7 +42,7 @@ def test_long_name_is_truncated_with_hash_of_full_formatted_name() -> None:
     digest = hashlib.sha256(full.encode()).hexdigest()
     assert len(result) <= MAX_NAME_LENGTH
     assert result.endswith("-" + digest[:8])
-    assert full.startswith(result[: -9].rstrip("-"))
+    assert full.startswith(result[:-9].rstrip("-"))
     assert LABEL.fullmatch(result)
 
 

@@ -33,7 +33,6 @@ MODIFY = {"tycho-guid": "b9ffda00e47c4d83b88f97f6fcf7e38e", "cpu": "1"}
 GUID = "e483439d77be44d791466e05d9cc5ecc"
 
 
-
 @pytest.fixture
 def tycho(loopback: LoopbackServer, sleeps: list[float]) -> Iterator[TychoClient]:
     with TychoClient(loopback.url, username="renci") as tycho:

@@ -83,7 +83,7 @@ _LOCATIONS = {
             "TychoHTTPError",
             "TychoNameError",
             "TychoNotFoundError",
-    "TychoNotReadyError",
+            "TychoNotReadyError",
             "TychoNotReadyError",
             "TychoRateLimitError",
             "TychoResponseError",
