@@ -118,7 +118,11 @@ class TychoClientFactory:
 
         :raises TychoDiscoveryError: with ``reason`` ``no-config``, ``not-found``,
             ``forbidden``, ``unreachable``, ``no-external-address`` or ``error``.
+        :raises TychoMissingDependencyError: when the ``kubernetes`` extra is not installed.
         """
+        from tycho_client._extras import KUBERNETES, require
+
+        require("kubernetes", KUBERNETES, feature="Kubernetes discovery (TychoClientFactory)")
         from kubernetes.client import ApiClient, CoreV1Api
 
         connection = self._connect()

@@ -18,7 +18,9 @@ One hierarchy, so callers can catch as broadly or as narrowly as they need::
     ├── TychoResponseError              a body that is not JSON, or not what the document allows
     ├── TychoDownError                  `down` could not delete some systems (.deleted, .failed)
     ├── TychoNotReadyError              `wait_ready` ran out of time; the server did answer (.guid)
-    └── TychoDiscoveryError             the Tycho API could not be found in Kubernetes
+    ├── TychoDiscoveryError             the Tycho API could not be found in Kubernetes
+    └── TychoMissingDependencyError     an optional extra is not installed (.extra; also a
+                                        ModuleNotFoundError)
 
 Messages never carry `.env` values or tokens: request bodies are not quoted in errors, and
 response bodies are quoted only in part (`MAX_BODY_QUOTE` characters).
@@ -43,6 +45,7 @@ __all__ = [
     "TychoEnvError",
     "TychoError",
     "TychoHTTPError",
+    "TychoMissingDependencyError",
     "TychoNameError",
     "TychoNotFoundError",
     "TychoNotReadyError",
@@ -289,3 +292,22 @@ class TychoDiscoveryError(TychoError):
     def __init__(self, message: str, *, reason: str = "error") -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class TychoMissingDependencyError(TychoError, ModuleNotFoundError):
+    """A feature needs a package from an optional extra that is not installed.
+
+    ``extra`` is the extra that provides it (``"kubernetes"``, ``"testing"``), ``name`` the
+    module that is missing, ``install`` the command that fixes it, e.g.
+    ``pip install 'tycho-client[kubernetes]'``. Also a :class:`ModuleNotFoundError`, so code
+    written for the bare import failure keeps working.
+    """
+
+    def __init__(self, message: str, *, name: str, extra: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.extra = extra
+
+    @property
+    def install(self) -> str:
+        return f"pip install 'tycho-client[{self.extra}]'"

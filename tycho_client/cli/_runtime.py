@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from tycho_client.errors import (
     TychoDiscoveryError,
     TychoError,
+    TychoMissingDependencyError,
     TychoTransportError,
     TychoValidationError,
     quote_body,
@@ -131,6 +132,10 @@ def exit_code_for(exc: BaseException) -> int:
         return exc.exit_code
     if isinstance(exc, TychoValidationError):
         return EXIT_USAGE
+    if isinstance(exc, TychoMissingDependencyError):
+        # Without kubernetes no server can be found (3); without the fake's extra the command
+        # cannot run at all (2).
+        return EXIT_NO_SERVER if exc.extra == "kubernetes" else EXIT_USAGE
     if isinstance(exc, (TychoTransportError, TychoDiscoveryError)):
         return EXIT_NO_SERVER
     return EXIT_SERVER_ERROR

@@ -13,6 +13,10 @@
 
 - A pytest plugin (installed with the package) with the fixtures ``tycho_fake``,
   ``tycho_client``, ``async_tycho_client`` and ``tycho_server_url``.
+
+The fake needs the ``testing`` extra (``pip install 'tycho-client[testing]'``, which brings
+jsonschema); without it, using it raises
+:class:`~tycho_client.errors.TychoMissingDependencyError` naming that command.
 - :mod:`tycho_client.testing.spec`: the OpenAPI document at run time and JSON Schema validation
   against it.
 """

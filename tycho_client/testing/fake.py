@@ -80,7 +80,12 @@ from typing import Any
 
 import httpx
 
+from tycho_client._extras import TESTING, require
+
 from . import spec
+
+# The fake validates every request and answer with JSON Schema: fail on import, not mid-request.
+require("jsonschema", TESTING, feature="the fake Tycho (tycho_client.testing, tycho mock)")
 
 __all__ = [
     "INVALID_JSON",

@@ -120,6 +120,9 @@ def _registry() -> Any:
 def schema_validator(pointer: str) -> Validator:
     """A validator for the schema at a JSON pointer of the document, e.g.
     ``/components/schemas/StartRequest``; its ``$ref`` s resolve within the document."""
+    from tycho_client._extras import TESTING, require
+
+    require("jsonschema", TESTING, feature="validation against the OpenAPI document")
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry=_registry())
