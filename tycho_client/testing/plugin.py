@@ -58,11 +58,12 @@ def tycho_fake(request: pytest.FixtureRequest) -> FakeTycho:
     try:
         from .fake import FakeTycho
     except TychoMissingDependencyError as exc:  # the core install, without the testing extra
-        pytest.fail(f"the tycho_fake fixture: {exc}", pytrace=False)
-
-    marker = request.node.get_closest_marker("tycho_fake")
-    options = dict(marker.kwargs) if marker is not None else {}
-    return FakeTycho(**options)
+        missing = f"the tycho_fake fixture: {exc}"
+    else:
+        marker = request.node.get_closest_marker("tycho_fake")
+        options = dict(marker.kwargs) if marker is not None else {}
+        return FakeTycho(**options)
+    pytest.fail(missing, pytrace=False)  # outside the except: one line, no exception chain
 
 
 @pytest.fixture
