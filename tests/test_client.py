@@ -23,7 +23,7 @@ from loopback import (
 )
 
 import tycho_client
-from tycho_client import _core
+from tycho_client import _config
 from tycho_client.client import TychoClient
 from tycho_client.errors import (
     TychoAPIError,
@@ -696,7 +696,7 @@ def test_options_and_defaults() -> None:
         assert tycho.max_retries == 2
         assert tycho.username is None
     with TychoClient(timeout=None) as tycho:
-        assert tycho.timeout == _core.DEFAULT_TIMEOUT
+        assert tycho.timeout == _config.DEFAULT_TIMEOUT
         assert tycho.base_url == "http://localhost:5000"
 
 

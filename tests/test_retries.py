@@ -17,7 +17,7 @@ import pytest
 from loopback import LoopbackServer, Reply, closed_port, recorded_exchange
 
 from tycho_client import aio, client
-from tycho_client._core import PreparedRequest, RetryPolicy, TychoCore
+from tycho_client._retry import RetryPolicy, should_retry
 from tycho_client.aio import AsyncTychoClient
 from tycho_client.client import TychoClient
 from tycho_client.errors import (
@@ -325,10 +325,6 @@ async def test_async_retry_after_and_max_retries(
 # ---------------------------------------------------------------------- the policy itself
 
 
-def _prepared(operation: str) -> PreparedRequest:
-    return PreparedRequest(operation, f"/system/{operation}", b"{}", operation == "status")
-
-
 @pytest.mark.parametrize(
     ("error", "start", "status"),
     [
@@ -343,19 +339,18 @@ def _prepared(operation: str) -> PreparedRequest:
     ],
 )
 def test_which_transport_errors_are_retried(error: Exception, start: bool, status: bool) -> None:
-    core = TychoCore()
-    assert core.should_retry(_prepared("start"), 0, 2, error=error) is start
-    assert core.should_retry(_prepared("status"), 0, 2, error=error) is status
-    assert core.should_retry(_prepared("status"), 2, 2, error=error) is False
+    assert should_retry(False, 0, 2, error=error) is start  # start: not idempotent
+    assert should_retry(True, 0, 2, error=error) is status
+    assert should_retry(True, 2, 2, error=error) is False
 
 
 def test_backoff_grows_and_is_capped() -> None:
-    core = TychoCore(retry_policy=RetryPolicy(backoff_base=1.0, backoff_max=4.0))
-    delays: list[Any] = [core.backoff(attempt) for attempt in range(6)]
+    policy = RetryPolicy(backoff_base=1.0, backoff_max=4.0)
+    delays: list[Any] = [policy.backoff(attempt) for attempt in range(6)]
     assert 0.5 <= delays[0] <= 1.0
     assert 1.0 <= delays[1] <= 2.0
     assert all(2.0 <= delay <= 4.0 for delay in delays[3:])
-    assert len({core.backoff(3) for _ in range(20)}) > 1  # jittered
+    assert len({policy.backoff(3) for _ in range(20)}) > 1  # jittered
 
 
 def test_retry_policy_rejects_nonsense() -> None:

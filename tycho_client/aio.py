@@ -1,12 +1,19 @@
-"""AsyncTychoClient: :class:`~tycho_client.client.TychoClient` for ``async`` code.
+"""AsyncTychoClient: the typed, validating, retrying client of the Tycho API, for async code.
 
-The same methods, options, validation, retries and errors, with ``await``: both faces delegate
-every decision to :mod:`tycho_client._core` and differ only in I/O. Runs on asyncio or trio.
+Every method validates its input before anything is sent (a
+:class:`~tycho_client.errors.TychoValidationError` names the field path), sends with finite
+timeouts, retries what is safe to retry, and returns the response model of the OpenAPI document or
+raises one error of :mod:`tycho_client.errors`. Every decision is made in
+:mod:`tycho_client._base`; this face only sends, sleeps and awaits. Runs on asyncio or trio.
+
+This module is the one source of both faces: :mod:`tycho_client.client` is generated from it by
+``scripts/unasync.py`` (edit this file, then run ``python scripts/unasync.py``).
 """
 
 from __future__ import annotations
 
 import builtins
+import ssl
 import time
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -16,11 +23,8 @@ import anyio
 import httpx
 from pydantic import BaseModel
 
-from ._base import BaseTychoClient
-from ._core import (
-    DownTally,
-    PreparedRequest,
-)
+from ._base import BaseTychoClient, DownTally
+from .build import PreparedRequest, prepare_down, prepare_operation, prepare_raw
 from .errors import TychoError
 from .models import (
     DeleteRequest,
@@ -44,7 +48,7 @@ _sleep = anyio.sleep
 
 
 class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
-    """An async client of one Tycho API server; see :class:`~tycho_client.client.TychoClient`.
+    """An async client of one Tycho API server.
 
     ``url`` is the server's base URL (``/system/...`` is appended). ``timeout`` is a number of
     seconds for every phase or an :class:`httpx.Timeout`; ``None`` means the default (connect 5 s,
@@ -60,7 +64,10 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
     """
 
     def _new_http(
-        self, transport: httpx.AsyncBaseTransport | None, verify: Any, timeout: httpx.Timeout
+        self,
+        transport: httpx.AsyncBaseTransport | None,
+        verify: bool | ssl.SSLContext,
+        timeout: httpx.Timeout,
     ) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=transport, verify=verify, timeout=timeout)
 
@@ -69,29 +76,25 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
     async def _send(
         self, prepared: PreparedRequest, timeout: Timeout, max_retries: int | None
     ) -> httpx.Response:
-        core = self._core
-        call_timeout = core.call_timeout(timeout)
-        retries = core.call_retries(max_retries)
+        call_timeout = self._call_timeout(timeout)
+        retries = self._call_retries(max_retries)
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
                 response = await self._http.post(
-                    core.url(prepared),
+                    self._url(prepared),
                     content=prepared.content,
-                    headers=core.headers,
+                    headers=self._headers,
                     timeout=call_timeout,
                 )
             except httpx.TransportError as exc:
-                core.log_failure(prepared, exc, started)
-                delay = core.next_delay(prepared, attempt, retries, error=exc)
-                if delay is None:
-                    raise core.transport_error(prepared, exc, call_timeout) from exc
+                delay = self._after_failure(prepared, exc, attempt, retries, started, call_timeout)
             else:
-                core.log_response(prepared, response, started)
-                delay = core.next_delay(prepared, attempt, retries, response=response)
-                if delay is None:
+                after = self._after_response(prepared, response, attempt, retries, started)
+                if after is None:
                     return response
+                delay = after
             await _sleep(delay)
             attempt += 1
 
@@ -103,7 +106,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         max_retries: int | None,
     ) -> ModelT:
         response = await self._send(prepared, timeout, max_retries)
-        return self._core.parse(prepared, response, expected)
+        return self._parse(prepared, response, expected)
 
     # -------------------------------------------------------------------------- operations
 
@@ -121,9 +124,9 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         "error"`` check, but the same transport, HTTP and retry rules (only ``status`` and
         ``delete`` are retried once they may have reached the server).
         """
-        prepared = self._core.prepare_raw(service, request)
+        prepared = prepare_raw(service, request)
         response = await self._send(prepared, timeout, max_retries)
-        return self._core.parse_object(prepared, response)
+        return self._parse_object(prepared, response)
 
     async def start(
         self,
@@ -138,7 +141,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         ``serviceaccount`` ``"default"``. ``env`` may be ``.env`` text. Retried only when the
         request surely never reached the server (the connection failed).
         """
-        prepared = self._core.prepare_start(request)
+        prepared = self._prepare_start(request)
         return await self._call(prepared, StartResponse, timeout, max_retries)
 
     async def status(
@@ -153,7 +156,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         Retried with backoff on connection errors, timeouts, 502/503/504 and 429 (honouring
         ``Retry-After``), up to ``max_retries`` times.
         """
-        prepared = self._core.prepare_status(request)
+        prepared = prepare_operation("status", request)
         return await self._call(prepared, StatusResponse, timeout, max_retries)
 
     async def delete(
@@ -164,7 +167,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         max_retries: int | None = None,
     ) -> DeleteResponse:
         """Delete the system whose GUID is ``request["name"]`` (a full name is reduced to it)."""
-        prepared = self._core.prepare_delete(request)
+        prepared = prepare_operation("delete", request)
         return await self._call(prepared, DeleteResponse, timeout, max_retries)
 
     async def modify(
@@ -179,7 +182,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         Servers without the route (tycho-api 1.17.3) raise
         :class:`~tycho_client.errors.TychoNotFoundError`.
         """
-        prepared = self._core.prepare_modify(request)
+        prepared = prepare_operation("modify", request)
         return await self._call(prepared, ModifyResponse, timeout, max_retries)
 
     async def up(
@@ -200,9 +203,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         substituted from ``settings`` only, ``services`` derived from each compose service's
         first ``ports`` entry unless given, and ``principal`` and ``serviceaccount`` filled in.
         """
-        model = self._core.build_up_request(
-            name, system, settings, services=services, serviceaccount=serviceaccount
-        )
+        model = self._up_request(name, system, settings, services, serviceaccount)
         return await self.start(model, timeout=timeout, max_retries=max_retries)
 
     @overload
@@ -258,8 +259,8 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         One entry per Deployment, as the server reports them; with ``terse`` each GUID once.
         """
         request = None if name is None else {"name": name}
-        systems = (await self.status(request, timeout=timeout, max_retries=max_retries)).result
-        return self._core.guids(systems) if terse else systems
+        response = await self.status(request, timeout=timeout, max_retries=max_retries)
+        return self._guids(response.result) if terse else response.result
 
     async def down(
         self,
@@ -276,7 +277,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         GUIDs, so an unknown GUID counts as deleted.
         """
         tally = DownTally()
-        for prepared in self._core.prepare_down(names):
+        for prepared in prepare_down(names):
             try:
                 await self._call(prepared, DeleteResponse, timeout, max_retries)
             except TychoError as exc:
@@ -293,15 +294,15 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         Raises :class:`~tycho_client.errors.TychoNotReadyError` naming the GUID after ``timeout``
         seconds.
         """
-        self._core.check_wait(timeout, interval)
+        self._check_wait(timeout, interval)
         deadline = time.monotonic() + timeout
         while True:
             last = await self.status({"name": guid})
-            if self._core.all_ready(last):
+            if self._all_ready(last):
                 return last.result
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise self._core.not_ready_error(guid, timeout, last)
+                raise self._not_ready_error(guid, timeout, last)
             await _sleep(min(interval, remaining))
 
     # --------------------------------------------------------------------------- lifecycle
@@ -311,9 +312,12 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         if self._owns_http:
             await self._http.aclose()
 
+    # async-only: begin
     async def close(self) -> None:
         """The same as :meth:`aclose`."""
         await self.aclose()
+
+    # async-only: end
 
     async def __aenter__(self) -> AsyncTychoClient:
         return self

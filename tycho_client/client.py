@@ -1,15 +1,19 @@
-"""TychoClient: the typed, validating, retrying client of the Tycho API (blocking I/O).
+# Generated from aio.py by scripts/unasync.py: edit aio.py, not this file.
+"""TychoClient: the typed, validating, retrying client of the Tycho API, with blocking I/O.
 
 Every method validates its input before anything is sent (a
 :class:`~tycho_client.errors.TychoValidationError` names the field path), sends with finite
 timeouts, retries what is safe to retry, and returns the response model of the OpenAPI document or
-raises one error of :mod:`tycho_client.errors`. :class:`~tycho_client.aio.AsyncTychoClient` is the
-same client for ``async`` code; both delegate every decision to :mod:`tycho_client._core`.
+raises one error of :mod:`tycho_client.errors`. Every decision is made in
+:mod:`tycho_client._base`; this face only sends and sleeps.
+
+Generated from :mod:`tycho_client.aio` by ``scripts/unasync.py``: edit that file.
 """
 
 from __future__ import annotations
 
 import builtins
+import ssl
 import time
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -18,11 +22,8 @@ from typing import Any, Literal, TypeVar, overload
 import httpx
 from pydantic import BaseModel
 
-from ._base import BaseTychoClient
-from ._core import (
-    DownTally,
-    PreparedRequest,
-)
+from ._base import BaseTychoClient, DownTally
+from .build import PreparedRequest, prepare_down, prepare_operation, prepare_raw
 from .errors import TychoError
 from .models import (
     DeleteRequest,
@@ -62,7 +63,10 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
     """
 
     def _new_http(
-        self, transport: httpx.BaseTransport | None, verify: Any, timeout: httpx.Timeout
+        self,
+        transport: httpx.BaseTransport | None,
+        verify: bool | ssl.SSLContext,
+        timeout: httpx.Timeout,
     ) -> httpx.Client:
         return httpx.Client(transport=transport, verify=verify, timeout=timeout)
 
@@ -71,29 +75,25 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
     def _send(
         self, prepared: PreparedRequest, timeout: Timeout, max_retries: int | None
     ) -> httpx.Response:
-        core = self._core
-        call_timeout = core.call_timeout(timeout)
-        retries = core.call_retries(max_retries)
+        call_timeout = self._call_timeout(timeout)
+        retries = self._call_retries(max_retries)
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
                 response = self._http.post(
-                    core.url(prepared),
+                    self._url(prepared),
                     content=prepared.content,
-                    headers=core.headers,
+                    headers=self._headers,
                     timeout=call_timeout,
                 )
             except httpx.TransportError as exc:
-                core.log_failure(prepared, exc, started)
-                delay = core.next_delay(prepared, attempt, retries, error=exc)
-                if delay is None:
-                    raise core.transport_error(prepared, exc, call_timeout) from exc
+                delay = self._after_failure(prepared, exc, attempt, retries, started, call_timeout)
             else:
-                core.log_response(prepared, response, started)
-                delay = core.next_delay(prepared, attempt, retries, response=response)
-                if delay is None:
+                after = self._after_response(prepared, response, attempt, retries, started)
+                if after is None:
                     return response
+                delay = after
             _sleep(delay)
             attempt += 1
 
@@ -104,7 +104,8 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         timeout: Timeout,
         max_retries: int | None,
     ) -> ModelT:
-        return self._core.parse(prepared, self._send(prepared, timeout, max_retries), expected)
+        response = self._send(prepared, timeout, max_retries)
+        return self._parse(prepared, response, expected)
 
     # -------------------------------------------------------------------------- operations
 
@@ -122,8 +123,9 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         "error"`` check, but the same transport, HTTP and retry rules (only ``status`` and
         ``delete`` are retried once they may have reached the server).
         """
-        prepared = self._core.prepare_raw(service, request)
-        return self._core.parse_object(prepared, self._send(prepared, timeout, max_retries))
+        prepared = prepare_raw(service, request)
+        response = self._send(prepared, timeout, max_retries)
+        return self._parse_object(prepared, response)
 
     def start(
         self,
@@ -138,7 +140,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         ``serviceaccount`` ``"default"``. ``env`` may be ``.env`` text. Retried only when the
         request surely never reached the server (the connection failed).
         """
-        prepared = self._core.prepare_start(request)
+        prepared = self._prepare_start(request)
         return self._call(prepared, StartResponse, timeout, max_retries)
 
     def status(
@@ -153,7 +155,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         Retried with backoff on connection errors, timeouts, 502/503/504 and 429 (honouring
         ``Retry-After``), up to ``max_retries`` times.
         """
-        prepared = self._core.prepare_status(request)
+        prepared = prepare_operation("status", request)
         return self._call(prepared, StatusResponse, timeout, max_retries)
 
     def delete(
@@ -164,7 +166,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         max_retries: int | None = None,
     ) -> DeleteResponse:
         """Delete the system whose GUID is ``request["name"]`` (a full name is reduced to it)."""
-        prepared = self._core.prepare_delete(request)
+        prepared = prepare_operation("delete", request)
         return self._call(prepared, DeleteResponse, timeout, max_retries)
 
     def modify(
@@ -179,7 +181,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         Servers without the route (tycho-api 1.17.3) raise
         :class:`~tycho_client.errors.TychoNotFoundError`.
         """
-        prepared = self._core.prepare_modify(request)
+        prepared = prepare_operation("modify", request)
         return self._call(prepared, ModifyResponse, timeout, max_retries)
 
     def up(
@@ -200,9 +202,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         substituted from ``settings`` only, ``services`` derived from each compose service's
         first ``ports`` entry unless given, and ``principal`` and ``serviceaccount`` filled in.
         """
-        model = self._core.build_up_request(
-            name, system, settings, services=services, serviceaccount=serviceaccount
-        )
+        model = self._up_request(name, system, settings, services, serviceaccount)
         return self.start(model, timeout=timeout, max_retries=max_retries)
 
     @overload
@@ -258,8 +258,8 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         One entry per Deployment, as the server reports them; with ``terse`` each GUID once.
         """
         request = None if name is None else {"name": name}
-        systems = self.status(request, timeout=timeout, max_retries=max_retries).result
-        return self._core.guids(systems) if terse else systems
+        response = self.status(request, timeout=timeout, max_retries=max_retries)
+        return self._guids(response.result) if terse else response.result
 
     def down(
         self,
@@ -276,7 +276,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         GUIDs, so an unknown GUID counts as deleted.
         """
         tally = DownTally()
-        for prepared in self._core.prepare_down(names):
+        for prepared in prepare_down(names):
             try:
                 self._call(prepared, DeleteResponse, timeout, max_retries)
             except TychoError as exc:
@@ -293,15 +293,15 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         Raises :class:`~tycho_client.errors.TychoNotReadyError` naming the GUID after ``timeout``
         seconds.
         """
-        self._core.check_wait(timeout, interval)
+        self._check_wait(timeout, interval)
         deadline = time.monotonic() + timeout
         while True:
             last = self.status({"name": guid})
-            if self._core.all_ready(last):
+            if self._all_ready(last):
                 return last.result
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise self._core.not_ready_error(guid, timeout, last)
+                raise self._not_ready_error(guid, timeout, last)
             _sleep(min(interval, remaining))
 
     # --------------------------------------------------------------------------- lifecycle

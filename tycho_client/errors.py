@@ -28,7 +28,7 @@ response bodies are quoted only in part (`MAX_BODY_QUOTE` characters).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_BODY_QUOTE",
     "FieldError",
+    "Loc",
     "TychoAPIError",
     "TychoComposeError",
     "TychoConnectionError",
@@ -57,7 +58,11 @@ __all__ = [
     "TychoValidationError",
     "format_loc",
     "quote_body",
+    "summarize",
 ]
+
+Loc = tuple[int | str, ...]
+"""Where a value sits in a request: ``("system", "services", "web", "ports", 0)``."""
 
 MAX_BODY_QUOTE = 300
 """How many characters of a response body an error message may quote."""
@@ -72,6 +77,13 @@ def format_loc(loc: Sequence[int | str]) -> str:
         else:
             path += f".{part}" if path else str(part)
     return path or "(root)"
+
+
+def summarize(problems: Iterable[str], shown: int = 3) -> str:
+    """The first ``shown`` problems joined by ``;``, and how many more there are."""
+    listed = list(problems)
+    more = f" (and {len(listed) - shown} more)" if len(listed) > shown else ""
+    return "; ".join(listed[:shown]) + more
 
 
 def quote_body(text: str, limit: int = MAX_BODY_QUOTE) -> str:
@@ -95,11 +107,11 @@ class FieldError:
     """One problem with one field of a request: where (``loc``) and what (``msg``)."""
 
     __slots__ = ("loc", "msg", "type")
-    loc: tuple[int | str, ...]
+    loc: Loc
     msg: str
     type: str
 
-    def __init__(self, loc: tuple[int | str, ...], msg: str, type: str = "value_error") -> None:
+    def __init__(self, loc: Loc, msg: str, type: str = "value_error") -> None:
         self.loc = loc
         self.msg = msg
         self.type = type
@@ -139,9 +151,7 @@ class TychoValidationError(TychoError, ValueError):
             FieldError(tuple(e["loc"]), str(e["msg"]), str(e["type"]))
             for e in exc.errors(include_input=False, include_url=False)
         ]
-        shown = "; ".join(f"{e.path}: {e.msg}" for e in errors[:3])
-        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-        return cls(f"invalid {model}: {shown}{more}", errors)
+        return cls(f"invalid {model}: {summarize(f'{e.path}: {e.msg}' for e in errors)}", errors)
 
 
 class TychoNameError(TychoValidationError):

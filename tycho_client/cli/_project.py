@@ -1,4 +1,5 @@
-"""Reading a compose file and its ``.env`` into a start request, for ``up`` and ``validate``."""
+"""Reading a compose file and its ``.env`` for ``up`` and ``validate``; the request is built by
+:func:`tycho_client.build.up_request`, the same pipeline the clients' ``up`` runs."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tycho_client.errors import TychoValidationError
 
@@ -19,70 +20,46 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ComposeProject:
     path: Path
-    system: dict[str, Any]  # as loaded: ${VAR} is substituted when the request is built
-    env: dict[str, str]
+    text: str  # the compose file as written
+    env_path: Path
+    env_text: str  # the .env as written ("" when there is none)
     default_name: str  # the compose file's directory name, not yet a DNS label
 
 
 def load_project(file: str, env_file: str | None) -> ComposeProject:
-    """Load ``file`` and the ``.env`` beside it (or ``env_file``, which must exist).
+    """Read ``file`` and the ``.env`` beside it (or ``env_file``, which must exist).
 
     A missing default ``.env`` means no settings, as with docker compose.
     """
-    from tycho_client.compose import load_compose
-    from tycho_client.envfile import parse_env
-
     path = Path(file)
     text = read_text(path, "compose file")
     env_path = Path(env_file) if env_file is not None else path.parent / ".env"
     has_env = env_file is not None or env_path.is_file()
     env_text = read_text(env_path, "env file") if has_env else ""
-    env = parse_env(env_text, source=str(env_path))  # its errors name the .env file and line
-    with naming_file(path):
-        system = load_compose(text, source=str(path))
-    return ComposeProject(path, system, env, path.resolve().parent.name)
+    return ComposeProject(path, text, env_path, env_text, path.resolve().parent.name)
 
 
 def build_request(project: ComposeProject, name: str | None) -> StartRequest:
     """The validated start request ``TychoClient.up`` would send for ``project``."""
-    from tycho_client._core import TychoCore
+    from tycho_client.build import up_request
 
-    with naming_file(project.path):
-        return TychoCore().build_up_request(
+    with naming_file(project.path, project.env_path):
+        return up_request(
             name or project.default_name,
-            project.system,
-            project.env,
-            services=None,
-            serviceaccount=None,
+            project.text,
+            project.env_text,
+            source=str(project.path),
+            env_source=str(project.env_path),  # .env errors name their own file and line
         )
 
 
-def redacted_request(project: ComposeProject, request: StartRequest) -> dict[str, Any]:
-    """``request`` for showing to people: no ``.env`` value, in ``env`` or in ``system``.
-
-    ``StartRequest.redacted()`` masks ``env`` only, but ``${VAR}`` has put the same values into
-    the compose document; so the document is shown interpolated with masked values instead.
-    """
-    from tycho_client.compose import interpolate, normalize_compose
-    from tycho_client.models import REDACTED
-
-    shown = request.redacted()
-    # An empty value is no secret, and masking it would hide which ${VAR:-default} applied.
-    masked_env = {key: REDACTED if value else "" for key, value in project.env.items()}
-    system = interpolate(project.system, masked_env)
-    try:
-        shown["system"] = normalize_compose(system)
-    except TychoValidationError:  # a masked value where a port belongs: show it as written
-        shown["system"] = system
-    return shown
-
-
 @contextmanager
-def naming_file(path: Path) -> Iterator[None]:
-    """Validation errors inside say which file they are about (exit 2, like any usage error)."""
+def naming_file(path: Path, *named: Path) -> Iterator[None]:
+    """Validation errors inside say which file they are about (exit 2, like any usage error):
+    ``path``, unless the message already names it or one of ``named``."""
     try:
         yield
     except TychoValidationError as exc:
-        if str(path) in exc.message:
+        if any(str(p) in exc.message for p in (path, *named)):
             raise
         raise CommandError(f"{path}: {exc.message}") from exc

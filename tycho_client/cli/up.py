@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from tycho_client.errors import TychoNotReadyError
 
 from ._output import plain, print_data, print_table
-from ._project import build_request, load_project, redacted_request
+from ._project import build_request, load_project
 from ._runtime import EXIT_OK, EXIT_SERVER_ERROR, CommandError, Session
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
     project = load_project(args.file, args.env_file)
     request = build_request(project, args.name)
     if args.dry_run:
-        print(json.dumps(redacted_request(project, request), indent=2))
+        print(json.dumps(request.redacted(), indent=2))
         return EXIT_OK
 
     response = session.client().start(request)

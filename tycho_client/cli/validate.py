@@ -13,17 +13,16 @@ from ._runtime import EXIT_OK, CommandError, Session
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
+    from tycho_client.errors import summarize
     from tycho_client.models import wire_dict
-    from tycho_client.testing.spec import problems, request_validator
+    from tycho_client.openapi import problems, request_validator
 
     project = load_project(args.file, args.env_file)
     request = build_request(project, None)
     found = problems(request_validator("start"), wire_dict(request))
     if found:
-        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
-        shown = "; ".join(found[:3])
         raise CommandError(
-            f"{project.path}: the OpenAPI document rejects the request: {shown}{more}"
+            f"{project.path}: the OpenAPI document rejects the request: {summarize(found)}"
         )
     print(f"ok: {project.path}")
     return EXIT_OK

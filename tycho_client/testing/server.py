@@ -20,14 +20,35 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-if TYPE_CHECKING:
-    from .fake import FakeTycho
+
+class Answer(Protocol):
+    """What the application behind the server answers (a ``FakeResponse``)."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, str]]: ...
+    @property
+    def content(self) -> bytes: ...
+
+
+class App(Protocol):
+    """What the server serves: :class:`~tycho_client.testing.FakeTycho`, or anything that answers
+    like it. Typed by shape so that this module and the fake do not import each other."""
+
+    @property
+    def latency(self) -> float: ...
+
+    def handle(
+        self, method: str, path: str, headers: Mapping[str, str], content: bytes
+    ) -> Answer: ...
+
 
 __all__ = ["FakeTychoServer", "run_forever", "serve"]
 
@@ -132,7 +153,7 @@ class FakeTychoServer(ThreadingHTTPServer):
     # backlog would drop connection attempts and make them wait for SYN retransmits.
     request_queue_size = 1024
 
-    def __init__(self, fake: FakeTycho, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, fake: App, host: str = "127.0.0.1", port: int = 0) -> None:
         if ":" in host:
             self.address_family: socket.AddressFamily = socket.AF_INET6
         self.fake = fake
@@ -153,7 +174,7 @@ class FakeTychoServer(ThreadingHTTPServer):
 
 
 @contextlib.contextmanager
-def serve(fake: FakeTycho, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def serve(fake: App, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve ``fake`` in a background thread for the ``with`` block; yields the base URL.
 
     ``port=0`` picks a free port.
@@ -179,7 +200,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def run_forever(
-    fake: FakeTycho,
+    fake: App,
     host: str = "127.0.0.1",
     port: int = 5000,
     ready_callback: Callable[[str], None] | None = None,
