@@ -85,6 +85,8 @@ def install(request: pytest.FixtureRequest, tmp_path: Path) -> Install:
         prelude = f"import sys\nsys.modules.update(dict.fromkeys({OPTIONAL!r}))\n"
         return Install("blocked", Path(sys.executable), prelude, tmp_path)
     venv = os.environ.get("TYCHO_CORE_VENV")
+    if not venv and os.environ.get("CI") == "true":
+        pytest.fail("CI must name the core install's venv in TYCHO_CORE_VENV (see .ci/run)")
     if not venv:
         pytest.skip("TYCHO_CORE_VENV names no venv with only the wheel installed (.ci/run sets it)")
     return Install("core-wheel", Path(venv) / "bin" / "python", "", tmp_path)

@@ -313,6 +313,9 @@ class TychoMissingDependencyError(TychoError, ModuleNotFoundError):
     written for the bare import failure keeps working.
     """
 
+    name: str | None  # ImportError's; always set here
+    extra: str
+
     def __init__(self, message: str, *, name: str, extra: str) -> None:
         super().__init__(message)
         self.name = name
