@@ -1,7 +1,9 @@
-"""A griffe extension for the API reference: Sphinx roles in docstrings become code spans.
+"""A griffe extension for the API reference: the docstrings' reStructuredText touches, in Markdown.
 
-The docstrings use ``:class:`~tycho_client.FakeTycho``` and friends (read well in IDEs and
-``help()``); Markdown has no roles, so ``mkdocs build`` would show them raw.
+The docstrings use ``:class:`~tycho_client.FakeTycho``` and friends and end a line with ``::``
+before an indented example (both read well in IDEs and ``help()``). Markdown has neither, so
+``mkdocs build`` would show them raw: roles become code spans, ``::`` a colon (the indented
+block is already a code block in Markdown).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 import griffe
 
 ROLE = re.compile(r":(?:class|func|meth|mod|attr|data|exc|obj|const):`(~?)([^`]+)`")
+LITERAL_BLOCK_MARK = re.compile(r"(?<=\S)::$", re.MULTILINE)
 
 
 def _code_span(match: re.Match[str]) -> str:
@@ -22,4 +25,5 @@ def _code_span(match: re.Match[str]) -> str:
 class SphinxRoles(griffe.Extension):
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         if obj.docstring is not None:
-            obj.docstring.value = ROLE.sub(_code_span, obj.docstring.value)
+            text = ROLE.sub(_code_span, obj.docstring.value)
+            obj.docstring.value = LITERAL_BLOCK_MARK.sub(":", text)
