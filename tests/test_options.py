@@ -150,3 +150,14 @@ async def test_async_raw_responses_extra_headers_and_a_callers_client(
 def test_models_show_their_fields_to_inspect() -> None:
     parameters = inspect.signature(StartRequest).parameters
     assert {"name", "system", "env", "services", "principal", "serviceaccount"} <= set(parameters)
+
+
+def test_field_descriptions_reach_model_fields_and_the_json_schema() -> None:
+    from tycho_client import SystemStatus
+
+    assert "GUID" in (SystemStatus.model_fields["sid"].description or "")
+    schema = StartRequest.model_json_schema()
+    assert schema["properties"]["principal"].get("description")
+    assert all(
+        "description" in field for field in SystemStatus.model_json_schema()["properties"].values()
+    )
