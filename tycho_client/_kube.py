@@ -173,13 +173,17 @@ def load_in_cluster(account_dir: Path, environ: Mapping[str, str]) -> Connection
         context = ssl.create_default_context(cadata=ca_pem)
     except (ssl.SSLError, ValueError) as exc:
         raise fail(f"{ca_file} holds no usable CA certificate ({safe_quote(exc)})") from exc
+    try:
+        authorization = _bearer(token, str(token_file))
+    except _KubeconfigError as exc:
+        raise fail(str(exc)) from exc
     namespace = _read_namespace(account_dir / "namespace")
     return Connection(
         server=server,
         namespace=namespace,
         in_cluster=True,
         source=f"in-cluster service account {account_dir}",
-        authorization=_bearer(token, str(token_file)),
+        authorization=authorization,
         ssl_context=context,
         proxy=_environment_proxy(server),
     )
@@ -336,15 +340,15 @@ def _credentials(
     token = _string(body, "token", where)
     token_file = _string(body, "tokenFile", where)
     if token:
-        return _bearer(token.strip(), f"the {where}'s token"), None
+        return _bearer(token.strip(), f"the token of the {where}"), None
     if token_file:
         path = _relative(user.base, token_file)
         try:
             read = _read_file(path, "the token file").decode("utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise _KubeconfigError(f"the {where}'s tokenFile: {_file_problem(exc)}") from exc
+            raise _KubeconfigError(f"the tokenFile of the {where}: {_file_problem(exc)}") from exc
         if read:
-            return _bearer(read, f"the {where}'s tokenFile {path}"), None
+            return _bearer(read, f"the tokenFile {path} of the {where}"), None
     if body.get("exec") is not None:
         return _delegated_credentials(files, context, deadline, "the exec credential plugin")
     username, password = _string(body, "username", where), _string(body, "password", where)
@@ -437,7 +441,7 @@ def _cluster_ssl(cluster: _Entry, where: str) -> ssl.SSLContext:
     body = cluster.body
     insecure = body.get("insecure-skip-tls-verify")
     if insecure is not None and not isinstance(insecure, bool):
-        raise _KubeconfigError(f"the {where}'s insecure-skip-tls-verify is not true or false")
+        raise _KubeconfigError(f"insecure-skip-tls-verify of the {where} is not true or false")
     if insecure:
         context = ssl.create_default_context()
         context.check_hostname = False
@@ -453,7 +457,7 @@ def _cluster_ssl(cluster: _Entry, where: str) -> ssl.SSLContext:
         return ssl.create_default_context()
     except (ssl.SSLError, OSError, ValueError) as exc:
         raise _KubeconfigError(
-            f"the {where}'s certificate authority cannot be loaded ({_file_problem(exc)})"
+            f"the certificate authority of the {where} cannot be loaded ({_file_problem(exc)})"
         ) from exc
 
 
@@ -500,7 +504,7 @@ def _load_cert_chain(context: ssl.SSLContext, cert: str, key: str, where: str) -
         context.load_cert_chain(cert, key)
     except (ssl.SSLError, OSError) as exc:
         raise _KubeconfigError(
-            f"the {where}'s client certificate cannot be loaded ({_file_problem(exc)})"
+            f"the client certificate of the {where} cannot be loaded ({_file_problem(exc)})"
         ) from exc
 
 
@@ -548,7 +552,7 @@ def _string(body: Mapping[str, Any], key: str, where: str) -> str | None:
     value = body.get(key)
     if value is None or isinstance(value, str):
         return value
-    raise _KubeconfigError(f"the {where}'s {key} is not a string")
+    raise _KubeconfigError(f"{key} of the {where} is not a string")
 
 
 def _name(name: str) -> str:
@@ -559,24 +563,24 @@ def _base64(data: str, where: str, key: str) -> str:
     try:
         return base64.b64decode(data, validate=False).decode("ascii")
     except (binascii.Error, ValueError) as exc:
-        raise _KubeconfigError(f"the {where}'s {key}-data is not base64 PEM text") from exc
+        raise _KubeconfigError(f"{key}-data of the {where} is not base64 PEM text") from exc
 
 
 def _bearer(token: str, what: str) -> str:
     # A header cannot carry control characters or non-ASCII; say so without quoting the token.
     if not token.isascii() or not token.isprintable() or " " in token:
-        raise TychoDiscoveryError(
-            f"{what} holds characters an HTTP header cannot carry", reason="no-config"
-        )
+        raise _KubeconfigError(f"{what} holds characters an HTTP header cannot carry")
     return f"Bearer {token}"
 
 
 def _server_url(server: str, where: str) -> str:
     parts = urlsplit(server.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _KubeconfigError(f"the {where}'s server {safe_quote(server)} is not an http(s) URL")
+        raise _KubeconfigError(
+            f"the server {safe_quote(server)} of the {where} is not an http(s) URL"
+        )
     if not server.isprintable():
-        raise _KubeconfigError(f"the {where}'s server holds control characters")
+        raise _KubeconfigError(f"the server of the {where} holds control characters")
     return server.strip().rstrip("/")
 
 
