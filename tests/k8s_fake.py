@@ -192,6 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self, method: str) -> None:
         fake: FakeKubeAPI = self.server.fake  # type: ignore[attr-defined]
         path = self.path.split("?", 1)[0]
+        if path.startswith("http://"):  # absolute-form: asked as a proxy
+            path = "/" + path.split("/", 3)[-1]
         with fake._lock:
             fake.requests.append(
                 RecordedRequest(
