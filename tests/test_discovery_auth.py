@@ -391,3 +391,23 @@ def test_a_token_needs_no_kubernetes_package(
     use(write_config(tmp_path / "kc", fake.url, user), monkeypatch)
 
     assert TychoClientFactory().get_url() == LB_URL
+
+
+@pytest.mark.parametrize("no_proxy", ["", "127.0.0.0/8", "127.0.0.1", "*"])
+def test_environment_proxy_and_no_proxy(
+    fake: FakeKubeAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_proxy: str
+) -> None:
+    fake.add_service(lb_service())
+    port = closed_port()
+    use(write_config(tmp_path / "kc", f"http://127.0.0.1:{port}", {"token": "t"}), monkeypatch)
+    monkeypatch.setenv("HTTP_PROXY", fake.url)
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+
+    if no_proxy:  # exempt: straight to the (closed) server
+        error = discovery_error(TychoClientFactory())
+        assert error.reason == "unreachable"
+        assert f"127.0.0.1:{port}" in str(error)
+        assert fake.requests == []
+    else:
+        assert TychoClientFactory().get_url() == LB_URL
+        assert len(fake.requests) == 1

@@ -523,7 +523,8 @@ def _file_problem(exc: BaseException) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return "not UTF-8 text (a binary file?)"
     if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+        text = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+        return safe_quote(text)
     return safe_quote(exc)
 
 
@@ -594,11 +595,23 @@ def _environment_proxy(server: str) -> str | None:
             entry = entry.strip().lower().lstrip(".")
             if entry == "*" or (entry and (host == entry or host.endswith("." + entry))):
                 return None
+            if "/" in entry and _in_network(host, entry):
+                return None
     scheme = parts.scheme
     for name in (f"{scheme}_proxy", f"{scheme.upper()}_PROXY"):
         if os.environ.get(name):
             return os.environ[name]
     return None
+
+
+def _in_network(host: str, network: str) -> bool:
+    """Whether ``host`` is an IP address inside the CIDR ``network`` (a ``NO_PROXY`` entry)."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host) in ipaddress.ip_network(network, strict=False)
+    except ValueError:
+        return False
 
 
 # -- HTTP ---------------------------------------------------------------------------------------
@@ -669,7 +682,7 @@ class KubeAPI:
             if self.deadline.expired:
                 raise self._unreachable(self._timeout_detail()) from exc
             raise self._unreachable(_root_cause(exc)) from exc
-        except httpcore.UnsupportedProtocol as exc:
+        except (httpcore.UnsupportedProtocol, ValueError) as exc:  # e.g. a host httpcore rejects
             raise self._unreachable(safe_quote(exc)) from exc
         return _reply(status, reason, body, self.connection, path)
 

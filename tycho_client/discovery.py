@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import httpx
     from typing_extensions import Unpack
 
-    from tycho_client._kube import Connection, KubeAPI, Reply
+    from tycho_client._kube import Connection, Deadline, KubeAPI, Reply
     from tycho_client._options import AsyncClientOptions, ClientOptions
     from tycho_client.aio import AsyncTychoClient
     from tycho_client.client import TychoClient
@@ -198,7 +198,7 @@ class TychoClientFactory:
 
     # -- configuration --------------------------------------------------------------------
 
-    def _connect(self, deadline: Any) -> Connection:
+    def _connect(self, deadline: Deadline) -> Connection:
         from tycho_client import _kube
 
         use_in_cluster = self.in_cluster
