@@ -229,9 +229,8 @@ def load_kubeconfig(files: list[Path], context: str | None, deadline: Deadline) 
         ) from exc
 
 
-def _load_kubeconfig(
-    files: list[Path], context_name: str | None, deadline: Deadline, shown: str
-) -> Connection:
+def _merge(files: list[Path]) -> tuple[dict[str, dict[str, _Entry]], str | None]:
+    """The named ``clusters``, ``users`` and ``contexts`` of ``files``, and ``current-context``."""
     sections: dict[str, dict[str, _Entry]] = {"clusters": {}, "users": {}, "contexts": {}}
     current: str | None = None
     for path in files:
@@ -251,9 +250,15 @@ def _load_kubeconfig(
             if value is not None and not isinstance(value, str):
                 raise _KubeconfigError(f"{path}: current-context is not a string")
             current = value or None
+    return sections, current
 
+
+def _load_kubeconfig(
+    files: list[Path], context_name: str | None, deadline: Deadline, shown: str
+) -> Connection:
+    sections, current = _merge(files)
     contexts = sections["contexts"]
-    known = ", ".join(contexts) or "none"
+    known = ", ".join(safe_quote(name, 100) for name in contexts) or "none"
     chosen = context_name or current
     if not chosen:
         raise _KubeconfigError(
