@@ -29,13 +29,13 @@ from k8s_fake import FakeKubeAPI, make_service, service_port, write_kubeconfig  
 from startup import measure, tycho_script  # noqa: E402
 
 MAX_EXTRA_SECONDS = 0.15
+URL_ROW = "tycho status --url <fake>"
+DISCOVERY_ROW = "tycho status (discovery)"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
-    options = parser.parse_args()
-
+def run(runs: int) -> dict[str, tuple[float, float]]:
+    """``{command: (median seconds, peak MB)}`` of ``--url`` and discovery, interleaved ``runs``
+    times; for bench/run.py to call."""
     from tycho_client.client import TychoClient
     from tycho_client.testing.fake import FakeTycho
 
@@ -67,20 +67,29 @@ def main() -> None:
         }
         env["KUBECONFIG"] = str(kubeconfig)
         commands = {
-            "tycho status --url <fake>": [tycho, "status", "--url", url],
-            "tycho status (discovery)": [tycho, "status"],
+            URL_ROW: [tycho, "status", "--url", url],
+            DISCOVERY_ROW: [tycho, "status"],
         }
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for argv in commands.values():
             measure(argv, env)  # warm-up: bytecode caches, page cache
         # Interleaved, so that a change in the machine's load hits both commands alike.
-        for _ in range(options.runs):
+        for _ in range(runs):
             for name, argv in commands.items():
                 samples[name].append(measure(argv, env))
         asked = len(kube.requests)
-        assert asked >= options.runs + 1, f"discovery asked the fake Kubernetes API {asked} times"
+        assert asked >= runs + 1, f"discovery asked the fake Kubernetes API {asked} times"
+    return {
+        name: (statistics.median(s[0] for s in taken), max(s[1] for s in taken))
+        for name, taken in samples.items()
+    }
 
-    medians = {name: statistics.median(s[0] for s in runs) for name, runs in samples.items()}
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    options = parser.parse_args()
+    rows = run(options.runs)
     print(
         f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.1f}; median of {options.runs} interleaved runs, "
@@ -88,9 +97,9 @@ def main() -> None:
     )
     print("| command | median wall time | peak RSS |")
     print("|---|---:|---:|")
-    for name, runs in samples.items():
-        print(f"| `{name}` | {medians[name]:.3f} s | {max(s[1] for s in runs):.1f} MB |")
-    extra = medians["tycho status (discovery)"] - medians["tycho status --url <fake>"]
+    for name, (seconds, megabytes) in rows.items():
+        print(f"| `{name}` | {seconds:.3f} s | {megabytes:.1f} MB |")
+    extra = rows[DISCOVERY_ROW][0] - rows[URL_ROW][0]
     verdict = "met" if extra <= MAX_EXTRA_SECONDS else "MISSED"
     print(f"\ndiscovery costs {extra:+.3f} s (target <= +{MAX_EXTRA_SECONDS:.2f} s: {verdict})")
 
