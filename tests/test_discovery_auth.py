@@ -411,3 +411,28 @@ def test_environment_proxy_and_no_proxy(
     else:
         assert TychoClientFactory().get_url() == LB_URL
         assert len(fake.requests) == 1
+
+
+def test_exec_plugin_client_certificate(
+    mtls_fake: FakeKubeAPI,
+    tls_files: tuple[Path, Path],
+    client_cert: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    status = {
+        "clientCertificateData": client_cert[0].read_text(),
+        "clientKeyData": client_cert[1].read_text(),
+    }
+    credential = {
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "kind": "ExecCredential",
+        "status": status,
+    }
+    plugin = exec_plugin(tmp_path, f"print(json.dumps({credential!r}))\n")
+    cluster = {"certificate-authority": str(tls_files[0])}
+    use(write_config(tmp_path / "kc", mtls_fake.url, plugin, cluster), monkeypatch)
+
+    assert TychoClientFactory().get_url() == LB_URL
+    assert mtls_fake.requests[0].client_cn == "cert-user"
+    assert "authorization" not in mtls_fake.requests[0].headers
