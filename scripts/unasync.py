@@ -40,6 +40,7 @@ REPLACEMENTS: tuple[tuple[str, str], ...] = (
     (r"__aenter__", "__enter__"),
     (r"__aexit__", "__exit__"),
     (r"\baclose\b", "close"),
+    (r"\bto_raw_async\b", "to_raw"),
     (r"\banyio\.sleep\b", "time.sleep"),
     (r"^import anyio\n", ""),
     (r"\basync def\b", "def"),

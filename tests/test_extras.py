@@ -11,9 +11,11 @@ Each check runs in a subprocess in two environments:
       /tmp/core/bin/pip install dist/*.whl
       TYCHO_CORE_VENV=/tmp/core python -m pytest tests/test_extras.py
 
-The client works against a URL (a FakeTycho served on loopback by this process); discovery, the
-fake, ``tycho mock`` and ``tycho validate`` fail with a TychoMissingDependencyError naming the
-extra, and the CLI exits 3 (discovery) or 2 (the fake's commands) with one line on stderr.
+The client works against a URL (a FakeTycho served on loopback by this process) and finds it
+through a loopback fake Kubernetes API; the fake, ``tycho mock`` and ``tycho validate`` fail with
+a TychoMissingDependencyError naming the extra (exit 2, one line on stderr); discovery through an
+``exec`` kubeconfig user, the one case that needs the kubernetes package, fails with a
+TychoDiscoveryError naming its extra (exit 3).
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from k8s_fake import FakeKubeAPI, make_service, service_port, write_kubeconfig
 from loopback import closed_port
 
 from tycho_client._extras import require
@@ -137,7 +141,7 @@ def test_the_client_works_against_a_url(install: Install, served: tuple[FakeTych
 
 def exec_kubeconfig(directory: Path) -> Path:
     """A kubeconfig whose user runs an exec credential plugin, for an API server on a closed
-    loopback port: discovery needs the kubernetes package for it before sending anything."""
+    loopback port: discovery needs the kubernetes package for that, before sending anything."""
     path = directory / "kubeconfig"
     path.write_text(
         textwrap.dedent(
@@ -164,31 +168,42 @@ def exec_kubeconfig(directory: Path) -> Path:
     return path
 
 
-def test_discovery_raises_a_typed_error_naming_the_extra(install: Install) -> None:
+def test_discovery_needs_no_extra_for_a_token_kubeconfig(
+    install: Install, served: tuple[FakeTycho, str]
+) -> None:
+    fake, url = served
+    port = urlsplit(url).port
+    assert port is not None
+    with FakeKubeAPI() as kube:
+        ports = [service_port(port, name="http")]
+        kube.add_service(
+            make_service(type="LoadBalancer", ports=ports, ingress=[{"ip": "127.0.0.1"}])
+        )
+        kubeconfig = write_kubeconfig(install.cwd / "kubeconfig", {"k": kube.url}, current="k")
+        done = install.tycho("status", "--terse", KUBECONFIG=str(kubeconfig))
+        assert "/api/v1/namespaces/default/services/tycho-api" in kube.paths()
+    assert (done.returncode, done.stderr) == (0, "")
+    assert [r.operation for r in fake.requests] == ["status"]  # found, and asked
+
+
+def test_discovery_through_an_exec_plugin_names_the_extra(install: Install) -> None:
     kubeconfig = exec_kubeconfig(install.cwd)
     done = install.python_run(
         """
         import json
         from tycho_client import TychoClientFactory, TychoDiscoveryError
-        from tycho_client.errors import TychoError, TychoMissingDependencyError
         try:
             TychoClientFactory().get_client()
-        except TychoError as exc:
-            print(json.dumps({"message": str(exc),
-                              "missing": isinstance(exc, TychoMissingDependencyError),
-                              "discovery": isinstance(exc, TychoDiscoveryError),
-                              "extra": getattr(exc, "extra", None)}))
+        except TychoDiscoveryError as exc:
+            print(json.dumps({"message": str(exc), "cause": type(exc.__cause__).__name__}))
         """,
         KUBECONFIG=str(kubeconfig),
     )
-    assert done.returncode == 0, done.stderr  # a TychoError, not a bare ModuleNotFoundError
+    assert done.returncode == 0, done.stderr  # a TychoDiscoveryError, not a bare import failure
     found = json.loads(done.stdout)
     assert KUBERNETES_INSTALL in found["message"]
-    # The missing-dependency error itself, or (where discovery needs kubernetes only for exec
-    # plugins) a TychoDiscoveryError saying the same.
-    assert found["missing"] or found["discovery"]
-    if found["missing"]:
-        assert found["extra"] == "kubernetes"
+    assert "exec credential plugin" in found["message"]
+    assert found["cause"] in ("ModuleNotFoundError", "TychoMissingDependencyError")
 
 
 def test_tycho_without_a_url_but_with_a_kubeconfig_exits_3(install: Install) -> None:

@@ -20,6 +20,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from ._raw import RawResponse as RawResponse
+    from ._retry import RetryPolicy as RetryPolicy
     from .aio import AsyncTychoClient as AsyncTychoClient
     from .client import TychoClient as TychoClient
     from .discovery import TychoClientFactory as TychoClientFactory
@@ -70,6 +72,8 @@ if TYPE_CHECKING:
 # tests/test_public_api.py checks that the two agree.
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "client": ("TychoClient",),
+    "_retry": ("RetryPolicy",),
+    "_raw": ("RawResponse",),
     "aio": ("AsyncTychoClient",),
     "discovery": ("TychoClientFactory",),
     "envfile": ("parse_env",),

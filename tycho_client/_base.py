@@ -9,11 +9,12 @@ and await.
 
 from __future__ import annotations
 
+import functools
 import logging
 import ssl
 import time
-from collections.abc import Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar, cast
 
 import httpx
 from pydantic import BaseModel
@@ -22,7 +23,6 @@ from typing_extensions import Self
 from . import build
 from ._config import (
     DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
     DEFAULT_URL,
     NOT_GIVEN,
     ClientOptions,
@@ -32,6 +32,7 @@ from ._config import (
     resolve_timeout,
     ssl_verify,
 )
+from ._raw import RawResponse, raw_requested
 from ._response import parse, parse_object, transport_error
 from ._retry import RetryPolicy, next_delay
 from .build import PreparedRequest
@@ -46,6 +47,7 @@ logger = logging.getLogger("tycho_client")
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
 ModelT = TypeVar("ModelT", bound=BaseModel)
+T = TypeVar("T")
 
 
 class BaseTychoClient(Generic[HttpT, TransportT]):
@@ -58,7 +60,7 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         self,
         url: str = DEFAULT_URL,
         *,
-        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         headers: Mapping[str, str] | None = None,
         token: str | None = None,
@@ -85,19 +87,37 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
 
     def _configure(self, options: ClientOptions, shared_http: HttpT | None = None) -> None:
         self._options = options
-        self._headers = options.request_headers()
         self._http: HttpT
+        self._owns_http = shared_http is None and options.http_client is None
+        # On a pool we make, what every client on it sends (JSON, User-Agent) and the timeout are
+        # set once, on the httpx client: cheaper per call. The token and the headers option go
+        # with each request, so that a with_options copy on the same pool can change them. A
+        # caller's http_client keeps its own timeout, User-Agent, limits, proxies and hooks.
+        ours = options.http_client is None
         if shared_http is not None:
-            self._http, self._owns_http = shared_http, False
-        elif options.http_client is not None:
-            self._http, self._owns_http = options.http_client, False
+            self._http = shared_http
+        elif not ours:
+            self._http = options.http_client
         else:
-            verify = ssl_verify(options.verify)
-            self._http = self._new_http(options.transport, verify, options.timeout)
-            self._owns_http = True
+            self._http = self._new_http(
+                options.transport,
+                ssl_verify(options.verify),
+                options.timeout,
+                options.pool_headers(),
+            )
+        self._fixed: dict[str, Any] = {}
+        headers = options.call_headers(own_pool=ours)
+        if headers:
+            self._fixed["headers"] = headers
+        if (options.timeout_given or ours) and options.timeout != self._http.timeout:
+            self._fixed["timeout"] = options.timeout
 
     def _new_http(
-        self, transport: TransportT | None, verify: bool | ssl.SSLContext, timeout: httpx.Timeout
+        self,
+        transport: TransportT | None,
+        verify: bool | ssl.SSLContext,
+        timeout: httpx.Timeout,
+        headers: Mapping[str, str],
     ) -> HttpT:
         """The connection pool this client owns (an ``httpx.Client`` or ``httpx.AsyncClient``)."""
         raise NotImplementedError
@@ -111,7 +131,9 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
 
     @property
     def timeout(self) -> httpx.Timeout:
-        """The default timeout of every call."""
+        """The default timeout of every call (a given ``http_client``'s own, unless set here)."""
+        if self._options.http_client is not None and not self._options.timeout_given:
+            return resolve_timeout(self._http.timeout)
         return self._options.timeout
 
     @property
@@ -207,7 +229,32 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         )
 
     def _call_timeout(self, timeout: float | httpx.Timeout | None) -> httpx.Timeout:
-        return self._options.timeout if timeout is None else resolve_timeout(timeout)
+        return self.timeout if timeout is None else resolve_timeout(timeout)
+
+    def _per_call(
+        self, timeout: float | httpx.Timeout | None, extra_headers: Mapping[str, str] | None
+    ) -> dict[str, Any]:
+        """The keyword arguments of one ``post``: only what the pool does not already have."""
+        if timeout is None and extra_headers is None:
+            return self._fixed
+        kwargs = dict(self._fixed)
+        if timeout is not None:
+            kwargs["timeout"] = resolve_timeout(timeout)
+        if extra_headers is not None:
+            kwargs["headers"] = {**kwargs.get("headers", {}), **extra_headers}
+        return kwargs
+
+    def _answer(
+        self, prepared: PreparedRequest, response: httpx.Response, expected: type[ModelT]
+    ) -> ModelT:
+        """The model of an answer (or, for with_raw_response, the RawResponse behind it)."""
+        where = self._options.display_url
+        return _deliver(response, functools.partial(parse, prepared, response, expected, where))
+
+    def _answer_object(self, prepared: PreparedRequest, response: httpx.Response) -> dict[str, Any]:
+        """The JSON object of an answer to a generic ``request`` (or its RawResponse)."""
+        where = self._options.display_url
+        return _deliver(response, functools.partial(parse_object, prepared, response, where))
 
     def _call_retries(self, max_retries: int | None) -> int:
         return self._options.max_retries if max_retries is None else check_retries(max_retries)
@@ -274,14 +321,6 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
     ) -> TychoTransportError:
         return transport_error(prepared, error, timeout, self._options.display_url)
 
-    def _parse(
-        self, prepared: PreparedRequest, response: httpx.Response, expected: type[ModelT]
-    ) -> ModelT:
-        return parse(prepared, response, expected, self._options.display_url)
-
-    def _parse_object(self, prepared: PreparedRequest, response: httpx.Response) -> dict[str, Any]:
-        return parse_object(prepared, response, self._options.display_url)
-
     @staticmethod
     def _guids(systems: Iterable[SystemStatus]) -> list[str]:
         """The GUIDs of ``systems``, once each (a system may have several Deployments)."""
@@ -312,6 +351,15 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
             guid=guid,
             timeout=timeout,
         )
+
+
+def _deliver(response: httpx.Response, parsed: Callable[[], T]) -> T:
+    if not raw_requested():
+        return parsed()
+    if not response.is_success:
+        parsed()  # raises the TychoHTTPError a plain call raises
+    # The with_raw_response wrappers declare this type; the plain methods never see it.
+    return cast("T", RawResponse(response, parsed))
 
 
 class DownTally:

@@ -40,6 +40,7 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
 """Connect within 5 s; 30 s for each read/write, well above the 3+ s a real ``start`` takes."""
 DEFAULT_MAX_RETRIES: Final = 2
 USER_AGENT: Final = f"tycho-client/{__version__}"
+_JSON_HEADERS: Final = {"Accept": "application/json", "Content-Type": "application/json"}
 
 
 class NotGiven(enum.Enum):
@@ -153,6 +154,8 @@ class ClientOptions:
     url: str
     """The server's base URL, without a trailing slash."""
     timeout: httpx.Timeout
+    timeout_given: bool
+    """Whether the caller chose ``timeout`` (only then does it override an ``http_client``s)."""
     max_retries: int
     headers: Mapping[str, str] | None
     token: str | None = dataclasses.field(repr=False)
@@ -173,7 +176,7 @@ class ClientOptions:
         cls,
         url: str = DEFAULT_URL,
         *,
-        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         headers: Mapping[str, str] | None = None,
         token: str | None = None,
@@ -189,7 +192,8 @@ class ClientOptions:
         _check_url(url)
         return cls(
             url=str(url).rstrip("/"),
-            timeout=resolve_timeout(timeout),
+            timeout=DEFAULT_TIMEOUT if timeout is NOT_GIVEN else resolve_timeout(timeout),
+            timeout_given=timeout is not NOT_GIVEN,
             max_retries=check_retries(max_retries),
             headers=dict(headers) if headers is not None else None,
             token=_check_token(token),
@@ -207,18 +211,21 @@ class ClientOptions:
         given = {key: value for key, value in changes.items() if value is not NOT_GIVEN}
         shares_pool = not (given.keys() & _POOL_OPTIONS)
         current = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+        if not current.pop("timeout_given"):
+            current["timeout"] = NOT_GIVEN
         if not shares_pool and "http_client" not in given:
             current["http_client"] = None  # a new transport or verify needs a new pool
         return ClientOptions.create(**{**current, **given}), shares_pool
 
-    def request_headers(self) -> dict[str, str]:
-        """The headers of every request: JSON both ways, who we are, the token, the caller's."""
-        headers = {
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            **(self.headers or {}),
-        }
+    def pool_headers(self) -> dict[str, str]:
+        """What every request on a connection pool we make carries: JSON both ways, who we are."""
+        return {**_JSON_HEADERS, "User-Agent": USER_AGENT}
+
+    def call_headers(self, *, own_pool: bool) -> dict[str, str]:
+        """What this client adds to each request: the caller's ``headers`` and the token, and on
+        a caller's ``http_client`` (``own_pool=False``) the JSON headers, but not our User-Agent."""
+        headers = {} if own_pool else dict(_JSON_HEADERS)
+        headers.update(self.headers or {})
         if self.token is not None:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers

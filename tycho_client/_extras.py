@@ -1,9 +1,12 @@
 """Optional dependencies: import one, or say which extra installs it.
 
-The core install (``pip install tycho-client``) is what a client of a known URL needs. Kubernetes
-discovery and the fake Tycho need more; each import site asks :func:`require` first, so a
-missing package is a :class:`~tycho_client.errors.TychoMissingDependencyError` naming the extra,
-not a bare ``ModuleNotFoundError``.
+The core install (``pip install tycho-client``) is what a client needs. The fake Tycho and JSON
+Schema validation need jsonschema (the ``testing`` extra); their import sites ask
+:func:`require` first, so a missing package is a
+:class:`~tycho_client.errors.TychoMissingDependencyError` naming the extra, not a bare
+``ModuleNotFoundError``. (Discovery's one optional import, the kubernetes package for ``exec``
+and ``auth-provider`` credentials, is reported as a ``TychoDiscoveryError`` by
+:mod:`tycho_client._kube`.)
 """
 
 from __future__ import annotations
@@ -13,10 +16,7 @@ from types import ModuleType
 
 from tycho_client.errors import TychoMissingDependencyError
 
-__all__ = ["KUBERNETES", "TESTING", "require"]
-
-KUBERNETES = "kubernetes"
-"""The extra of :class:`~tycho_client.TychoClientFactory` (Kubernetes discovery)."""
+__all__ = ["TESTING", "require"]
 
 TESTING = "testing"
 """The extra of :mod:`tycho_client.testing`, its pytest fixtures, ``tycho mock`` and

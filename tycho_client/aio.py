@@ -13,6 +13,7 @@ This module is the one source of both faces: :mod:`tycho_client.client` is gener
 from __future__ import annotations
 
 import builtins
+import functools
 import ssl
 import time
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,7 @@ import httpx
 from pydantic import BaseModel
 
 from ._base import BaseTychoClient, DownTally
+from ._raw import RawResponse, to_raw_async
 from .build import PreparedRequest, prepare_down, prepare_operation, prepare_raw
 from .errors import TychoError
 from .models import (
@@ -38,10 +40,11 @@ from .models import (
     SystemStatus,
 )
 
-__all__ = ["AsyncTychoClient"]
+__all__ = ["AsyncTychoClient", "AsyncTychoClientWithRawResponse"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Timeout = float | httpx.Timeout | None
+Headers = Mapping[str, str] | None
 
 # Module level so tests can replace the waits between retries.
 _sleep = anyio.sleep
@@ -68,25 +71,36 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         transport: httpx.AsyncBaseTransport | None,
         verify: bool | ssl.SSLContext,
         timeout: httpx.Timeout,
+        headers: Mapping[str, str],
     ) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=transport, verify=verify, timeout=timeout)
+        return httpx.AsyncClient(
+            transport=transport, verify=verify, timeout=timeout, headers=headers
+        )
+
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncTychoClientWithRawResponse:
+        """The same operations, each returning the :class:`~tycho_client.RawResponse` (the
+        httpx response and ``.parse()`` for the model) instead of the model."""
+        return AsyncTychoClientWithRawResponse(self)
 
     # ---------------------------------------------------------------------------- plumbing
 
     async def _send(
-        self, prepared: PreparedRequest, timeout: Timeout, max_retries: int | None
+        self,
+        prepared: PreparedRequest,
+        timeout: Timeout,
+        max_retries: int | None,
+        extra_headers: Headers,
     ) -> httpx.Response:
         call_timeout = self._call_timeout(timeout)
         retries = self._call_retries(max_retries)
+        per_call = self._per_call(timeout, extra_headers)  # {} in the common case
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
                 response = await self._http.post(
-                    self._url(prepared),
-                    content=prepared.content,
-                    headers=self._headers,
-                    timeout=call_timeout,
+                    self._url(prepared), content=prepared.content, **per_call
                 )
             except httpx.TransportError as exc:
                 delay = self._after_failure(prepared, exc, attempt, retries, started, call_timeout)
@@ -104,9 +118,10 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         expected: type[ModelT],
         timeout: Timeout,
         max_retries: int | None,
+        extra_headers: Headers,
     ) -> ModelT:
-        response = await self._send(prepared, timeout, max_retries)
-        return self._parse(prepared, response, expected)
+        response = await self._send(prepared, timeout, max_retries, extra_headers)
+        return self._answer(prepared, response, expected)
 
     # -------------------------------------------------------------------------- operations
 
@@ -117,6 +132,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> dict[str, Any]:
         """``POST {url}/system/{service}`` with ``request`` as JSON; the answer's JSON object.
 
@@ -125,8 +141,8 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         ``delete`` are retried once they may have reached the server).
         """
         prepared = prepare_raw(service, request)
-        response = await self._send(prepared, timeout, max_retries)
-        return self._parse_object(prepared, response)
+        response = await self._send(prepared, timeout, max_retries, extra_headers)
+        return self._answer_object(prepared, response)
 
     async def start(
         self,
@@ -134,6 +150,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> StartResponse:
         """Start a system. ``request`` is a :class:`StartRequest` or a mapping validated into one.
 
@@ -142,7 +159,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         request surely never reached the server (the connection failed).
         """
         prepared = self._prepare_start(request)
-        return await self._call(prepared, StartResponse, timeout, max_retries)
+        return await self._call(prepared, StartResponse, timeout, max_retries, extra_headers)
 
     async def status(
         self,
@@ -150,6 +167,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> StatusResponse:
         """The systems running: all (``None``), by ``name`` (GUID) or by ``username``.
 
@@ -157,7 +175,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         ``Retry-After``), up to ``max_retries`` times.
         """
         prepared = prepare_operation("status", request)
-        return await self._call(prepared, StatusResponse, timeout, max_retries)
+        return await self._call(prepared, StatusResponse, timeout, max_retries, extra_headers)
 
     async def delete(
         self,
@@ -165,10 +183,11 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> DeleteResponse:
         """Delete the system whose GUID is ``request["name"]`` (a full name is reduced to it)."""
         prepared = prepare_operation("delete", request)
-        return await self._call(prepared, DeleteResponse, timeout, max_retries)
+        return await self._call(prepared, DeleteResponse, timeout, max_retries, extra_headers)
 
     async def modify(
         self,
@@ -176,6 +195,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> ModifyResponse:
         """Add labels and set cpu/memory of a running system.
 
@@ -183,7 +203,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         :class:`~tycho_client.errors.TychoNotFoundError`.
         """
         prepared = prepare_operation("modify", request)
-        return await self._call(prepared, ModifyResponse, timeout, max_retries)
+        return await self._call(prepared, ModifyResponse, timeout, max_retries, extra_headers)
 
     async def up(
         self,
@@ -195,6 +215,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         serviceaccount: str | None = None,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> StartResponse:
         """Start a compose document (a mapping, or YAML text) with its ``.env`` ``settings``.
 
@@ -204,7 +225,9 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         first ``ports`` entry unless given, and ``principal`` and ``serviceaccount`` filled in.
         """
         model = self._up_request(name, system, settings, services, serviceaccount)
-        return await self.start(model, timeout=timeout, max_retries=max_retries)
+        return await self.start(
+            model, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
 
     @overload
     async def list(
@@ -214,6 +237,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus]: ...
 
     @overload
@@ -224,6 +248,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[str]: ...
 
     @overload
@@ -234,6 +259,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         terse: Literal[True],
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[str]: ...
 
     @overload
@@ -244,6 +270,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]: ...
 
     async def list(
@@ -253,13 +280,16 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]:
         """The running systems (all, or the one whose GUID is ``name``); ``terse``: GUIDs only.
 
         One entry per Deployment, as the server reports them; with ``terse`` each GUID once.
         """
         request = None if name is None else {"name": name}
-        response = await self.status(request, timeout=timeout, max_retries=max_retries)
+        response = await self.status(
+            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
         return self._guids(response.result) if terse else response.result
 
     async def down(
@@ -268,6 +298,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[str]:
         """Delete the systems with these GUIDs (or full names); the GUIDs deleted, in order.
 
@@ -279,7 +310,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         tally = DownTally()
         for prepared in prepare_down(names):
             try:
-                await self._call(prepared, DeleteResponse, timeout, max_retries)
+                await self._call(prepared, DeleteResponse, timeout, max_retries, extra_headers)
             except TychoError as exc:
                 tally.add(prepared, exc)
             else:
@@ -329,3 +360,108 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+class AsyncTychoClientWithRawResponse:
+    """``client.with_raw_response``: each single-request operation of the client, with the same
+    parameters and checks, answering with the :class:`~tycho_client.RawResponse` behind its
+    model (``tests/test_options.py`` keeps the signatures equal to the client's)."""
+
+    def __init__(self, client: AsyncTychoClient) -> None:
+        self._client = client
+
+    async def request(
+        self,
+        service: str,
+        request: Mapping[str, Any] | BaseModel | None = None,
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[dict[str, Any]]:
+        """:meth:`AsyncTychoClient.request`, answering with its RawResponse."""
+        call = to_raw_async(self._client.request)
+        return await call(
+            service, request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
+
+    async def start(
+        self,
+        request: StartRequest | Mapping[str, Any],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[StartResponse]:
+        """:meth:`AsyncTychoClient.start`, answering with its RawResponse."""
+        call = to_raw_async(self._client.start)
+        return await call(
+            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
+
+    async def status(
+        self,
+        request: StatusRequest | Mapping[str, Any] | None = None,
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[StatusResponse]:
+        """:meth:`AsyncTychoClient.status`, answering with its RawResponse."""
+        call = to_raw_async(self._client.status)
+        return await call(
+            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
+
+    async def delete(
+        self,
+        request: DeleteRequest | Mapping[str, Any],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[DeleteResponse]:
+        """:meth:`AsyncTychoClient.delete`, answering with its RawResponse."""
+        call = to_raw_async(self._client.delete)
+        return await call(
+            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
+
+    async def modify(
+        self,
+        request: ModifyRequest | Mapping[str, Any],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[ModifyResponse]:
+        """:meth:`AsyncTychoClient.modify`, answering with its RawResponse."""
+        call = to_raw_async(self._client.modify)
+        return await call(
+            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
+
+    async def up(
+        self,
+        name: str,
+        system: Mapping[str, Any] | str,
+        settings: str | Mapping[str, Any] = "",
+        *,
+        services: Mapping[str, Any] | None = None,
+        serviceaccount: str | None = None,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[StartResponse]:
+        """:meth:`AsyncTychoClient.up`, answering with its RawResponse."""
+        call = to_raw_async(self._client.up)
+        return await call(
+            name,
+            system,
+            settings,
+            services=services,
+            serviceaccount=serviceaccount,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+        )

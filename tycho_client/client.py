@@ -13,6 +13,7 @@ Generated from :mod:`tycho_client.aio` by ``scripts/unasync.py``: edit that file
 from __future__ import annotations
 
 import builtins
+import functools
 import ssl
 import time
 from collections.abc import Iterable, Mapping
@@ -23,6 +24,7 @@ import httpx
 from pydantic import BaseModel
 
 from ._base import BaseTychoClient, DownTally
+from ._raw import RawResponse, to_raw
 from .build import PreparedRequest, prepare_down, prepare_operation, prepare_raw
 from .errors import TychoError
 from .models import (
@@ -37,10 +39,11 @@ from .models import (
     SystemStatus,
 )
 
-__all__ = ["TychoClient"]
+__all__ = ["TychoClient", "TychoClientWithRawResponse"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Timeout = float | httpx.Timeout | None
+Headers = Mapping[str, str] | None
 
 # Module level so tests can replace the waits between retries.
 _sleep = time.sleep
@@ -67,25 +70,34 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         transport: httpx.BaseTransport | None,
         verify: bool | ssl.SSLContext,
         timeout: httpx.Timeout,
+        headers: Mapping[str, str],
     ) -> httpx.Client:
-        return httpx.Client(transport=transport, verify=verify, timeout=timeout)
+        return httpx.Client(transport=transport, verify=verify, timeout=timeout, headers=headers)
+
+    @functools.cached_property
+    def with_raw_response(self) -> TychoClientWithRawResponse:
+        """The same operations, each returning the :class:`~tycho_client.RawResponse` (the
+        httpx response and ``.parse()`` for the model) instead of the model."""
+        return TychoClientWithRawResponse(self)
 
     # ---------------------------------------------------------------------------- plumbing
 
     def _send(
-        self, prepared: PreparedRequest, timeout: Timeout, max_retries: int | None
+        self,
+        prepared: PreparedRequest,
+        timeout: Timeout,
+        max_retries: int | None,
+        extra_headers: Headers,
     ) -> httpx.Response:
         call_timeout = self._call_timeout(timeout)
         retries = self._call_retries(max_retries)
+        per_call = self._per_call(timeout, extra_headers)  # {} in the common case
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
                 response = self._http.post(
-                    self._url(prepared),
-                    content=prepared.content,
-                    headers=self._headers,
-                    timeout=call_timeout,
+                    self._url(prepared), content=prepared.content, **per_call
                 )
             except httpx.TransportError as exc:
                 delay = self._after_failure(prepared, exc, attempt, retries, started, call_timeout)
@@ -103,9 +115,10 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         expected: type[ModelT],
         timeout: Timeout,
         max_retries: int | None,
+        extra_headers: Headers,
     ) -> ModelT:
-        response = self._send(prepared, timeout, max_retries)
-        return self._parse(prepared, response, expected)
+        response = self._send(prepared, timeout, max_retries, extra_headers)
+        return self._answer(prepared, response, expected)
 
     # -------------------------------------------------------------------------- operations
 
@@ -116,6 +129,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> dict[str, Any]:
         """``POST {url}/system/{service}`` with ``request`` as JSON; the answer's JSON object.
 
@@ -124,8 +138,8 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         ``delete`` are retried once they may have reached the server).
         """
         prepared = prepare_raw(service, request)
-        response = self._send(prepared, timeout, max_retries)
-        return self._parse_object(prepared, response)
+        response = self._send(prepared, timeout, max_retries, extra_headers)
+        return self._answer_object(prepared, response)
 
     def start(
         self,
@@ -133,6 +147,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> StartResponse:
         """Start a system. ``request`` is a :class:`StartRequest` or a mapping validated into one.
 
@@ -141,7 +156,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         request surely never reached the server (the connection failed).
         """
         prepared = self._prepare_start(request)
-        return self._call(prepared, StartResponse, timeout, max_retries)
+        return self._call(prepared, StartResponse, timeout, max_retries, extra_headers)
 
     def status(
         self,
@@ -149,6 +164,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> StatusResponse:
         """The systems running: all (``None``), by ``name`` (GUID) or by ``username``.
 
@@ -156,7 +172,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         ``Retry-After``), up to ``max_retries`` times.
         """
         prepared = prepare_operation("status", request)
-        return self._call(prepared, StatusResponse, timeout, max_retries)
+        return self._call(prepared, StatusResponse, timeout, max_retries, extra_headers)
 
     def delete(
         self,
@@ -164,10 +180,11 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> DeleteResponse:
         """Delete the system whose GUID is ``request["name"]`` (a full name is reduced to it)."""
         prepared = prepare_operation("delete", request)
-        return self._call(prepared, DeleteResponse, timeout, max_retries)
+        return self._call(prepared, DeleteResponse, timeout, max_retries, extra_headers)
 
     def modify(
         self,
@@ -175,6 +192,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> ModifyResponse:
         """Add labels and set cpu/memory of a running system.
 
@@ -182,7 +200,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         :class:`~tycho_client.errors.TychoNotFoundError`.
         """
         prepared = prepare_operation("modify", request)
-        return self._call(prepared, ModifyResponse, timeout, max_retries)
+        return self._call(prepared, ModifyResponse, timeout, max_retries, extra_headers)
 
     def up(
         self,
@@ -194,6 +212,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         serviceaccount: str | None = None,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> StartResponse:
         """Start a compose document (a mapping, or YAML text) with its ``.env`` ``settings``.
 
@@ -203,7 +222,9 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         first ``ports`` entry unless given, and ``principal`` and ``serviceaccount`` filled in.
         """
         model = self._up_request(name, system, settings, services, serviceaccount)
-        return self.start(model, timeout=timeout, max_retries=max_retries)
+        return self.start(
+            model, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
 
     @overload
     def list(
@@ -213,6 +234,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus]: ...
 
     @overload
@@ -223,6 +245,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[str]: ...
 
     @overload
@@ -233,6 +256,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         terse: Literal[True],
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[str]: ...
 
     @overload
@@ -243,6 +267,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]: ...
 
     def list(
@@ -252,13 +277,16 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]:
         """The running systems (all, or the one whose GUID is ``name``); ``terse``: GUIDs only.
 
         One entry per Deployment, as the server reports them; with ``terse`` each GUID once.
         """
         request = None if name is None else {"name": name}
-        response = self.status(request, timeout=timeout, max_retries=max_retries)
+        response = self.status(
+            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
         return self._guids(response.result) if terse else response.result
 
     def down(
@@ -267,6 +295,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[str]:
         """Delete the systems with these GUIDs (or full names); the GUIDs deleted, in order.
 
@@ -278,7 +307,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         tally = DownTally()
         for prepared in prepare_down(names):
             try:
-                self._call(prepared, DeleteResponse, timeout, max_retries)
+                self._call(prepared, DeleteResponse, timeout, max_retries, extra_headers)
             except TychoError as exc:
                 tally.add(prepared, exc)
             else:
@@ -321,3 +350,100 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class TychoClientWithRawResponse:
+    """``client.with_raw_response``: each single-request operation of the client, with the same
+    parameters and checks, answering with the :class:`~tycho_client.RawResponse` behind its
+    model (``tests/test_options.py`` keeps the signatures equal to the client's)."""
+
+    def __init__(self, client: TychoClient) -> None:
+        self._client = client
+
+    def request(
+        self,
+        service: str,
+        request: Mapping[str, Any] | BaseModel | None = None,
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[dict[str, Any]]:
+        """:meth:`TychoClient.request`, answering with its RawResponse."""
+        call = to_raw(self._client.request)
+        return call(
+            service, request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
+
+    def start(
+        self,
+        request: StartRequest | Mapping[str, Any],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[StartResponse]:
+        """:meth:`TychoClient.start`, answering with its RawResponse."""
+        call = to_raw(self._client.start)
+        return call(request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers)
+
+    def status(
+        self,
+        request: StatusRequest | Mapping[str, Any] | None = None,
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[StatusResponse]:
+        """:meth:`TychoClient.status`, answering with its RawResponse."""
+        call = to_raw(self._client.status)
+        return call(request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers)
+
+    def delete(
+        self,
+        request: DeleteRequest | Mapping[str, Any],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[DeleteResponse]:
+        """:meth:`TychoClient.delete`, answering with its RawResponse."""
+        call = to_raw(self._client.delete)
+        return call(request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers)
+
+    def modify(
+        self,
+        request: ModifyRequest | Mapping[str, Any],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[ModifyResponse]:
+        """:meth:`TychoClient.modify`, answering with its RawResponse."""
+        call = to_raw(self._client.modify)
+        return call(request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers)
+
+    def up(
+        self,
+        name: str,
+        system: Mapping[str, Any] | str,
+        settings: str | Mapping[str, Any] = "",
+        *,
+        services: Mapping[str, Any] | None = None,
+        serviceaccount: str | None = None,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[StartResponse]:
+        """:meth:`TychoClient.up`, answering with its RawResponse."""
+        call = to_raw(self._client.up)
+        return call(
+            name,
+            system,
+            settings,
+            services=services,
+            serviceaccount=serviceaccount,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+        )

@@ -343,3 +343,25 @@ def outcome_adapter(operation: str) -> TypeAdapter[Any]:
         }
         _OUTCOMES[operation] = TypeAdapter(outcomes[operation])
     return _OUTCOMES[operation]
+
+
+class _SignatureOnDemand:
+    """``inspect.signature`` of a model whose build is deferred (``defer_build``): pydantic sets
+    the real ``__signature__`` only once the model is built, so asking builds it first."""
+
+    def __get__(self, instance: object, owner: type[BaseModel]) -> Any:
+        if owner.__dict__.get("__signature__") is self:
+            type.__delattr__(owner, "__signature__")
+        owner.model_rebuild()
+        return owner.__signature__
+
+
+def _signatures_on_demand() -> None:
+    for name in __all__:
+        model = globals()[name]
+        deferred = isinstance(model, type) and issubclass(model, BaseModel)
+        if deferred and not model.__pydantic_complete__:
+            type.__setattr__(model, "__signature__", _SignatureOnDemand())
+
+
+_signatures_on_demand()

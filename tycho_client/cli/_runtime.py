@@ -130,12 +130,8 @@ def exit_code_for(exc: BaseException) -> int:
     """
     if isinstance(exc, CommandError):
         return exc.exit_code
-    if isinstance(exc, TychoValidationError):
+    if isinstance(exc, (TychoValidationError, TychoMissingDependencyError)):
         return EXIT_USAGE
-    if isinstance(exc, TychoMissingDependencyError):
-        # Without kubernetes no server can be found (3); without the fake's extra the command
-        # cannot run at all (2).
-        return EXIT_NO_SERVER if exc.extra == "kubernetes" else EXIT_USAGE
     if isinstance(exc, (TychoTransportError, TychoDiscoveryError)):
         return EXIT_NO_SERVER
     return EXIT_SERVER_ERROR
