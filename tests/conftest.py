@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import functools
 import inspect
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from loopback import LoopbackServer
+from loopback import LoopbackServer, Reply
 
 from tycho_client import aio, client
 from tycho_client.aio import AsyncTychoClient
@@ -105,3 +107,17 @@ def face(request: pytest.FixtureRequest) -> Iterator[Face]:
         return
     with start_blocking_portal("asyncio") as portal:
         yield Face("async", AsyncTychoClient, portal)
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[LoopbackServer, Path]]:
+    """A loopback server on HTTPS with a self-signed certificate; the server and that cert."""
+    pytest.importorskip("cryptography")
+    from k8s_fake import make_self_signed_cert
+
+    cert, key = make_self_signed_cert(tmp_path, "tycho-loopback")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    with LoopbackServer(ssl_context=context) as server:
+        server.always(Reply.recorded("03"))
+        yield server, cert

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import getpass
 import json
-import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -836,19 +835,6 @@ def test_client_is_exported_lazily(face: Face) -> None:
 
 
 # ------------------------------------------------------------------------------------- TLS
-
-
-@pytest.fixture
-def tls_server(tmp_path: Path) -> Iterator[tuple[LoopbackServer, Path]]:
-    pytest.importorskip("cryptography")
-    from k8s_fake import make_self_signed_cert
-
-    cert, key = make_self_signed_cert(tmp_path, "tycho-loopback")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    with LoopbackServer(ssl_context=context) as server:
-        server.always(Reply.recorded("03"))
-        yield server, cert
 
 
 def test_tls_verify_takes_a_ca_bundle_or_false(
