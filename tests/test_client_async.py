@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import threading
 import time
 from pathlib import Path
 
 import anyio
 import httpx
 import pytest
-from loopback import LoopbackServer, Reply
+from loopback import LoopbackServer, Recorded, Reply
 
 from tycho_client.aio import AsyncTychoClient
 from tycho_client.errors import TychoConnectionError
@@ -96,22 +97,29 @@ async def test_the_wait_between_retries_can_be_cancelled(loopback: LoopbackServe
 
 
 async def test_calls_from_several_tasks_run_at_the_same_time(loopback: LoopbackServer) -> None:
-    loopback.always(dataclasses.replace(Reply.recorded("03"), delay=0.3))
+    # The server answers only once all three requests are in: calls sent one after another
+    # would break the barrier (after 5 s) and get a 599.
+    arrived = threading.Barrier(3, timeout=5)
+
+    def when_all_three_are_in(_request: Recorded) -> Reply:
+        try:
+            arrived.wait()
+        except threading.BrokenBarrierError:
+            return Reply.text("the requests came one at a time", 599)
+        return Reply.recorded("03")
+
     answers: list[StatusResponse] = []
+    with LoopbackServer(handler=when_all_three_are_in) as server:
+        async with AsyncTychoClient(server.url, max_retries=0) as tycho:
 
-    async with AsyncTychoClient(loopback.url) as tycho:
+            async def one_status() -> None:
+                answers.append(await tycho.status())
 
-        async def one_status() -> None:
-            answers.append(await tycho.status())
-
-        started = time.monotonic()
-        async with anyio.create_task_group() as tasks:
-            for _ in range(3):
-                tasks.start_soon(one_status)
-        elapsed = time.monotonic() - started
+            async with anyio.create_task_group() as tasks:
+                for _ in range(3):
+                    tasks.start_soon(one_status)
     assert [len(answer.result) for answer in answers] == [2, 2, 2]
-    assert len(loopback.requests) == 3
-    assert elapsed < 0.8  # one after another would take at least 0.9 s
+    assert len(server.requests) == 3
 
 
 async def test_a_certificate_failure_is_not_retried_and_says_why(
