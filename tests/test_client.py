@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Face
+from conftest import BlockingAsyncClient, Face
 from loopback import (
     LoopbackServer,
     Reply,
@@ -66,7 +66,8 @@ def client(face: Face, loopback: LoopbackServer, sleeps: list[float]) -> Iterato
 def test_each_face_sends_with_its_own_kind_of_httpx_client(face: Face) -> None:
     """The suite really drives both faces: the async one sends with an httpx.AsyncClient."""
     with face() as tycho:
-        assert type(getattr(tycho, "tycho", tycho)) is face.cls
+        made = tycho.tycho if isinstance(tycho, BlockingAsyncClient) else tycho
+        assert type(made) is face.cls
         http_type = httpx.Client if face.name == "sync" else httpx.AsyncClient
         assert type(tycho.http_client) is http_type
 
