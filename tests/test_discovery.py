@@ -685,8 +685,8 @@ def test_get_client_options_reach_the_client(fake: FakeKubeAPI, kubeconfig: Path
 @pytest.mark.parametrize(
     ("options", "client"),
     [
-        ("ClientOptions", "tycho_client.client:TychoClient"),
-        ("AsyncClientOptions", "tycho_client.aio:AsyncTychoClient"),
+        ("ClientKwargs", "tycho_client.client:TychoClient"),
+        ("AsyncClientKwargs", "tycho_client.aio:AsyncTychoClient"),
     ],
 )
 def test_typed_options_are_the_constructor_options(options: str, client: str) -> None:
@@ -694,7 +694,7 @@ def test_typed_options_are_the_constructor_options(options: str, client: str) ->
     import importlib
     import inspect
 
-    from tycho_client import _options
+    from tycho_client import _config as _options
 
     module, name = client.split(":")
     constructor = inspect.signature(getattr(importlib.import_module(module), name))
@@ -703,6 +703,6 @@ def test_typed_options_are_the_constructor_options(options: str, client: str) ->
     }
     assert (
         set(getattr(_options, options).__annotations__)
-        | set(_options.CommonClientOptions.__annotations__)
+        | set(_options.CommonClientKwargs.__annotations__)
         == keywords
     )

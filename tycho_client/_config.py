@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 import httpx
+from typing_extensions import TypedDict
 
 from ._retry import RetryPolicy
 from ._version import __version__
@@ -27,7 +28,10 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "DEFAULT_URL",
     "NOT_GIVEN",
+    "AsyncClientKwargs",
+    "ClientKwargs",
     "ClientOptions",
+    "CommonClientKwargs",
     "NotGiven",
     "display_url",
     "positive_seconds",
@@ -229,3 +233,34 @@ class ClientOptions:
         if self.token is not None:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
+
+
+# ----------------------------------------------- the constructor's keywords, as TypedDicts
+# For ``**options: Unpack[ClientKwargs]`` (TychoClientFactory.get_client): a misspelled or
+# mistyped option is a type error. tests/test_discovery.py keeps them equal to the constructors'.
+
+
+class CommonClientKwargs(TypedDict, total=False):
+    """The options both faces take (see :class:`~tycho_client.TychoClient`)."""
+
+    timeout: float | httpx.Timeout | None
+    max_retries: int
+    headers: Mapping[str, str] | None
+    token: str | None
+    verify: bool | str
+    username: str | None
+    retry_policy: RetryPolicy | None
+
+
+class ClientKwargs(CommonClientKwargs, total=False):
+    """The keyword options of :class:`~tycho_client.TychoClient`."""
+
+    http_client: httpx.Client | None
+    transport: httpx.BaseTransport | None
+
+
+class AsyncClientKwargs(CommonClientKwargs, total=False):
+    """The keyword options of :class:`~tycho_client.AsyncTychoClient`."""
+
+    http_client: httpx.AsyncClient | None
+    transport: httpx.AsyncBaseTransport | None

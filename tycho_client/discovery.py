@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     import httpx
     from typing_extensions import Unpack
 
+    from tycho_client._config import AsyncClientKwargs, ClientKwargs
     from tycho_client._kube import Connection, Deadline, KubeAPI, Reply
-    from tycho_client._options import AsyncClientOptions, ClientOptions
     from tycho_client.aio import AsyncTychoClient
     from tycho_client.client import TychoClient
 
@@ -174,7 +174,7 @@ class TychoClientFactory:
         self,
         name: str = "tycho-api",
         namespace: str | None = None,
-        **options: Unpack[ClientOptions],
+        **options: Unpack[ClientKwargs],
     ) -> TychoClient:
         """A :class:`~tycho_client.client.TychoClient` for the Service; ``options`` (timeout,
         token, headers ...) go to its constructor, and its ``timeout`` bounds the discovery."""
@@ -187,7 +187,7 @@ class TychoClientFactory:
         self,
         name: str = "tycho-api",
         namespace: str | None = None,
-        **options: Unpack[AsyncClientOptions],
+        **options: Unpack[AsyncClientKwargs],
     ) -> AsyncTychoClient:
         """An :class:`~tycho_client.aio.AsyncTychoClient` for the Service (``options`` as for
         :meth:`get_client`); discovery runs in a worker thread (:meth:`get_url_async`)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 from typing_extensions import assert_type
 
-from tycho_client._options import AsyncClientOptions, ClientOptions
+from tycho_client._config import AsyncClientKwargs, ClientKwargs
 from tycho_client.aio import AsyncTychoClient
 from tycho_client.client import TychoClient
 from tycho_client.discovery import TychoClientFactory
@@ -53,7 +53,7 @@ async def check_async(factory: TychoClientFactory) -> None:
 
 
 def check_typed_dicts() -> None:
-    options: ClientOptions = {"timeout": 1.0, "token": "t"}
-    bad: ClientOptions = {"tokn": "t"}  # type: ignore[typeddict-unknown-key]
-    async_options: AsyncClientOptions = {"transport": httpx.AsyncHTTPTransport()}
+    options: ClientKwargs = {"timeout": 1.0, "token": "t"}
+    bad: ClientKwargs = {"tokn": "t"}  # type: ignore[typeddict-unknown-key]
+    async_options: AsyncClientKwargs = {"transport": httpx.AsyncHTTPTransport()}
     del options, bad, async_options
