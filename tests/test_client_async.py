@@ -128,16 +128,6 @@ async def test_a_certificate_failure_is_not_retried_and_says_why(
     tls_server: tuple[LoopbackServer, Path],
     sleeps: list[float],
 ) -> None:
-    if anyio_backend == "trio":
-        # A difference of the faces, in the product (tycho_client/_response.py transport_error):
-        # it quotes str(httpx error), which on trio is empty; the reason is further down the
-        # chain (trio.BrokenResourceError <- ssl.SSLCertVerificationError), so the message
-        # reads "could not connect to https://...: ConnectError" and does not say why.
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True, reason="on trio the connection error loses its TLS reason"
-            )
-        )
     server, _cert = tls_server
     async with AsyncTychoClient(server.url) as tycho:
         with pytest.raises(TychoConnectionError) as caught:

@@ -256,12 +256,23 @@ def transport_error(
         return TychoTimeoutError(
             f"POST {url}: no answer within {seconds:g} s ({phase} timeout){unknown}", url=url
         )
-    reason = str(error) or type(error).__name__
+    reason = _reason(error)
     if isinstance(error, httpx.ConnectError):
         return TychoConnectionError(f"could not connect to {url}: {reason}", url=url)
     return TychoConnectionError(
         f"POST {url} failed: {type(error).__name__}: {reason}{unknown}", url=url
     )
+
+
+def _reason(error: BaseException) -> str:
+    """The first non-empty message down the exception chain: on trio, httpx's ConnectError is
+    empty and the reason (a certificate failure, say) sits further down."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if str(cause):
+            return str(cause)
+        cause = cause.__cause__ or cause.__context__
+    return type(error).__name__
 
 
 def _timeout_phase(error: httpx.TimeoutException, timeout: httpx.Timeout) -> tuple[str, float]:
