@@ -398,3 +398,33 @@ def test_fish_completion_names_every_command_and_option() -> None:
 
 def test_spec_prints_the_document() -> None:
     assert tycho("spec").stdout == spec_text()
+
+
+# ------------------------------------------------------------------------------ modify
+
+
+def test_modify_labels_and_resources(fake: FakeTycho, url: str) -> None:
+    fake.modify_supported = True
+    guid = start(fake, "alpha")
+    done = tycho("modify", guid, "--label", "team=data", "--cpu", "500m", "--memory", "1G",
+                 "--url", url)  # fmt: skip
+    assert done.stdout == f"{guid} modified (1 deployment patched)\n"
+    assert fake.systems[guid].labels == {"team": "data"}
+    assert fake.systems[guid].resources == {"cpu": "500m", "memory": "1G"}
+    as_json = tycho("modify", guid, "--cpu", "1", "-o", "json", "--url", url)
+    assert json.loads(as_json.stdout)["status"] == "success"
+
+
+def test_modify_on_a_server_without_modify_exits_1(fake: FakeTycho, url: str) -> None:
+    done = tycho("modify", start(fake, "alpha"), "--cpu", "1", "--url", url, check=1)
+    assert "does not support" in one_error_line(done.stderr)
+
+
+@pytest.mark.parametrize(("guid", "expected"), [("0" * 32, "--label"), ("nope", "not a GUID")])
+def test_modify_usage_errors_send_nothing(
+    fake: FakeTycho, url: str, guid: str, expected: str
+) -> None:
+    args = [] if expected == "--label" else ["--cpu", "1"]
+    done = tycho("modify", guid, *args, "--url", url, check=2)
+    assert expected in one_error_line(done.stderr)
+    assert fake.requests == []

@@ -133,11 +133,12 @@ def read_text(path: str, what: str) -> str:
         raise CommandError(f"{what} {path} not found") from None
     except OSError as exc:
         raise CommandError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise CommandError(f"cannot read {what} {path}: {kind}")
     with os.fdopen(fd, "rb") as stream:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-            raise CommandError(f"cannot read {what} {path}: {kind}")
         try:
             data = stream.read(MAX_FILE_BYTES + 1)
         except OSError as exc:

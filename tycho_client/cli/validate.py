@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from tycho_client.errors import TychoValidationError
+from tycho_client.errors import TychoEnvError, TychoValidationError
 
 from ._output import error_line, say
 from ._project import SourcedValidationError, build_request, compose_file, load_project
@@ -42,8 +42,9 @@ def run(args: argparse.Namespace, session: Session) -> int:
 def _report(source: str | None, error: TychoValidationError) -> int:
     """Each field error on its own line, in full (the one-line summary cuts them short)."""
     prefix = f"{source}: " if source else ""
-    if not error.errors:
+    if isinstance(error, TychoEnvError) or not error.errors:  # one problem, named by its line
         error_line(f"{prefix}{error.message}")
+        return EXIT_USAGE
     for field in error.errors:
         error_line(f"{prefix}{field.path}: {field.msg}")
     return EXIT_USAGE

@@ -106,6 +106,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline(_LINE_LIMIT)
 
     def _send(self, status: int, headers: list[tuple[str, str]], content: bytes) -> None:
+        on_answer = self.server.on_answer
+        if on_answer is not None:  # before answering: the client sees the log line first
+            path = urlsplit(self.path).path if "://" in self.path else self.path
+            on_answer(self.command, path, status, time.perf_counter() - self._started)
         self.send_response(status)
         for key, value in headers:
             if key.lower() != "content-length":
@@ -115,10 +119,6 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(content)
         self.wfile.flush()
-        on_answer = self.server.on_answer
-        if on_answer is not None:
-            path = urlsplit(self.path).path if "://" in self.path else self.path
-            on_answer(self.command, path, status, time.perf_counter() - self._started)
 
     def __getattr__(self, name: str) -> Any:
         # Every method reaches the fake (which answers 405 like Flask), not only the ones
