@@ -169,8 +169,7 @@ heavy = {heavy!r}
 loaded = sorted({{m.split(".")[0] for m in sys.modules}} & set(heavy))
 ours = sorted(m for m in sys.modules if m.startswith(("tycho_client.cli.", "tycho_client.testing"))
               and not m.startswith("tycho_client.cli._"))
-print(code, ",".join(loaded) or "-", ",".join(ours) or "-", "gettext" in sys.modules,
-      file=sys.stderr)
+print(code, ",".join(loaded) or "-", ",".join(ours) or "-", file=sys.stderr)
 """
 
 
@@ -185,7 +184,7 @@ def imported(*args: str) -> tuple[int, set[str], set[str]]:
         timeout=TIMEOUT,
         check=True,
     )
-    code, loaded, ours, _ = done.stderr.splitlines()[-1].split(" ")
+    code, loaded, ours = done.stderr.splitlines()[-1].split(" ")
     return int(code), set(loaded.split(",")) - {"-"}, set(ours.split(",")) - {"-"}
 
 
@@ -206,6 +205,32 @@ def test_status_and_down_import_only_their_module_neither_kubernetes_yaml_nor_th
     assert {"httpx", "pydantic"} <= loaded  # the probe did reach the server
     assert not loaded & {"kubernetes", "yaml", "jsonschema", "referencing"}
     assert ours == {f"tycho_client.cli.{command}"}
+
+
+def program_imports(*args: str, url: str | None = None) -> set[str]:
+    """The modules the installed program imports for ``args`` (Python's -X importtime report,
+    through the environment: the console script takes no interpreter options)."""
+    env = {**base_env(), "PYTHONPROFILEIMPORTTIME": "1"}
+    done = tycho(*args, env=env)
+    return {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if "|" in line}
+
+
+def test_the_program_loads_little_for_help_and_only_its_command_for_status(
+    fake: FakeTycho, url: str
+) -> None:
+    commands = {f"tycho_client.cli.{name}" for name in COMMANDS}
+    for args in (["--help"], ["status", "--help"], ["-V"]):
+        loaded = program_imports(*args)
+        assert "tycho_client.cli._parser" in loaded
+        # No translation lookup (locale), no shutil (bz2, lzma), no typing, no command module.
+        unwanted = {"locale", "shutil", "typing", "httpx", "pydantic", "yaml", "kubernetes"}
+        assert not loaded & (unwanted | commands), (args, loaded & (unwanted | commands))
+    loaded = program_imports("status", "--url", url)
+    assert "tycho_client.cli._runtime" in loaded
+    # (importlib.import_module, which loads the command, is not in the report: the probe above
+    # shows the status module itself.)
+    assert not loaded & commands
+    assert not loaded & {"kubernetes", "yaml", "jsonschema", "tycho_client.testing"}
 
 
 # ----------------------------------------------------------------------- server errors

@@ -29,8 +29,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: list[str], as_program: bool) -> int:
-    from ._parser import build_parser
+    from ._parser import build_parser, skip_translations
 
+    if as_program:
+        skip_translations()
     parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)

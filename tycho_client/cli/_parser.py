@@ -67,9 +67,7 @@ class _HelpFormatter(argparse.HelpFormatter):
     """Wraps prose to the terminal (at most 100 columns); keeps indented lines and headings."""
 
     def __init__(self, prog: str) -> None:
-        import shutil
-
-        width = min(shutil.get_terminal_size().columns, HELP_WIDTH) - 2
+        width = min(_terminal_columns(), HELP_WIDTH) - 2
         super().__init__(prog, max_help_position=30, width=max(width, 40))
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
@@ -96,6 +94,40 @@ class _HelpFormatter(argparse.HelpFormatter):
                 paragraph.append(line.strip())
         flush()
         return "\n".join(lines)
+
+
+def skip_translations() -> None:
+    """Have argparse use its English messages as they are, without asking gettext first.
+
+    CPython ships no translations of argparse; the first gettext lookup still imports locale
+    and searches the locale folders (a few ms). Only for the program itself: a caller that
+    embeds main() keeps its argparse as it was.
+    """
+
+    def untranslated(message: str) -> str:
+        return message
+
+    def untranslated_plural(singular: str, plural: str, count: int) -> str:
+        return singular if count == 1 else plural
+
+    argparse._ = untranslated  # type: ignore[attr-defined]
+    argparse.ngettext = untranslated_plural  # type: ignore[attr-defined]
+
+
+def _terminal_columns() -> int:
+    """$COLUMNS, else the terminal's width, else 80: shutil.get_terminal_size without
+    importing shutil (which imports bz2 and lzma: a few ms of every `--help`)."""
+    import os
+    import sys
+
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 class _Parser(argparse.ArgumentParser):
