@@ -223,3 +223,19 @@ def test_age_and_time_rendering() -> None:
         timedelta(seconds=-30): "0s",  # a clock ahead of ours
     }
     assert {delta: age(now - delta, now) for delta in shown} == shown
+
+
+@pytest.mark.parametrize("output", ["json", "yaml"])
+def test_status_terse_honours_json_and_yaml(fake: FakeTycho, url: str, output: str) -> None:
+    guids = [start(fake, "alpha"), start(fake, "beta")]
+    done = tycho("status", "--terse", "-o", output, "--url", url)
+    assert sorted(yaml.safe_load(done.stdout)) == sorted(guids)  # YAML reads JSON too
+    if output == "json":
+        assert isinstance(json.loads(done.stdout), list)
+    fake.reset()
+    assert yaml.safe_load(tycho("status", "--terse", "-o", output, "--url", url).stdout) == []
+
+
+def test_status_terse_with_a_table_output_is_a_usage_error(fake: FakeTycho, url: str) -> None:
+    done = tycho("status", "--terse", "-o", "wide", "--url", url, check=2)
+    assert "--terse" in one_error_line(done.stderr)

@@ -58,6 +58,8 @@ def _options(parser: argparse.ArgumentParser, *, visible_only: bool) -> tuple[Op
     for action in parser._actions:
         if not action.option_strings or (visible_only and action.help == argparse.SUPPRESS):
             continue
+        if visible_only and isinstance(action, argparse._HelpAction):
+            continue  # -h/--help is among the global options
         found.append(
             Option(
                 tuple(action.option_strings),

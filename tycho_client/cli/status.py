@@ -46,10 +46,12 @@ def run(args: argparse.Namespace, session: Session) -> int:
         return watch(session.client(), guid, args)
     if args.watch_timeout is not None:
         raise CommandError("--watch-timeout needs --watch")
+    if args.terse and output not in ("table", "json", "yaml"):
+        raise CommandError(f"--terse prints GUIDs: as lines, -o json or -o yaml, not -o {output}")
     response = _query(session.client(), guid)
     systems = response.result
     if args.terse:
-        return _print_guids(systems)
+        return _print_guids(systems, output)
     if output in ("json", "yaml"):
         print_data(plain(response), output)
     elif not systems:
@@ -83,18 +85,23 @@ def _request(guid: str | None) -> dict[str, str] | None:
     return None if guid is None else {"name": guid}
 
 
-def _print_guids(systems: Sequence[SystemStatus]) -> int:
-    """The GUIDs, each once; an id that is not GUID-shaped is reported, never printed."""
-    if not systems:
-        tell(EMPTY)
-        return EXIT_OK
+def _print_guids(systems: Sequence[SystemStatus], output: str) -> int:
+    """The GUIDs, each once (lines, or a JSON or YAML list); an id that is not GUID-shaped is
+    reported, never printed."""
+    guids: list[str] = []
     strange = []
     for handle in dict.fromkeys(system.sid or system.name for system in systems):
         guid = handle if is_guid(handle) else guid_of(handle)
         if guid is None:
             strange.append(handle)
         else:
-            say(guid)
+            guids.append(guid)
+    if output in ("json", "yaml"):
+        print_data(guids, output)
+    elif not systems:
+        tell(EMPTY)
+    for guid in guids if output == "table" else ():
+        say(guid)
     for handle in strange:
         warn(f"the server listed a system whose id is not a GUID, left out: {handle!r}")
     return EXIT_SERVER_ERROR if strange else EXIT_OK

@@ -90,7 +90,7 @@ def _dry_run_table(shown: dict[str, object], no_headers: bool) -> None:
         port = routed.get(name, {}).get("port") if isinstance(routed.get(name), dict) else None
         rows.append((name, service.get("image"), ports, port))
     print_table(DRY_RUN_COLUMNS, rows, headers=not no_headers)
-    tell(f"dry run: {escape(shown.get('name'))} would be started; nothing was sent")
+    tell(f"dry run: {shown.get('name')} would be started; nothing was sent")
 
 
 def show(response: StartResponse, output: str, *, quiet: bool, headers: bool) -> None:
