@@ -239,3 +239,12 @@ def test_status_terse_honours_json_and_yaml(fake: FakeTycho, url: str, output: s
 def test_status_terse_with_a_table_output_is_a_usage_error(fake: FakeTycho, url: str) -> None:
     done = tycho("status", "--terse", "-o", "wide", "--url", url, check=2)
     assert "--terse" in one_error_line(done.stderr)
+
+
+def test_watch_is_bounded_by_the_global_timeout_too(fake: FakeTycho, url: str) -> None:
+    guid = start(fake, "alpha")
+    done = tycho("status", "-w", "--interval", "0.2", "--timeout", "1", "--url", url, timeout=20)
+    header, *rows = done.stdout.splitlines()
+    assert header.split()[0] == "SYSTEM"
+    assert [row.split()[:3] for row in rows] == [["alpha", guid, "1/1"]]  # unchanged: once
+    assert len([r for r in fake.requests if r.operation == "status"]) >= 3

@@ -359,7 +359,8 @@ def _status(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         type=positive_float,
         default=None,
-        help="stop --watch after this long (default: until interrupted)",
+        help="stop --watch after this long (default: the global --timeout if given, "
+        "else until interrupted)",
     )
     parser.add_argument(
         "--interval",

@@ -189,14 +189,16 @@ CLEAR = "\033[H\033[2J"
 
 
 def watch(client: TychoClient, guid: str | None, args: argparse.Namespace) -> int:
-    """Poll every ``--interval`` until interrupted or ``--watch-timeout``.
+    """Poll every ``--interval`` until interrupted or ``--watch-timeout`` (else ``--timeout``).
 
     On a terminal the table is redrawn; piped, the header is printed once and then each row
     that is new or changed (a system that went away is printed with READY ``deleted``).
     """
     output = args.output or "table"
     columns = _columns(output)
-    deadline = None if args.watch_timeout is None else time.monotonic() + args.watch_timeout
+    # As with kubectl's --request-timeout on a watch, the global --timeout bounds it too.
+    bound = args.watch_timeout if args.watch_timeout is not None else args.timeout
+    deadline = None if bound is None else time.monotonic() + bound
     redraw = sys.stdout.isatty()
     seen: dict[str, Row] = {}
     headers = not args.no_headers
