@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
-from test_cli_support import CANARY, TIMEOUT, TYCHO, base_env, one_error_line, tycho
+from test_cli_support import CANARY, TIMEOUT, TYCHO, Lines, base_env, one_error_line, tycho
 
 from tycho_client.client import TychoClient
 
@@ -42,7 +42,7 @@ def mock(*args: str) -> Iterator[Mock]:
     )
     try:
         assert process.stdout is not None
-        url = process.stdout.readline().strip()
+        url = Lines(process.stdout).next().strip()
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url), url
         yield Mock(url, process)
     finally:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import pty
+import queue
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from tycho_client.client import TychoClient
 from tycho_client.testing.fake import FakeTycho
@@ -122,6 +124,27 @@ def in_terminal(
     return TerminalRun(
         process.returncode, stdout or "", stderr or "", b"".join(chunks).decode(errors="replace")
     )
+
+
+class Lines:
+    """The lines of a child's text pipe, read by a thread, so that waiting for the next one can
+    fail after a timeout instead of hanging (select() would not see lines already buffered)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._queue: queue.Queue[str] = queue.Queue()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._queue.put(line)
+        self._queue.put("")  # end of file
+
+    def next(self, timeout: float = 20.0) -> str:
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no line within {timeout} s") from None
 
 
 def one_error_line(stderr: str) -> str:
