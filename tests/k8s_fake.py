@@ -24,6 +24,7 @@ from typing import Any
 __all__ = [
     "FakeKubeAPI",
     "RecordedRequest",
+    "make_client_cert",
     "make_node",
     "make_self_signed_cert",
     "make_service",
@@ -39,6 +40,7 @@ class RecordedRequest:
     method: str
     path: str
     headers: dict[str, str]  # names lower-cased
+    client_cn: str | None = None  # the client certificate's subject CN (with ``client_ca``)
 
 
 class FakeKubeAPI:
@@ -51,18 +53,31 @@ class FakeKubeAPI:
     - ``nodes``: Node objects listed by ``/api/v1/nodes`` (see :func:`make_node`);
     - ``forbidden``: resources (``"services"``, ``"nodes"``) that answer 403;
     - ``delay``: seconds to wait before each answer (to test timeouts);
-    - ``drop``: close each connection without answering (to count retries).
+    - ``drop``: close each connection without answering (to count retries);
+    - ``trickle``: seconds between the bytes of each answer, status line and headers included
+      (a server that keeps a per-read timeout from ever firing);
+    - ``oversize``: bytes of a 200 answer streamed without a Content-Length (a huge reply);
+    - ``raw_body``: bytes sent instead of the JSON body, as given (a reply that is not JSON).
 
-    ``tls=(cert_file, key_file)`` serves HTTPS. ``requests`` records what was asked.
+    ``tls=(cert_file, key_file)`` serves HTTPS; ``client_ca`` (a CA file) then requires a client
+    certificate it signed, whose subject CN each request records as ``client_cn``. ``requests``
+    records what was asked; ``sent`` counts the bytes of answers written.
     """
 
-    def __init__(self, *, tls: tuple[Path, Path] | None = None) -> None:
+    def __init__(
+        self, *, tls: tuple[Path, Path] | None = None, client_ca: Path | None = None
+    ) -> None:
         self.services: dict[tuple[str, str], dict[str, Any]] = {}
         self.nodes: list[dict[str, Any]] = []
         self.forbidden: set[str] = set()
         self.delay = 0.0
         self.drop = False
         self.requests: list[RecordedRequest] = []
+        self.trickle = 0.0
+        self.oversize = 0
+        self.raw_body: bytes | None = None
+        self.sent = 0
+        self._client_ca = client_ca
         self._tls = tls
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -79,6 +94,9 @@ class FakeKubeAPI:
         if self._tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(str(self._tls[0]), str(self._tls[1]))
+            if self._client_ca is not None:
+                context.verify_mode = ssl.CERT_REQUIRED
+                context.load_verify_locations(str(self._client_ca))
             # The handshake then happens in the handler thread, so a client that rejects the
             # certificate cannot stall the accept loop.
             server.socket = context.wrap_socket(
@@ -174,23 +192,81 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self, method: str) -> None:
         fake: FakeKubeAPI = self.server.fake  # type: ignore[attr-defined]
         path = self.path.split("?", 1)[0]
+        if path.startswith("http://"):  # absolute-form: asked as a proxy
+            path = "/" + path.split("/", 3)[-1]
         with fake._lock:
             fake.requests.append(
-                RecordedRequest(method, path, {k.lower(): v for k, v in self.headers.items()})
+                RecordedRequest(
+                    method,
+                    path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    _client_cn(self.connection),
+                )
             )
         if fake.drop or (fake.delay and fake._stopping.wait(fake.delay)):
             self.close_connection = True
             return
+        if fake.oversize:
+            self._send_oversized(fake)
+            return
         status, body = fake._answer(method, path)
-        data = json.dumps(body).encode()
+        data = fake.raw_body if fake.raw_body is not None else json.dumps(body).encode()
+        head = (
+            f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
+            "Content-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n"
+        ).encode()
+        if fake.trickle:
+            self._send_trickled(fake, head + data)
+            return
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+        fake.sent += len(data)
+
+    def _send_trickled(self, fake: FakeKubeAPI, answer: bytes) -> None:
+        """One byte every ``fake.trickle`` seconds until done, stopped, or the client leaves."""
+        self.close_connection = True
+        for index in range(len(answer)):
+            if fake._stopping.wait(fake.trickle):
+                return
+            try:
+                self.wfile.write(answer[index : index + 1])
+                self.wfile.flush()
+            except OSError:
+                return
+            fake.sent += 1
+
+    def _send_oversized(self, fake: FakeKubeAPI) -> None:
+        """A 200 whose JSON body of ``fake.oversize`` bytes ends when the connection closes."""
+        self.close_connection = True
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
+        chunk = b'{"padding": "' + b"x" * (1024 * 1024 - 13)
+        written = 0
+        while written < fake.oversize and not fake._stopping.is_set():
+            try:
+                self.wfile.write(chunk)
+            except OSError:
+                return
+            written += len(chunk)
+            fake.sent += len(chunk)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the requests are recorded instead."""
+
+
+def _client_cn(connection: Any) -> str | None:
+    """The subject CN of the peer's certificate on a TLS connection, if it sent one."""
+    if not isinstance(connection, ssl.SSLSocket):
+        return None
+    peer = connection.getpeercert() or {}
+    for rdn in peer.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return None
 
 
 def _status(code: int, reason: str, message: str) -> dict[str, Any]:
@@ -350,6 +426,61 @@ def make_self_signed_cert(directory: Path, name: str = "fake-kube") -> tuple[Pat
     directory.mkdir(parents=True, exist_ok=True)
     cert_file = directory / f"{name}.crt"
     key_file = directory / f"{name}.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def make_client_cert(directory: Path, name: str = "tester") -> tuple[Path, Path]:
+    """A self-signed client certificate (subject CN ``name``, its own CA, for ``client_ca``);
+    returns ``(cert_file, key_file)``."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    cert_file = directory / f"{name}-client.crt"
+    key_file = directory / f"{name}-client.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(
         key.private_bytes(

@@ -28,8 +28,8 @@ from test_cli_support import (
 
 import tycho_client
 from tycho_client.cli._parser import COMMANDS, build_parser, chosen_command
+from tycho_client.openapi import spec_text
 from tycho_client.testing.fake import FakeTycho
-from tycho_client.testing.spec import spec_text
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +167,8 @@ except SystemExit as exc:
     code = exc.code
 heavy = {heavy!r}
 loaded = sorted({{m.split(".")[0] for m in sys.modules}} & set(heavy))
-ours = sorted(m for m in sys.modules if m.startswith(("tycho_client.cli.", "tycho_client.testing"))
+ours = sorted(m for m in sys.modules if m.startswith(("tycho_client.cli.", "tycho_client.testing",
+                                                     "tycho_client.openapi"))
               and not m.startswith("tycho_client.cli._"))
 print(code, ",".join(loaded) or "-", ",".join(ours) or "-", file=sys.stderr)
 """
@@ -175,7 +176,7 @@ print(code, ",".join(loaded) or "-", ",".join(ours) or "-", file=sys.stderr)
 
 def imported(*args: str) -> tuple[int, set[str], set[str]]:
     """Run main(args) in a fresh interpreter; its exit code, the heavy top-level modules loaded,
-    and the command and tycho_client.testing modules loaded (the OpenAPI document lives there)."""
+    and the command, tycho_client.testing and tycho_client.openapi (the document) modules loaded."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE.format(heavy=HEAVY), *args],
         capture_output=True,
@@ -230,7 +231,7 @@ def test_the_program_loads_little_for_help_and_only_its_command_for_status(
     # (importlib.import_module, which loads the command, is not in the report: the probe above
     # shows the status module itself.)
     assert not loaded & commands
-    assert not loaded & {"kubernetes", "yaml", "jsonschema", "tycho_client.testing"}
+    assert not loaded & {"kubernetes", "yaml", "jsonschema", "tycho_client.openapi"}
 
 
 # ----------------------------------------------------------------------- server errors

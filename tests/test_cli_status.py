@@ -109,11 +109,16 @@ def test_status_terse_prints_guids(fake: FakeTycho, url: str, flag: str) -> None
     assert set(tycho("status", flag, "--url", url).stdout.split()) == guids
 
 
-@pytest.mark.parametrize("args", [[], ["--terse"], ["-o", "name"], ["-o", "wide"]])
+@pytest.mark.parametrize("args", [[], ["-o", "name"], ["-o", "wide"]])
 def test_status_empty_says_so_on_stderr_only(fake: FakeTycho, url: str, args: list[str]) -> None:
     done = tycho("status", *args, "--url", url)
     assert done.stdout == ""
     assert done.stderr == "No systems running.\n"
+
+
+def test_status_terse_of_an_empty_server_prints_nothing(fake: FakeTycho, url: str) -> None:
+    done = tycho("status", "--terse", "--url", url)
+    assert (done.stdout, done.stderr) == ("", "")
 
 
 def test_status_empty_json_is_still_the_answer(fake: FakeTycho, url: str) -> None:

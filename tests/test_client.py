@@ -1,11 +1,14 @@
-"""TychoClient over a real loopback HTTP server answering with recorded real exchanges."""
+"""Both faces over a real loopback HTTP server answering with recorded real exchanges.
+
+Every test taking ``face`` (or ``client``) runs against TychoClient and against AsyncTychoClient
+(driven through :class:`conftest.BlockingAsyncClient`): one behaviour, one test, two faces.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import getpass
 import json
-import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import BlockingAsyncClient, Face
 from loopback import (
     LoopbackServer,
     Reply,
@@ -23,7 +27,7 @@ from loopback import (
 )
 
 import tycho_client
-from tycho_client import _core
+from tycho_client import _config
 from tycho_client.client import TychoClient
 from tycho_client.errors import (
     TychoAPIError,
@@ -54,9 +58,18 @@ MODIFY_SUCCESS = {
 
 
 @pytest.fixture
-def client(loopback: LoopbackServer, sleeps: list[float]) -> Iterator[TychoClient]:
-    with TychoClient(loopback.url, username="renci") as tycho:
+def client(face: Face, loopback: LoopbackServer, sleeps: list[float]) -> Iterator[TychoClient]:
+    with face(loopback.url, username="renci") as tycho:
         yield tycho
+
+
+def test_each_face_sends_with_its_own_kind_of_httpx_client(face: Face) -> None:
+    """The suite really drives both faces: the async one sends with an httpx.AsyncClient."""
+    with face() as tycho:
+        made = tycho.tycho if isinstance(tycho, BlockingAsyncClient) else tycho
+        assert type(made) is face.cls
+        http_type = httpx.Client if face.name == "sync" else httpx.AsyncClient
+        assert type(tycho.http_client) is http_type
 
 
 # ------------------------------------------------------------------------------------ start
@@ -95,12 +108,12 @@ def test_start_fills_principal_from_the_username_option(
 
 
 def test_start_reads_tycho_username_at_call_time(
-    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+    face: Face, loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loopback.add(Reply.recorded("22"), Reply.recorded("22"))
     monkeypatch.setattr(getpass, "getuser", lambda: "os-user")
     monkeypatch.delenv("TYCHO_USERNAME", raising=False)
-    with TychoClient(loopback.url) as tycho:
+    with face(loopback.url) as tycho:
         tycho.start({"name": "minimal", "system": MINIMAL_SYSTEM})
         monkeypatch.setenv("TYCHO_USERNAME", "from-env")
         tycho.start({"name": "minimal", "system": MINIMAL_SYSTEM})
@@ -109,7 +122,7 @@ def test_start_reads_tycho_username_at_call_time(
 
 
 def test_start_falls_back_when_there_is_no_os_user(
-    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+    face: Face, loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def no_user() -> str:
         raise OSError("no login name")
@@ -117,7 +130,7 @@ def test_start_falls_back_when_there_is_no_os_user(
     monkeypatch.setattr(getpass, "getuser", no_user)
     monkeypatch.delenv("TYCHO_USERNAME", raising=False)
     loopback.add(Reply.recorded("22"))
-    with TychoClient(loopback.url) as tycho:
+    with face(loopback.url) as tycho:
         tycho.start({"name": "minimal", "system": MINIMAL_SYSTEM})
     assert json.loads(loopback.requests[0].json()["principal"]) == {"username": "anonymous"}
 
@@ -272,10 +285,12 @@ def test_status_by_username_and_null_utilization(
 
 
 def test_delete_by_full_name_sends_the_guid(client: TychoClient, loopback: LoopbackServer) -> None:
-    loopback.add(Reply.recorded("06"))
+    loopback.add(Reply.recorded("06"), Reply.recorded("28-delete-by-full-name"))
     response = client.delete({"name": f"jupyter-ds-{JUPYTER_GUID}"})
     assert loopback.requests[0].json() == {"name": JUPYTER_GUID}
     assert response.message == f"Deleted system {JUPYTER_GUID}"
+    assert client.delete({"name": f"webstack-{WEBSTACK_GUID}"}).result == {}
+    assert loopback.requests[1].json() == {"name": WEBSTACK_GUID}
 
 
 def test_modify_sends_the_wire_keys_and_parses_patches(
@@ -293,6 +308,9 @@ def test_modify_sends_the_wire_keys_and_parses_patches(
         "memory": "1G",
     }
     assert response.result.patches[0]["spec"]["template"]["metadata"]["labels"] == {"team": "a"}
+    loopback.add(Reply.json({"status": "success", "message": "ok", "result": {"patches": [{}]}}))
+    assert client.modify({"tycho-guid": WEBSTACK_GUID, "memory": "1G"}).result.patches == [{}]
+    assert loopback.requests[1].json() == {"tycho-guid": WEBSTACK_GUID, "memory": "1G"}
 
 
 def test_modify_on_a_server_without_the_route_says_so(
@@ -325,6 +343,10 @@ def test_request_posts_any_json_and_returns_the_object_unchecked(
     answer = client.request("delete", {})
     assert (loopback.requests[0].path, loopback.requests[0].body) == ("/system/delete", b"{}")
     assert answer == {"status": "error", "result": {"error": "name"}, "message": "name"}
+    loopback.add(Reply.recorded("25-status-name-null"))
+    answer = client.request("status", {"name": None})
+    assert loopback.requests[1].body == b'{"name": null}'
+    assert answer["result"] == {"error": "name 'abort' is not defined"}
 
 
 def test_request_raises_http_errors(client: TychoClient, loopback: LoopbackServer) -> None:
@@ -434,6 +456,8 @@ def test_up_errors_name_the_problem_and_send_nothing(
     assert "system.services.web.ports[1]" in compose_error.value.paths
     with pytest.raises(TychoComposeError, match="line"):
         client.up("x", "services: [unclosed")
+    with pytest.raises(TychoComposeError, match="no service has `ports`"):
+        client.up("x", {"services": {"worker": {"image": "busybox"}}})
     assert loopback.requests == []
 
 
@@ -442,11 +466,14 @@ def test_up_errors_name_the_problem_and_send_nothing(
 
 def test_list_returns_systems_or_their_guids(client: TychoClient, loopback: LoopbackServer) -> None:
     loopback.add(Reply.recorded("03"), status_reply(True, False), Reply.recorded("04"))
+    loopback.add(Reply.recorded("03"))
     systems = client.list()
     assert [s.app_id for s in systems] == ["jupyter-ds", "webstack"]
+    assert [s.workspace_name for s in systems] == ["jupyter-ds", "webstack"]
     assert client.list(terse=True) == [JUPYTER_GUID]  # two Deployments, one system
-    assert client.list(JUPYTER_GUID)[0].sid == JUPYTER_GUID
-    assert [r.json() for r in loopback.requests] == [{}, {}, {"name": JUPYTER_GUID}]
+    assert [s.sid for s in client.list(JUPYTER_GUID)] == [JUPYTER_GUID]
+    assert client.list(None, True) == [JUPYTER_GUID, WEBSTACK_GUID]
+    assert [r.json() for r in loopback.requests] == [{}, {}, {"name": JUPYTER_GUID}, {}]
 
 
 def test_down_deletes_each_and_returns_the_guids(
@@ -482,6 +509,15 @@ def test_down_tries_all_then_reports_what_failed(
     assert len(loopback.requests) == 3
 
 
+def test_down_counts_an_http_failure_as_failed(face: Face, loopback: LoopbackServer) -> None:
+    loopback.add(Reply.recorded("06"), Reply(500, b'{"message": "Internal Server Error"}'))
+    with face(loopback.url, max_retries=0) as tycho, pytest.raises(TychoDownError) as caught:
+        tycho.down([JUPYTER_GUID, WEBSTACK_GUID])
+    assert caught.value.deleted == [JUPYTER_GUID]
+    assert isinstance(caught.value.failed[WEBSTACK_GUID], TychoServerError)
+    assert len(loopback.requests) == 2
+
+
 def test_down_validates_every_name_before_sending_any(
     client: TychoClient, loopback: LoopbackServer
 ) -> None:
@@ -509,15 +545,24 @@ def test_wait_ready_polls_until_every_deployment_is_ready(
     assert all(r.json() == {"name": JUPYTER_GUID} for r in loopback.requests)
 
 
-def test_wait_ready_times_out_naming_the_guid(loopback: LoopbackServer) -> None:
-    loopback.always(status_reply(False))
+@pytest.mark.parametrize(
+    ("reply", "state"),
+    [
+        (status_reply(False), "0 of 1 deployments ready"),
+        (Reply.recorded("14-status-unknown-guid"), "the server does not list it"),
+    ],
+)
+def test_wait_ready_times_out_naming_the_guid(
+    face: Face, loopback: LoopbackServer, reply: Reply, state: str
+) -> None:
+    loopback.always(reply)
     started = time.monotonic()
-    with TychoClient(loopback.url) as tycho, pytest.raises(TychoNotReadyError) as caught:
+    with face(loopback.url) as tycho, pytest.raises(TychoNotReadyError) as caught:
         tycho.wait_ready(JUPYTER_GUID, timeout=0.3, interval=0.05)
     assert caught.value.guid == JUPYTER_GUID
     assert time.monotonic() - started < 2
     assert JUPYTER_GUID in str(caught.value)
-    assert "0 of 1 deployments ready" in str(caught.value)
+    assert state in str(caught.value)
     assert len(loopback.requests) >= 2
 
 
@@ -532,6 +577,7 @@ def test_wait_ready_rejects_a_nonsensical_interval(client: TychoClient) -> None:
 def test_format_name_and_parse_env_delegate(client: TychoClient) -> None:
     assert client.format_name("apps/jupyter") == "apps-jupyter"
     assert client.parse_env("A=1\n# note\nB='x # y'\n") == {"A": "1", "B": "x # y"}
+    assert client.parse_env('A="x\\ny"') == {"A": "x\ny"}
     with pytest.raises(TychoEnvError):
         client.parse_env("no equals sign")
 
@@ -565,6 +611,27 @@ def test_api_errors_explain_cryptic_server_errors(
     assert hint in caught.value.hint
     assert hint in str(caught.value)
     assert caught.value.response.result.error == server_error
+
+
+def test_each_operation_raises_its_own_errors(face: Face, loopback: LoopbackServer) -> None:
+    loopback.add(
+        Reply.recorded("18-start-principal-object"),
+        Reply.text("<html>gateway</html>", 200, "text/html"),
+        Reply.recorded("10"),
+    )
+    with face(loopback.url, username="renci", max_retries=0) as tycho:
+        with pytest.raises(TychoAPIError) as api_error:
+            tycho.start(recorded_request("22"))
+        with pytest.raises(TychoResponseError, match="not JSON"):
+            tycho.status()
+        with pytest.raises(TychoServerError) as server_error:
+            tycho.delete({"name": JUPYTER_GUID})
+        with pytest.raises(TychoValidationError):
+            tycho.delete({"name": ""})
+    assert api_error.value.hint is not None
+    assert "principal" in api_error.value.hint
+    assert server_error.value.operation == "delete"
+    assert len(loopback.requests) == 3
 
 
 def test_api_error_quotes_a_traceback_by_its_head_and_last_line(
@@ -660,78 +727,84 @@ def test_response_error_names_the_field_path_and_bounds_the_quote(
     assert len(str(caught.value)) < 1000
 
 
-def test_connection_refused_raises_connection_error(sleeps: list[float]) -> None:
+def test_connection_refused_raises_connection_error(face: Face, sleeps: list[float]) -> None:
     port = closed_port()
     with (
-        TychoClient(f"http://127.0.0.1:{port}") as tycho,
+        face(f"http://127.0.0.1:{port}") as tycho,
         pytest.raises(TychoConnectionError) as caught,
     ):
         tycho.status()
     assert caught.value.url == f"http://127.0.0.1:{port}/system/status"
     assert "could not connect" in str(caught.value)
+    assert len(sleeps) == 2  # retried max_retries times first
 
 
-def test_per_call_timeout_is_honoured(loopback: LoopbackServer) -> None:
+def test_per_call_timeout_is_honoured(face: Face, loopback: LoopbackServer) -> None:
     loopback.add(dataclasses.replace(Reply.recorded("03"), delay=2.0))
     started = time.monotonic()
-    with TychoClient(loopback.url) as tycho, pytest.raises(TychoTimeoutError) as caught:
+    with face(loopback.url) as tycho, pytest.raises(TychoTimeoutError) as caught:
         tycho.status(timeout=0.2, max_retries=0)
     assert time.monotonic() - started < 1.5
     assert "0.2 s (read timeout)" in str(caught.value)
 
 
-def test_per_call_timeout_overrides_a_short_client_timeout(loopback: LoopbackServer) -> None:
+def test_per_call_timeout_overrides_a_short_client_timeout(
+    face: Face, loopback: LoopbackServer
+) -> None:
     loopback.add(dataclasses.replace(Reply.recorded("03"), delay=0.3))
-    with TychoClient(loopback.url, timeout=0.1, max_retries=0) as tycho:
+    with face(loopback.url, timeout=0.1, max_retries=0) as tycho:
         assert len(tycho.status(timeout=5).result) == 2
 
 
 # ----------------------------------------------------------------------------- options
 
 
-def test_options_and_defaults() -> None:
-    with TychoClient("http://tycho.example:8099/") as tycho:
+def test_options_and_defaults(face: Face) -> None:
+    with face("http://tycho.example:8099/") as tycho:
         assert tycho.base_url == "http://tycho.example:8099"
         assert (tycho.timeout.connect, tycho.timeout.read) == (5.0, 30.0)
         assert tycho.max_retries == 2
         assert tycho.username is None
-    with TychoClient(timeout=None) as tycho:
-        assert tycho.timeout == _core.DEFAULT_TIMEOUT
+    with face(timeout=None) as tycho:
+        assert tycho.timeout == _config.DEFAULT_TIMEOUT
         assert tycho.base_url == "http://localhost:5000"
+    with face(timeout=7) as tycho:
+        assert (tycho.timeout.connect, tycho.timeout.read) == (7.0, 7.0)
 
 
-def test_timeouts_are_never_infinite() -> None:
-    with TychoClient(timeout=httpx.Timeout(None, read=10.0)) as tycho:
+def test_timeouts_are_never_infinite(face: Face) -> None:
+    with face(timeout=httpx.Timeout(None, read=10.0)) as tycho:
         assert tycho.timeout.read == 10.0
         assert tycho.timeout.connect == 5.0
         assert None not in (tycho.timeout.write, tycho.timeout.pool)
     for bad in (0, -1.0, float("inf"), "10"):
         with pytest.raises(TychoValidationError, match="timeout"):
-            TychoClient(timeout=bad)  # type: ignore[arg-type]
+            face(timeout=bad)
 
 
 @pytest.mark.parametrize(
     "kwargs",
     [{"max_retries": -1}, {"url": "ftp://host"}, {"url": "localhost:5000"}, {"token": "a\nb"}],
 )
-def test_bad_options_are_rejected(kwargs: dict[str, Any]) -> None:
+def test_bad_options_are_rejected(face: Face, kwargs: dict[str, Any]) -> None:
     with pytest.raises(TychoValidationError):
-        TychoClient(**kwargs)
+        face(**kwargs)
 
 
-def test_token_and_extra_headers_are_sent(loopback: LoopbackServer) -> None:
+def test_token_and_extra_headers_are_sent(face: Face, loopback: LoopbackServer) -> None:
     loopback.add(Reply.recorded("03"))
-    with TychoClient(loopback.url, token="t0ken", headers={"X-Team": "blue"}) as tycho:
+    with face(loopback.url, token="t0ken", headers={"X-Team": "blue"}) as tycho:
         tycho.status()
+        assert "t0ken" not in repr(tycho)
     headers = loopback.requests[0].headers
     assert headers["authorization"] == "Bearer t0ken"
     assert headers["x-team"] == "blue"
     assert headers["user-agent"].startswith("tycho-client/")
 
 
-def test_with_options_copies_and_shares_the_pool(loopback: LoopbackServer) -> None:
+def test_with_options_copies_and_shares_the_pool(face: Face, loopback: LoopbackServer) -> None:
     loopback.add(Reply.recorded("03"), Reply.recorded("03"))
-    with TychoClient(loopback.url, token="t0ken", max_retries=2) as tycho:
+    with face(loopback.url, token="t0ken", max_retries=2) as tycho:
         copy_ = tycho.with_options(max_retries=0, timeout=3.0, username="bob")
         assert copy_.http_client is tycho.http_client
         assert (copy_.max_retries, copy_.timeout.read, copy_.username) == (0, 3.0, "bob")
@@ -747,6 +820,7 @@ def test_with_options_copies_and_shares_the_pool(loopback: LoopbackServer) -> No
 
 
 def test_a_given_http_client_is_used_and_left_open(loopback: LoopbackServer) -> None:
+    """Sync only: it is about an httpx.Client (the httpx.AsyncClient twin: test_client_async)."""
     loopback.add(Reply.recorded("03"))
     with httpx.Client() as http:
         with TychoClient(loopback.url, http_client=http) as tycho:
@@ -757,41 +831,28 @@ def test_a_given_http_client_is_used_and_left_open(loopback: LoopbackServer) -> 
     assert len(loopback.requests) == 1
 
 
-def test_client_is_exported_lazily() -> None:
-    assert tycho_client.TychoClient is TychoClient
+def test_client_is_exported_lazily(face: Face) -> None:
+    assert getattr(tycho_client, face.cls.__name__) is face.cls
 
 
 # ------------------------------------------------------------------------------------- TLS
 
 
-@pytest.fixture
-def tls_server(tmp_path: Path) -> Iterator[tuple[LoopbackServer, Path]]:
-    pytest.importorskip("cryptography")
-    from k8s_fake import make_self_signed_cert
-
-    cert, key = make_self_signed_cert(tmp_path, "tycho-loopback")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    with LoopbackServer(ssl_context=context) as server:
-        server.always(Reply.recorded("03"))
-        yield server, cert
-
-
 def test_tls_verify_takes_a_ca_bundle_or_false(
-    tls_server: tuple[LoopbackServer, Path], sleeps: list[float]
+    face: Face, tls_server: tuple[LoopbackServer, Path], sleeps: list[float]
 ) -> None:
     server, cert = tls_server
-    with TychoClient(server.url, verify=str(cert)) as tycho:
+    with face(server.url, verify=str(cert)) as tycho:
         assert len(tycho.status().result) == 2
-    with TychoClient(server.url, verify=False) as tycho:
+    with face(server.url, verify=False) as tycho:
         assert len(tycho.status().result) == 2
-    with TychoClient(server.url) as tycho, pytest.raises(TychoConnectionError) as caught:
+    with face(server.url) as tycho, pytest.raises(TychoConnectionError) as caught:
         tycho.status()
     assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
     assert sleeps == []  # a certificate failure is not retried
     assert len(server.requests) == 2
 
 
-def test_verify_with_a_missing_ca_bundle(tmp_path: Path) -> None:
+def test_verify_with_a_missing_ca_bundle(face: Face, tmp_path: Path) -> None:
     with pytest.raises(TychoValidationError, match="CA bundle"):
-        TychoClient(verify=str(tmp_path / "missing.pem"))
+        face(verify=str(tmp_path / "missing.pem"))

@@ -240,14 +240,12 @@ def test_ipv6_ingress_is_bracketed(fake: FakeKubeAPI, kubeconfig: Path) -> None:
     assert TychoClientFactory().get_url() == "http://[2001:db8::10]:8099"
 
 
-def test_logs_to_its_logger_prints_nothing_and_leaves_no_global_config(
+def test_logs_to_its_logger_and_prints_nothing(
     fake: FakeKubeAPI,
     kubeconfig: Path,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from kubernetes.client import Configuration
-
     fake.add_service(make_service(type="LoadBalancer", ingress=[{"ip": "203.0.113.10"}]))
     caplog.set_level(logging.DEBUG, logger="tycho_client.discovery")
 
@@ -257,8 +255,6 @@ def test_logs_to_its_logger_prints_nothing_and_leaves_no_global_config(
     assert any(url in message for message in ours)
     assert not any("kubeconfig-token" in r.getMessage() for r in caplog.records)
     assert capsys.readouterr() == ("", "")
-    # The configuration was loaded into a private object, not the kubernetes default.
-    assert Configuration.get_default_copy().host == Configuration().host != fake.url
 
 
 # -- API errors -----------------------------------------------------------------------------
@@ -631,7 +627,82 @@ async def test_get_async_client_points_at_the_discovered_url(
 
     fake.add_service(make_service(type="LoadBalancer", ingress=[{"hostname": "tycho.lb.example"}]))
 
-    async with TychoClientFactory().get_async_client(max_retries=5) as client:
+    async with await TychoClientFactory().get_async_client(max_retries=5) as client:
         assert isinstance(client, AsyncTychoClient)
         assert client.base_url == "http://tycho.lb.example:8099"
         assert client.max_retries == 5
+
+
+@pytest.mark.anyio
+async def test_async_discovery_keeps_the_event_loop_running(
+    fake: FakeKubeAPI, kubeconfig: Path
+) -> None:
+    import anyio
+
+    fake.add_service(make_service(type="LoadBalancer", ingress=[{"ip": "203.0.113.10"}]))
+    fake.delay = 0.6  # a slow API server
+    ticks: list[float] = []
+    discovered = anyio.Event()
+
+    async def tick() -> None:
+        while not discovered.is_set():
+            ticks.append(time.monotonic())
+            await anyio.sleep(0.02)
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(tick)
+        started = time.monotonic()
+        client = await TychoClientFactory().get_async_client()
+        finished = time.monotonic()
+        discovered.set()
+
+    async with client:
+        assert client.base_url == "http://203.0.113.10:8099"
+    assert finished - started >= 0.6
+    during = [t for t in ticks if started <= t <= finished]
+    assert len(during) >= 10  # the loop ran other tasks throughout, not only after
+
+
+@pytest.mark.anyio
+async def test_async_discovery_errors_and_timeout(fake: FakeKubeAPI, kubeconfig: Path) -> None:
+    fake.trickle = 0.05
+    fake.add_service(make_service(type="LoadBalancer", ingress=[{"ip": "203.0.113.10"}]))
+
+    started = time.monotonic()
+    with pytest.raises(TychoDiscoveryError, match="deadline"):
+        await TychoClientFactory().get_async_client(timeout=0.5)
+    assert time.monotonic() - started < 1.5
+
+
+def test_get_client_options_reach_the_client(fake: FakeKubeAPI, kubeconfig: Path) -> None:
+    fake.add_service(make_service(type="LoadBalancer", ingress=[{"ip": "203.0.113.10"}]))
+
+    with TychoClientFactory().get_client(timeout=7.0, token="t0k", username="ann") as client:
+        assert client.timeout.read == 7.0
+        assert client.username == "ann"
+
+
+@pytest.mark.parametrize(
+    ("options", "client"),
+    [
+        ("ClientKwargs", "tycho_client.client:TychoClient"),
+        ("AsyncClientKwargs", "tycho_client.aio:AsyncTychoClient"),
+    ],
+)
+def test_typed_options_are_the_constructor_options(options: str, client: str) -> None:
+    """The TypedDicts that type get_client's options name exactly the constructor's keywords."""
+    import importlib
+    import inspect
+
+    from tycho_client import _config as _options
+
+    module, name = client.split(":")
+    constructor = inspect.signature(getattr(importlib.import_module(module), name))
+    keywords = {
+        p.name for p in constructor.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    assert (
+        set(getattr(_options, options).__annotations__)
+        | set(_options.CommonClientKwargs.__annotations__)
+        == keywords
+    )

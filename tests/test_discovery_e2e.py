@@ -8,6 +8,8 @@ at a loopback FakeTycho holding one system.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -78,3 +80,33 @@ def test_missing_service_is_exit_3_naming_it(kube: FakeKubeAPI, tmp_path: Path) 
     line = one_error_line(done.stderr)
     assert "tycho-api" in line
     assert "apps" in line
+
+
+def test_status_through_discovery_imports_no_kubernetes(
+    tycho_server: tuple[FakeTycho, int], kube: FakeKubeAPI, tmp_path: Path
+) -> None:
+    """The kubeconfig's token and the two GETs need no kubernetes package (its CoreV1Api and
+    generated models alone cost 0.7 s)."""
+    fake, port = tycho_server
+    guid = started(fake)
+    ports = [service_port(port, name="http")]
+    kube.add_service(make_service(type="LoadBalancer", ports=ports, ingress=[{"ip": "127.0.0.1"}]))
+    code = (
+        "import sys\n"
+        "from tycho_client.cli import main\n"
+        "code = main(['status', '--terse'])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'kubernetes'))\n"
+        "print('kubernetes.client.api.core_v1_api' in sys.modules)\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env_for(kube, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:3] == [guid, "[]", "False"]
+    assert "/api/v1/namespaces/default/services/tycho-api" in kube.paths()

@@ -14,7 +14,8 @@ import yaml
 from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from tycho_client_generated import models as generated
+
+from tycho_client._generated import models as generated
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT_PATH = ROOT / "openapi" / "tycho.yaml"

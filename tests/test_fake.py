@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -18,11 +20,13 @@ import httpx
 import pytest
 import yaml
 
+from tycho_client import openapi
 from tycho_client.testing import FakeTycho, spec
 from tycho_client.testing.fake import (
     INVALID_JSON,
     NOT_JSON_CONTENT,
     FakeResponse,
+    FakeTychoBug,
     cpu_quantity,
 )
 
@@ -435,8 +439,30 @@ def test_fake_refuses_to_answer_what_the_document_does_not_allow(
 ) -> None:
     post(http, "start", start_body())
     monkeypatch.setattr(FakeTycho, "_report", staticmethod(lambda system: {"name": system.name}))
-    with pytest.raises(AssertionError, match="breaks the document"):
+    with pytest.raises(FakeTychoBug, match="breaks the document"):
         http.post("/system/status", json={})
+
+
+def test_fake_checks_its_answers_under_python_dash_o_too() -> None:
+    # `assert` would vanish under -O and let the fake answer what the document forbids.
+    script = (
+        "import httpx\n"
+        "from tycho_client.testing.fake import FakeTycho, FakeTychoBug\n"
+        "fake = FakeTycho()\n"
+        "FakeTycho._report = staticmethod(lambda system: {'name': system.name})\n"
+        "http = httpx.Client(transport=fake, base_url='http://tycho.test')\n"
+        "body = {'name': 'a', 'principal': '{\"username\": \"u\"}', 'env': {},"
+        " 'system': {'services': {'w': {'image': 'nginx', 'ports': ['80']}}}}\n"
+        "http.post('/system/start', json=body)\n"
+        "try:\n"
+        "    http.post('/system/status', json={})\n"
+        "except FakeTychoBug:\n"
+        "    print('caught')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-O", "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "caught", done.stderr
 
 
 # ----------------------------------------------------------------------- faults and state
@@ -574,7 +600,7 @@ def test_the_document_is_read_from_the_package_before_the_checkout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     checkout = Path(__file__).parents[1] / "openapi" / "tycho.yaml"
-    assert spec.spec_path() == checkout  # a source checkout has no packaged copy
+    assert openapi.spec_path() == checkout  # a source checkout has no packaged copy
     packaged = tmp_path / "tycho.yaml"
     packaged.write_text("openapi: 3.1.0\npaths: {}\n")
     asked: list[str] = []
@@ -583,13 +609,13 @@ def test_the_document_is_read_from_the_package_before_the_checkout(
         asked.append(package)
         return tmp_path
 
-    monkeypatch.setattr(spec.importlib.resources, "files", files)
-    spec.spec_text.cache_clear()
+    monkeypatch.setattr(openapi.importlib.resources, "files", files)
+    openapi.spec_text.cache_clear()
     try:
-        assert spec.spec_path() == packaged
-        assert spec.spec_text() == packaged.read_text()
+        assert openapi.spec_path() == packaged
+        assert openapi.spec_text() == packaged.read_text()
     finally:
         monkeypatch.undo()
-        spec.spec_text.cache_clear()
+        openapi.spec_text.cache_clear()
     assert asked[0] == "tycho_client._spec"
-    assert spec.spec_text() == checkout.read_text()
+    assert openapi.spec_text() == checkout.read_text()

@@ -61,6 +61,10 @@ def test_async_client_in_anyio_tests(pytester: pytest.Pytester) -> None:
         f"""
 import pytest
 
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request):
+    return request.param
+
 @pytest.mark.anyio
 async def test_async(async_tycho_client, tycho_fake):
     started = await async_tycho_client.up("async app", {COMPOSE})
@@ -68,7 +72,7 @@ async def test_async(async_tycho_client, tycho_fake):
     assert listed == [started.result.sid] == list(tycho_fake.systems)
 """,
     )
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=2)  # on asyncio and on trio
 
 
 def test_marker_options_configure_the_fake(pytester: pytest.Pytester) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +23,22 @@ def test_every_public_name_resolves_to_its_module() -> None:
             if name in lazy:
                 module = f"{package.__name__}.{package._LOCATIONS[name]}"
                 assert getattr(sys.modules[module], name) is value
+
+
+def test_the_names_type_checkers_see_are_the_public_names() -> None:
+    # The TYPE_CHECKING block is what mypy and pyright read; _EXPORTS is what runs.
+    for package in (tycho_client, tycho_client.testing):
+        tree = ast.parse(Path(package.__file__ or "").read_text(encoding="utf-8"))
+        typed: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+                for imported in ast.walk(node):
+                    if isinstance(imported, ast.ImportFrom) and imported.module != "typing":
+                        for alias in imported.names:
+                            typed[alias.asname or alias.name] = imported.module or ""
+        assert set(typed) == set(package._LOCATIONS), package.__name__
+        for name, module in typed.items():
+            assert module.rsplit(".", 1)[-1] == package._LOCATIONS[name].rsplit(".", 1)[-1]
 
 
 def test_models_are_importable_from_the_package() -> None:

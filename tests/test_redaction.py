@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from loopback import LoopbackServer, Reply
 
-from tycho_client._core import TychoCore
 from tycho_client.aio import AsyncTychoClient
+from tycho_client.build import up_request
 from tycho_client.client import TychoClient
 from tycho_client.errors import TychoError, TychoValidationError
 from tycho_client.models import StartRequest
@@ -147,9 +147,7 @@ def test_env_values_interpolated_into_the_compose_document_are_masked(
             "web": {"image": "nginx", "ports": ["${PORT}"], "environment": ["KEY=${API_KEY}"]}
         }
     }
-    request = TychoCore(username="renci").build_up_request(
-        "web", system, ENV_TEXT + "PORT=80\n", services=None, serviceaccount=None
-    )
+    request = up_request("web", system, ENV_TEXT + "PORT=80\n", username="renci")
     assert request.system.services["web"].environment == [f"KEY={CANARY}"]  # interpolated ...
     assert_clean(repr(request))  # ... but not shown
     assert_clean(str(request.redacted()))

@@ -2,6 +2,7 @@
 
 status and delete (idempotent) are retried on connection errors, timeouts, 502/503/504 and 429;
 start and modify only when the request surely never reached the server (the connection failed).
+Every test taking ``face`` (or ``tycho``) runs against TychoClient and against AsyncTychoClient.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import Face
 from loopback import LoopbackServer, Reply, closed_port, recorded_exchange
 
 from tycho_client import aio, client
-from tycho_client._core import PreparedRequest, RetryPolicy, TychoCore
-from tycho_client.aio import AsyncTychoClient
+from tycho_client._retry import RetryPolicy, should_retry
 from tycho_client.client import TychoClient
 from tycho_client.errors import (
     TychoAPIError,
@@ -34,8 +35,8 @@ GUID = "e483439d77be44d791466e05d9cc5ecc"
 
 
 @pytest.fixture
-def tycho(loopback: LoopbackServer, sleeps: list[float]) -> Iterator[TychoClient]:
-    with TychoClient(loopback.url, username="renci") as tycho:
+def tycho(face: Face, loopback: LoopbackServer, sleeps: list[float]) -> Iterator[TychoClient]:
+    with face(loopback.url, username="renci") as tycho:
         yield tycho
 
 
@@ -71,10 +72,10 @@ def test_start_is_not_resent_after_the_server_read_it(
     assert "may have carried out the start" in str(caught.value)
 
 
-def test_start_is_not_resent_after_a_read_timeout(loopback: LoopbackServer) -> None:
+def test_start_is_not_resent_after_a_read_timeout(face: Face, loopback: LoopbackServer) -> None:
     loopback.always(dataclasses.replace(Reply.recorded("22"), delay=1.0))
     with (
-        TychoClient(loopback.url, username="renci") as tycho,
+        face(loopback.url, username="renci") as tycho,
         pytest.raises(TychoTimeoutError) as caught,
     ):
         tycho.start(START, timeout=0.2)
@@ -141,10 +142,10 @@ def test_status_is_retried_after_a_dropped_connection(
     assert len(loopback.requests) == 3
 
 
-def test_status_is_retried_after_a_read_timeout(loopback: LoopbackServer) -> None:
+def test_status_is_retried_after_a_read_timeout(face: Face, loopback: LoopbackServer) -> None:
     loopback.add(dataclasses.replace(Reply.recorded("03"), delay=1.0), Reply.recorded("03"))
     policy = RetryPolicy(backoff_base=0.01)
-    with TychoClient(loopback.url, retry_policy=policy) as tycho:
+    with face(loopback.url, retry_policy=policy) as tycho:
         assert len(tycho.status(timeout=0.2).result) == 2
     assert len(loopback.requests) == 2
 
@@ -152,9 +153,11 @@ def test_status_is_retried_after_a_read_timeout(loopback: LoopbackServer) -> Non
 # ------------------------------------------------------------------------- max_retries knob
 
 
-def test_max_retries_zero_disables_retries(loopback: LoopbackServer, sleeps: list[float]) -> None:
+def test_max_retries_zero_disables_retries(
+    face: Face, loopback: LoopbackServer, sleeps: list[float]
+) -> None:
     loopback.always(Reply(503))
-    with TychoClient(loopback.url, max_retries=0) as tycho, pytest.raises(TychoServerError):
+    with face(loopback.url, max_retries=0) as tycho, pytest.raises(TychoServerError):
         tycho.status()
     assert len(loopback.requests) == 1
     assert sleeps == []
@@ -193,10 +196,10 @@ def test_retry_after_as_an_http_date(
     assert 8.0 <= sleeps[0] <= 10.0
 
 
-def test_retry_after_is_capped(loopback: LoopbackServer, sleeps: list[float]) -> None:
+def test_retry_after_is_capped(face: Face, loopback: LoopbackServer, sleeps: list[float]) -> None:
     loopback.add(Reply(429, b"", {"Retry-After": "3600"}), Reply.recorded("03"))
     policy = RetryPolicy(retry_after_max=4.0)
-    with TychoClient(loopback.url, retry_policy=policy) as tycho:
+    with face(loopback.url, retry_policy=policy) as tycho:
         tycho.status()
     assert sleeps == [4.0]
 
@@ -209,10 +212,10 @@ def test_unreadable_retry_after_falls_back_to_backoff(
     assert RetryPolicy().backoff_base / 2 <= sleeps[0] <= RetryPolicy().backoff_base
 
 
-def test_retry_after_is_really_waited(loopback: LoopbackServer) -> None:
+def test_retry_after_is_really_waited(face: Face, loopback: LoopbackServer) -> None:
     loopback.add(Reply(503, b"", {"Retry-After": "0.3"}), Reply.recorded("03"))
     started = time.monotonic()
-    with TychoClient(loopback.url) as tycho:
+    with face(loopback.url) as tycho:
         tycho.status()
     assert time.monotonic() - started >= 0.3
 
@@ -221,7 +224,7 @@ def test_retry_after_is_really_waited(loopback: LoopbackServer) -> None:
 
 
 def test_connect_refused_on_start_is_retried(
-    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+    face: Face, monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
 ) -> None:
     """Nothing listens on the first attempt; the server comes up during the backoff."""
     port = closed_port()
@@ -231,9 +234,13 @@ def test_connect_refused_on_start_is_retried(
         sleeps.append(seconds)
         server.start()
 
+    async def start_server_async(seconds: float) -> None:
+        start_server(seconds)
+
     monkeypatch.setattr(client, "_sleep", start_server)
+    monkeypatch.setattr(aio, "_sleep", start_server_async)
     try:
-        with TychoClient(f"http://127.0.0.1:{port}", username="renci") as tycho:
+        with face(f"http://127.0.0.1:{port}", username="renci") as tycho:
             response = tycho.start(START)
     finally:
         server.stop()
@@ -242,9 +249,11 @@ def test_connect_refused_on_start_is_retried(
     assert len(server.requests) == 1
 
 
-def test_connect_refused_every_time_raises_after_all_attempts(sleeps: list[float]) -> None:
+def test_connect_refused_every_time_raises_after_all_attempts(
+    face: Face, sleeps: list[float]
+) -> None:
     with (
-        TychoClient(f"http://127.0.0.1:{closed_port()}") as tycho,
+        face(f"http://127.0.0.1:{closed_port()}") as tycho,
         pytest.raises(TychoConnectionError, match="could not connect") as caught,
     ):
         tycho.start(START)
@@ -252,81 +261,16 @@ def test_connect_refused_every_time_raises_after_all_attempts(sleeps: list[float
     assert "may have" not in str(caught.value)  # nothing was sent: nothing to check
 
 
-def test_real_backoff_with_a_tiny_policy(loopback: LoopbackServer) -> None:
+def test_real_backoff_with_a_tiny_policy(face: Face, loopback: LoopbackServer) -> None:
     loopback.add(Reply(502), Reply(504), Reply.recorded("03"))
     started = time.monotonic()
-    with TychoClient(loopback.url, retry_policy=RetryPolicy(backoff_base=0.01)) as tycho:
+    with face(loopback.url, retry_policy=RetryPolicy(backoff_base=0.01)) as tycho:
         tycho.status()
     assert time.monotonic() - started < 1.0
     assert len(loopback.requests) == 3
 
 
-# ----------------------------------------------------------------------------------- async
-
-
-@pytest.mark.anyio
-async def test_async_start_against_503_is_sent_once(
-    loopback: LoopbackServer, sleeps: list[float]
-) -> None:
-    loopback.always(Reply(503))
-    async with AsyncTychoClient(loopback.url, username="renci") as tycho:
-        with pytest.raises(TychoServerError):
-            await tycho.start(START)
-    assert len(loopback.requests) == 1
-    assert sleeps == []
-
-
-@pytest.mark.anyio
-async def test_async_status_against_503_503_200_succeeds_with_three_requests(
-    loopback: LoopbackServer, sleeps: list[float]
-) -> None:
-    loopback.add(Reply(503), Reply(503), Reply.recorded("03"))
-    async with AsyncTychoClient(loopback.url) as tycho:
-        assert len((await tycho.status()).result) == 2
-    assert len(loopback.requests) == 3
-    assert len(sleeps) == 2
-
-
-@pytest.mark.anyio
-async def test_async_connect_refused_on_start_is_retried(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    port = closed_port()
-    server = LoopbackServer(Reply.recorded("22"), port=port)
-    waited: list[float] = []
-
-    async def start_server(seconds: float) -> None:
-        waited.append(seconds)
-        server.start()
-
-    monkeypatch.setattr(aio, "_sleep", start_server)
-    try:
-        async with AsyncTychoClient(f"http://127.0.0.1:{port}", username="renci") as tycho:
-            await tycho.start(START)
-    finally:
-        server.stop()
-    assert len(waited) == 1
-    assert len(server.requests) == 1
-
-
-@pytest.mark.anyio
-async def test_async_retry_after_and_max_retries(
-    loopback: LoopbackServer, sleeps: list[float]
-) -> None:
-    loopback.add(Reply(429, b"", {"Retry-After": "5"}), Reply.recorded("03"), Reply(503))
-    async with AsyncTychoClient(loopback.url) as tycho:
-        await tycho.status()
-        with pytest.raises(TychoServerError):
-            await tycho.status(max_retries=0)
-    assert sleeps == [5.0]
-    assert len(loopback.requests) == 3
-
-
 # ---------------------------------------------------------------------- the policy itself
-
-
-def _prepared(operation: str) -> PreparedRequest:
-    return PreparedRequest(operation, f"/system/{operation}", b"{}", operation == "status")
 
 
 @pytest.mark.parametrize(
@@ -343,19 +287,18 @@ def _prepared(operation: str) -> PreparedRequest:
     ],
 )
 def test_which_transport_errors_are_retried(error: Exception, start: bool, status: bool) -> None:
-    core = TychoCore()
-    assert core.should_retry(_prepared("start"), 0, 2, error=error) is start
-    assert core.should_retry(_prepared("status"), 0, 2, error=error) is status
-    assert core.should_retry(_prepared("status"), 2, 2, error=error) is False
+    assert should_retry(False, 0, 2, error=error) is start  # start: not idempotent
+    assert should_retry(True, 0, 2, error=error) is status
+    assert should_retry(True, 2, 2, error=error) is False
 
 
 def test_backoff_grows_and_is_capped() -> None:
-    core = TychoCore(retry_policy=RetryPolicy(backoff_base=1.0, backoff_max=4.0))
-    delays: list[Any] = [core.backoff(attempt) for attempt in range(6)]
+    policy = RetryPolicy(backoff_base=1.0, backoff_max=4.0)
+    delays: list[Any] = [policy.backoff(attempt) for attempt in range(6)]
     assert 0.5 <= delays[0] <= 1.0
     assert 1.0 <= delays[1] <= 2.0
     assert all(2.0 <= delay <= 4.0 for delay in delays[3:])
-    assert len({core.backoff(3) for _ in range(20)}) > 1  # jittered
+    assert len({policy.backoff(3) for _ in range(20)}) > 1  # jittered
 
 
 def test_retry_policy_rejects_nonsense() -> None:

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import importlib
 
-from ._version import __version__
+from ._version import __version__ as __version__
 
 # typing is not imported at run time: it costs `tycho --help` ~15 ms.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from ._raw import RawResponse as RawResponse
+    from ._retry import RetryPolicy as RetryPolicy
     from .aio import AsyncTychoClient as AsyncTychoClient
     from .client import TychoClient as TychoClient
     from .discovery import TychoClientFactory as TychoClientFactory
@@ -65,101 +67,59 @@ if TYPE_CHECKING:
     from .naming import format_name as format_name
 
 
-_LOCATIONS = {
-    "TychoClient": "client",
-    "AsyncTychoClient": "aio",
-    "TychoClientFactory": "discovery",
-    "parse_env": "envfile",
-    "format_name": "naming",
-    **dict.fromkeys(
-        [
-            "TychoAPIError",
-            "TychoComposeError",
-            "TychoConnectionError",
-            "TychoDiscoveryError",
-            "TychoDownError",
-            "TychoEnvError",
-            "TychoError",
-            "TychoHTTPError",
-            "TychoNameError",
-            "TychoNotFoundError",
-            "TychoNotReadyError",
-            "TychoNotReadyError",
-            "TychoRateLimitError",
-            "TychoResponseError",
-            "TychoServerError",
-            "TychoTimeoutError",
-            "TychoTransportError",
-            "TychoValidationError",
-        ],
-        "errors",
+# The public names, each with the module it comes from: the one list. __all__ and the lazy
+# loader come from it; the TYPE_CHECKING imports above say the same to type checkers, and
+# tests/test_public_api.py checks that the two agree.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "client": ("TychoClient",),
+    "_retry": ("RetryPolicy",),
+    "_raw": ("RawResponse",),
+    "aio": ("AsyncTychoClient",),
+    "discovery": ("TychoClientFactory",),
+    "envfile": ("parse_env",),
+    "naming": ("format_name",),
+    "errors": (
+        "TychoAPIError",
+        "TychoComposeError",
+        "TychoConnectionError",
+        "TychoDiscoveryError",
+        "TychoDownError",
+        "TychoEnvError",
+        "TychoError",
+        "TychoHTTPError",
+        "TychoNameError",
+        "TychoNotFoundError",
+        "TychoNotReadyError",
+        "TychoRateLimitError",
+        "TychoResponseError",
+        "TychoServerError",
+        "TychoTimeoutError",
+        "TychoTransportError",
+        "TychoValidationError",
     ),
-    **dict.fromkeys(
-        [
-            "ComposeService",
-            "ComposeSystem",
-            "ContainerEndpoint",
-            "DeleteRequest",
-            "DeleteResponse",
-            "ErrorResponse",
-            "ErrorResult",
-            "ModifyRequest",
-            "ModifyResponse",
-            "ModifyResult",
-            "ServiceSpec",
-            "StartRequest",
-            "StartResponse",
-            "StartResult",
-            "StatusRequest",
-            "StatusResponse",
-            "SystemStatus",
-        ],
-        "models",
+    "models": (
+        "ComposeService",
+        "ComposeSystem",
+        "ContainerEndpoint",
+        "DeleteRequest",
+        "DeleteResponse",
+        "ErrorResponse",
+        "ErrorResult",
+        "ModifyRequest",
+        "ModifyResponse",
+        "ModifyResult",
+        "ServiceSpec",
+        "StartRequest",
+        "StartResponse",
+        "StartResult",
+        "StatusRequest",
+        "StatusResponse",
+        "SystemStatus",
     ),
 }
+_LOCATIONS = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = [
-    "AsyncTychoClient",
-    "ComposeService",
-    "ComposeSystem",
-    "ContainerEndpoint",
-    "DeleteRequest",
-    "DeleteResponse",
-    "ErrorResponse",
-    "ErrorResult",
-    "ModifyRequest",
-    "ModifyResponse",
-    "ModifyResult",
-    "ServiceSpec",
-    "StartRequest",
-    "StartResponse",
-    "StartResult",
-    "StatusRequest",
-    "StatusResponse",
-    "SystemStatus",
-    "TychoAPIError",
-    "TychoClient",
-    "TychoClientFactory",
-    "TychoComposeError",
-    "TychoConnectionError",
-    "TychoDiscoveryError",
-    "TychoDownError",
-    "TychoEnvError",
-    "TychoError",
-    "TychoHTTPError",
-    "TychoNameError",
-    "TychoNotFoundError",
-    "TychoNotReadyError",
-    "TychoRateLimitError",
-    "TychoResponseError",
-    "TychoServerError",
-    "TychoTimeoutError",
-    "TychoTransportError",
-    "TychoValidationError",
-    "__version__",
-    "format_name",
-    "parse_env",
-]
+__all__ = sorted([*_LOCATIONS, "__version__"])
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,8 @@
 """YAML loading for :func:`tycho_client.compose.load_compose`: safe, bounded, compose-flavoured.
 
-Kept apart from :mod:`tycho_client.compose` so that importing the models (which normalize compose
-data) does not import PyYAML.
+Kept apart from :mod:`tycho_client.compose`, and imported by it only when text is loaded, so that
+importing the models (which check compose data) does not import PyYAML. It depends on nothing of
+:mod:`tycho_client.compose`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .compose import MAX_EXPANDED_NODES, Loc, _compose_error, _unshare
-from .errors import FieldError, TychoComposeError
+from ._data import unshare
+from ._limits import MAX_EXPANDED_NODES
+from .errors import FieldError, Loc, TychoComposeError, summarize
 
 try:
     from yaml import CSafeLoader as _SafeLoader
@@ -48,7 +50,8 @@ class _LoadContext:
     def error(self, loc: Loc, problem: str, line: int | None) -> TychoComposeError:
         message = f"line {line}: {problem}" if line else problem
         what = f"cannot load {self.source or 'compose document'}"
-        return _compose_error([FieldError(loc, message)], what)
+        error = FieldError(loc, message)
+        return TychoComposeError(f"{what}: {summarize([f'{error.path}: {error.msg}'])}", [error])
 
 
 def _line(node: Node) -> int:
@@ -166,7 +169,7 @@ def _merge_documents(documents: list[tuple[Any, Node]], context: _LoadContext) -
                     f"is defined in two YAML documents (lines {key_lines[key]} and {line})",
                     line,
                 )
-            merged[key] = _unshare(value)
+            merged[key] = unshare(value)
             key_lines[key] = line
     if not merged:
         raise context.error(("system",), "the document is empty", None)

@@ -1,12 +1,20 @@
-"""AsyncTychoClient: :class:`~tycho_client.client.TychoClient` for ``async`` code.
+"""AsyncTychoClient: the typed, validating, retrying client of the Tycho API, for async code.
 
-The same methods, options, validation, retries and errors, with ``await``: both faces delegate
-every decision to :mod:`tycho_client._core` and differ only in I/O. Runs on asyncio or trio.
+Every method validates its input before anything is sent (a
+:class:`~tycho_client.errors.TychoValidationError` names the field path), sends with finite
+timeouts, retries what is safe to retry, and returns the response model of the OpenAPI document or
+raises one error of :mod:`tycho_client.errors`. Every decision is made in
+:mod:`tycho_client._base`; this face only sends, sleeps and awaits. Runs on asyncio or trio.
+
+This module is the one source of both faces: :mod:`tycho_client.client` is generated from it by
+``scripts/unasync.py`` (edit this file, then run ``python scripts/unasync.py``).
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
+import ssl
 import time
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -16,11 +24,9 @@ import anyio
 import httpx
 from pydantic import BaseModel
 
-from ._base import BaseTychoClient
-from ._core import (
-    DownTally,
-    PreparedRequest,
-)
+from ._base import BaseTychoClient, DownTally
+from ._raw import RawResponse, to_raw_async
+from .build import PreparedRequest, prepare_down, prepare_operation, prepare_raw
 from .errors import TychoError
 from .models import (
     DeleteRequest,
@@ -34,17 +40,18 @@ from .models import (
     SystemStatus,
 )
 
-__all__ = ["AsyncTychoClient"]
+__all__ = ["AsyncTychoClient", "AsyncTychoClientWithRawResponse"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Timeout = float | httpx.Timeout | None
+Headers = Mapping[str, str] | None
 
 # Module level so tests can replace the waits between retries.
 _sleep = anyio.sleep
 
 
 class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
-    """An async client of one Tycho API server; see :class:`~tycho_client.client.TychoClient`.
+    """An async client of one Tycho API server.
 
     ``url`` is the server's base URL (``/system/...`` is appended). ``timeout`` is a number of
     seconds for every phase or an :class:`httpx.Timeout`; ``None`` means the default (connect 5 s,
@@ -60,38 +67,48 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
     """
 
     def _new_http(
-        self, transport: httpx.AsyncBaseTransport | None, verify: Any, timeout: httpx.Timeout
+        self,
+        transport: httpx.AsyncBaseTransport | None,
+        verify: bool | ssl.SSLContext,
+        timeout: httpx.Timeout,
+        headers: Mapping[str, str],
     ) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=transport, verify=verify, timeout=timeout)
+        return httpx.AsyncClient(
+            transport=transport, verify=verify, timeout=timeout, headers=headers
+        )
+
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncTychoClientWithRawResponse:
+        """The same operations, each returning the :class:`~tycho_client.RawResponse` (the
+        httpx response and ``.parse()`` for the model) instead of the model."""
+        return AsyncTychoClientWithRawResponse(self)
 
     # ---------------------------------------------------------------------------- plumbing
 
     async def _send(
-        self, prepared: PreparedRequest, timeout: Timeout, max_retries: int | None
+        self,
+        prepared: PreparedRequest,
+        timeout: Timeout,
+        max_retries: int | None,
+        extra_headers: Headers,
     ) -> httpx.Response:
-        core = self._core
-        call_timeout = core.call_timeout(timeout)
-        retries = core.call_retries(max_retries)
+        call_timeout = self._call_timeout(timeout)
+        retries = self._call_retries(max_retries)
+        per_call = self._per_call(timeout, extra_headers)  # {} in the common case
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
                 response = await self._http.post(
-                    core.url(prepared),
-                    content=prepared.content,
-                    headers=core.headers,
-                    timeout=call_timeout,
+                    self._url(prepared), content=prepared.content, **per_call
                 )
             except httpx.TransportError as exc:
-                core.log_failure(prepared, exc, started)
-                delay = core.next_delay(prepared, attempt, retries, error=exc)
-                if delay is None:
-                    raise core.transport_error(prepared, exc, call_timeout) from exc
+                delay = self._after_failure(prepared, exc, attempt, retries, started, call_timeout)
             else:
-                core.log_response(prepared, response, started)
-                delay = core.next_delay(prepared, attempt, retries, response=response)
-                if delay is None:
+                after = self._after_response(prepared, response, attempt, retries, started)
+                if after is None:
                     return response
+                delay = after
             await _sleep(delay)
             attempt += 1
 
@@ -101,9 +118,10 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         expected: type[ModelT],
         timeout: Timeout,
         max_retries: int | None,
+        extra_headers: Headers,
     ) -> ModelT:
-        response = await self._send(prepared, timeout, max_retries)
-        return self._core.parse(prepared, response, expected)
+        response = await self._send(prepared, timeout, max_retries, extra_headers)
+        return self._answer(prepared, response, expected)
 
     # -------------------------------------------------------------------------- operations
 
@@ -114,6 +132,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> dict[str, Any]:
         """``POST {url}/system/{service}`` with ``request`` as JSON; the answer's JSON object.
 
@@ -121,9 +140,9 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         "error"`` check, but the same transport, HTTP and retry rules (only ``status`` and
         ``delete`` are retried once they may have reached the server).
         """
-        prepared = self._core.prepare_raw(service, request)
-        response = await self._send(prepared, timeout, max_retries)
-        return self._core.parse_object(prepared, response)
+        prepared = prepare_raw(service, request)
+        response = await self._send(prepared, timeout, max_retries, extra_headers)
+        return self._answer_object(prepared, response)
 
     async def start(
         self,
@@ -131,6 +150,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> StartResponse:
         """Start a system. ``request`` is a :class:`StartRequest` or a mapping validated into one.
 
@@ -138,8 +158,8 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         ``serviceaccount`` ``"default"``. ``env`` may be ``.env`` text. Retried only when the
         request surely never reached the server (the connection failed).
         """
-        prepared = self._core.prepare_start(request)
-        return await self._call(prepared, StartResponse, timeout, max_retries)
+        prepared = self._prepare_start(request)
+        return await self._call(prepared, StartResponse, timeout, max_retries, extra_headers)
 
     async def status(
         self,
@@ -147,14 +167,15 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> StatusResponse:
         """The systems running: all (``None``), by ``name`` (GUID) or by ``username``.
 
         Retried with backoff on connection errors, timeouts, 502/503/504 and 429 (honouring
         ``Retry-After``), up to ``max_retries`` times.
         """
-        prepared = self._core.prepare_status(request)
-        return await self._call(prepared, StatusResponse, timeout, max_retries)
+        prepared = prepare_operation("status", request)
+        return await self._call(prepared, StatusResponse, timeout, max_retries, extra_headers)
 
     async def delete(
         self,
@@ -162,10 +183,11 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> DeleteResponse:
         """Delete the system whose GUID is ``request["name"]`` (a full name is reduced to it)."""
-        prepared = self._core.prepare_delete(request)
-        return await self._call(prepared, DeleteResponse, timeout, max_retries)
+        prepared = prepare_operation("delete", request)
+        return await self._call(prepared, DeleteResponse, timeout, max_retries, extra_headers)
 
     async def modify(
         self,
@@ -173,14 +195,15 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> ModifyResponse:
         """Add labels and set cpu/memory of a running system.
 
         Servers without the route (tycho-api 1.17.3) raise
         :class:`~tycho_client.errors.TychoNotFoundError`.
         """
-        prepared = self._core.prepare_modify(request)
-        return await self._call(prepared, ModifyResponse, timeout, max_retries)
+        prepared = prepare_operation("modify", request)
+        return await self._call(prepared, ModifyResponse, timeout, max_retries, extra_headers)
 
     async def up(
         self,
@@ -192,6 +215,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         serviceaccount: str | None = None,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> StartResponse:
         """Start a compose document (a mapping, or YAML text) with its ``.env`` ``settings``.
 
@@ -200,10 +224,10 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         substituted from ``settings`` only, ``services`` derived from each compose service's
         first ``ports`` entry unless given, and ``principal`` and ``serviceaccount`` filled in.
         """
-        model = self._core.build_up_request(
-            name, system, settings, services=services, serviceaccount=serviceaccount
+        model = self._up_request(name, system, settings, services, serviceaccount)
+        return await self.start(
+            model, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
         )
-        return await self.start(model, timeout=timeout, max_retries=max_retries)
 
     @overload
     async def list(
@@ -213,6 +237,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus]: ...
 
     @overload
@@ -223,6 +248,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[str]: ...
 
     @overload
@@ -233,6 +259,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         terse: Literal[True],
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[str]: ...
 
     @overload
@@ -243,6 +270,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]: ...
 
     async def list(
@@ -252,14 +280,17 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]:
         """The running systems (all, or the one whose GUID is ``name``); ``terse``: GUIDs only.
 
         One entry per Deployment, as the server reports them; with ``terse`` each GUID once.
         """
         request = None if name is None else {"name": name}
-        systems = (await self.status(request, timeout=timeout, max_retries=max_retries)).result
-        return self._core.guids(systems) if terse else systems
+        response = await self.status(
+            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
+        return self._guids(response.result) if terse else response.result
 
     async def down(
         self,
@@ -267,6 +298,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[str]:
         """Delete the systems with these GUIDs (or full names); the GUIDs deleted, in order.
 
@@ -276,9 +308,9 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         GUIDs, so an unknown GUID counts as deleted.
         """
         tally = DownTally()
-        for prepared in self._core.prepare_down(names):
+        for prepared in prepare_down(names):
             try:
-                await self._call(prepared, DeleteResponse, timeout, max_retries)
+                await self._call(prepared, DeleteResponse, timeout, max_retries, extra_headers)
             except TychoError as exc:
                 tally.add(prepared, exc)
             else:
@@ -293,15 +325,15 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         Raises :class:`~tycho_client.errors.TychoNotReadyError` naming the GUID after ``timeout``
         seconds.
         """
-        self._core.check_wait(timeout, interval)
+        self._check_wait(timeout, interval)
         deadline = time.monotonic() + timeout
         while True:
             last = await self.status({"name": guid})
-            if self._core.all_ready(last):
+            if self._all_ready(last):
                 return last.result
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise self._core.not_ready_error(guid, timeout, last)
+                raise self._not_ready_error(guid, timeout, last)
             await _sleep(min(interval, remaining))
 
     # --------------------------------------------------------------------------- lifecycle
@@ -311,9 +343,12 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         if self._owns_http:
             await self._http.aclose()
 
+    # async-only: begin
     async def close(self) -> None:
         """The same as :meth:`aclose`."""
         await self.aclose()
+
+    # async-only: end
 
     async def __aenter__(self) -> AsyncTychoClient:
         return self
@@ -325,3 +360,108 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+class AsyncTychoClientWithRawResponse:
+    """``client.with_raw_response``: each single-request operation of the client, with the same
+    parameters and checks, answering with the :class:`~tycho_client.RawResponse` behind its
+    model (``tests/test_options.py`` keeps the signatures equal to the client's)."""
+
+    def __init__(self, client: AsyncTychoClient) -> None:
+        self._client = client
+
+    async def request(
+        self,
+        service: str,
+        request: Mapping[str, Any] | BaseModel | None = None,
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[dict[str, Any]]:
+        """:meth:`AsyncTychoClient.request`, answering with its RawResponse."""
+        call = to_raw_async(self._client.request)
+        return await call(
+            service, request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
+
+    async def start(
+        self,
+        request: StartRequest | Mapping[str, Any],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[StartResponse]:
+        """:meth:`AsyncTychoClient.start`, answering with its RawResponse."""
+        call = to_raw_async(self._client.start)
+        return await call(
+            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
+
+    async def status(
+        self,
+        request: StatusRequest | Mapping[str, Any] | None = None,
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[StatusResponse]:
+        """:meth:`AsyncTychoClient.status`, answering with its RawResponse."""
+        call = to_raw_async(self._client.status)
+        return await call(
+            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
+
+    async def delete(
+        self,
+        request: DeleteRequest | Mapping[str, Any],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[DeleteResponse]:
+        """:meth:`AsyncTychoClient.delete`, answering with its RawResponse."""
+        call = to_raw_async(self._client.delete)
+        return await call(
+            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
+
+    async def modify(
+        self,
+        request: ModifyRequest | Mapping[str, Any],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[ModifyResponse]:
+        """:meth:`AsyncTychoClient.modify`, answering with its RawResponse."""
+        call = to_raw_async(self._client.modify)
+        return await call(
+            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
+
+    async def up(
+        self,
+        name: str,
+        system: Mapping[str, Any] | str,
+        settings: str | Mapping[str, Any] = "",
+        *,
+        services: Mapping[str, Any] | None = None,
+        serviceaccount: str | None = None,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[StartResponse]:
+        """:meth:`AsyncTychoClient.up`, answering with its RawResponse."""
+        call = to_raw_async(self._client.up)
+        return await call(
+            name,
+            system,
+            settings,
+            services=services,
+            serviceaccount=serviceaccount,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+        )

@@ -1,15 +1,20 @@
-"""TychoClient: the typed, validating, retrying client of the Tycho API (blocking I/O).
+# Generated from aio.py by scripts/unasync.py: edit aio.py, not this file.
+"""TychoClient: the typed, validating, retrying client of the Tycho API, with blocking I/O.
 
 Every method validates its input before anything is sent (a
 :class:`~tycho_client.errors.TychoValidationError` names the field path), sends with finite
 timeouts, retries what is safe to retry, and returns the response model of the OpenAPI document or
-raises one error of :mod:`tycho_client.errors`. :class:`~tycho_client.aio.AsyncTychoClient` is the
-same client for ``async`` code; both delegate every decision to :mod:`tycho_client._core`.
+raises one error of :mod:`tycho_client.errors`. Every decision is made in
+:mod:`tycho_client._base`; this face only sends and sleeps.
+
+Generated from :mod:`tycho_client.aio` by ``scripts/unasync.py``: edit that file.
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
+import ssl
 import time
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -18,11 +23,9 @@ from typing import Any, Literal, TypeVar, overload
 import httpx
 from pydantic import BaseModel
 
-from ._base import BaseTychoClient
-from ._core import (
-    DownTally,
-    PreparedRequest,
-)
+from ._base import BaseTychoClient, DownTally
+from ._raw import RawResponse, to_raw
+from .build import PreparedRequest, prepare_down, prepare_operation, prepare_raw
 from .errors import TychoError
 from .models import (
     DeleteRequest,
@@ -36,10 +39,11 @@ from .models import (
     SystemStatus,
 )
 
-__all__ = ["TychoClient"]
+__all__ = ["TychoClient", "TychoClientWithRawResponse"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Timeout = float | httpx.Timeout | None
+Headers = Mapping[str, str] | None
 
 # Module level so tests can replace the waits between retries.
 _sleep = time.sleep
@@ -62,38 +66,46 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
     """
 
     def _new_http(
-        self, transport: httpx.BaseTransport | None, verify: Any, timeout: httpx.Timeout
+        self,
+        transport: httpx.BaseTransport | None,
+        verify: bool | ssl.SSLContext,
+        timeout: httpx.Timeout,
+        headers: Mapping[str, str],
     ) -> httpx.Client:
-        return httpx.Client(transport=transport, verify=verify, timeout=timeout)
+        return httpx.Client(transport=transport, verify=verify, timeout=timeout, headers=headers)
+
+    @functools.cached_property
+    def with_raw_response(self) -> TychoClientWithRawResponse:
+        """The same operations, each returning the :class:`~tycho_client.RawResponse` (the
+        httpx response and ``.parse()`` for the model) instead of the model."""
+        return TychoClientWithRawResponse(self)
 
     # ---------------------------------------------------------------------------- plumbing
 
     def _send(
-        self, prepared: PreparedRequest, timeout: Timeout, max_retries: int | None
+        self,
+        prepared: PreparedRequest,
+        timeout: Timeout,
+        max_retries: int | None,
+        extra_headers: Headers,
     ) -> httpx.Response:
-        core = self._core
-        call_timeout = core.call_timeout(timeout)
-        retries = core.call_retries(max_retries)
+        call_timeout = self._call_timeout(timeout)
+        retries = self._call_retries(max_retries)
+        per_call = self._per_call(timeout, extra_headers)  # {} in the common case
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
                 response = self._http.post(
-                    core.url(prepared),
-                    content=prepared.content,
-                    headers=core.headers,
-                    timeout=call_timeout,
+                    self._url(prepared), content=prepared.content, **per_call
                 )
             except httpx.TransportError as exc:
-                core.log_failure(prepared, exc, started)
-                delay = core.next_delay(prepared, attempt, retries, error=exc)
-                if delay is None:
-                    raise core.transport_error(prepared, exc, call_timeout) from exc
+                delay = self._after_failure(prepared, exc, attempt, retries, started, call_timeout)
             else:
-                core.log_response(prepared, response, started)
-                delay = core.next_delay(prepared, attempt, retries, response=response)
-                if delay is None:
+                after = self._after_response(prepared, response, attempt, retries, started)
+                if after is None:
                     return response
+                delay = after
             _sleep(delay)
             attempt += 1
 
@@ -103,8 +115,10 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         expected: type[ModelT],
         timeout: Timeout,
         max_retries: int | None,
+        extra_headers: Headers,
     ) -> ModelT:
-        return self._core.parse(prepared, self._send(prepared, timeout, max_retries), expected)
+        response = self._send(prepared, timeout, max_retries, extra_headers)
+        return self._answer(prepared, response, expected)
 
     # -------------------------------------------------------------------------- operations
 
@@ -115,6 +129,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> dict[str, Any]:
         """``POST {url}/system/{service}`` with ``request`` as JSON; the answer's JSON object.
 
@@ -122,8 +137,9 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         "error"`` check, but the same transport, HTTP and retry rules (only ``status`` and
         ``delete`` are retried once they may have reached the server).
         """
-        prepared = self._core.prepare_raw(service, request)
-        return self._core.parse_object(prepared, self._send(prepared, timeout, max_retries))
+        prepared = prepare_raw(service, request)
+        response = self._send(prepared, timeout, max_retries, extra_headers)
+        return self._answer_object(prepared, response)
 
     def start(
         self,
@@ -131,6 +147,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> StartResponse:
         """Start a system. ``request`` is a :class:`StartRequest` or a mapping validated into one.
 
@@ -138,8 +155,8 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         ``serviceaccount`` ``"default"``. ``env`` may be ``.env`` text. Retried only when the
         request surely never reached the server (the connection failed).
         """
-        prepared = self._core.prepare_start(request)
-        return self._call(prepared, StartResponse, timeout, max_retries)
+        prepared = self._prepare_start(request)
+        return self._call(prepared, StartResponse, timeout, max_retries, extra_headers)
 
     def status(
         self,
@@ -147,14 +164,15 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> StatusResponse:
         """The systems running: all (``None``), by ``name`` (GUID) or by ``username``.
 
         Retried with backoff on connection errors, timeouts, 502/503/504 and 429 (honouring
         ``Retry-After``), up to ``max_retries`` times.
         """
-        prepared = self._core.prepare_status(request)
-        return self._call(prepared, StatusResponse, timeout, max_retries)
+        prepared = prepare_operation("status", request)
+        return self._call(prepared, StatusResponse, timeout, max_retries, extra_headers)
 
     def delete(
         self,
@@ -162,10 +180,11 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> DeleteResponse:
         """Delete the system whose GUID is ``request["name"]`` (a full name is reduced to it)."""
-        prepared = self._core.prepare_delete(request)
-        return self._call(prepared, DeleteResponse, timeout, max_retries)
+        prepared = prepare_operation("delete", request)
+        return self._call(prepared, DeleteResponse, timeout, max_retries, extra_headers)
 
     def modify(
         self,
@@ -173,14 +192,15 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> ModifyResponse:
         """Add labels and set cpu/memory of a running system.
 
         Servers without the route (tycho-api 1.17.3) raise
         :class:`~tycho_client.errors.TychoNotFoundError`.
         """
-        prepared = self._core.prepare_modify(request)
-        return self._call(prepared, ModifyResponse, timeout, max_retries)
+        prepared = prepare_operation("modify", request)
+        return self._call(prepared, ModifyResponse, timeout, max_retries, extra_headers)
 
     def up(
         self,
@@ -192,6 +212,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         serviceaccount: str | None = None,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> StartResponse:
         """Start a compose document (a mapping, or YAML text) with its ``.env`` ``settings``.
 
@@ -200,10 +221,10 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         substituted from ``settings`` only, ``services`` derived from each compose service's
         first ``ports`` entry unless given, and ``principal`` and ``serviceaccount`` filled in.
         """
-        model = self._core.build_up_request(
-            name, system, settings, services=services, serviceaccount=serviceaccount
+        model = self._up_request(name, system, settings, services, serviceaccount)
+        return self.start(
+            model, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
         )
-        return self.start(model, timeout=timeout, max_retries=max_retries)
 
     @overload
     def list(
@@ -213,6 +234,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus]: ...
 
     @overload
@@ -223,6 +245,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[str]: ...
 
     @overload
@@ -233,6 +256,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         terse: Literal[True],
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[str]: ...
 
     @overload
@@ -243,6 +267,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]: ...
 
     def list(
@@ -252,14 +277,17 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]:
         """The running systems (all, or the one whose GUID is ``name``); ``terse``: GUIDs only.
 
         One entry per Deployment, as the server reports them; with ``terse`` each GUID once.
         """
         request = None if name is None else {"name": name}
-        systems = self.status(request, timeout=timeout, max_retries=max_retries).result
-        return self._core.guids(systems) if terse else systems
+        response = self.status(
+            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
+        return self._guids(response.result) if terse else response.result
 
     def down(
         self,
@@ -267,6 +295,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        extra_headers: Headers = None,
     ) -> builtins.list[str]:
         """Delete the systems with these GUIDs (or full names); the GUIDs deleted, in order.
 
@@ -276,9 +305,9 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         GUIDs, so an unknown GUID counts as deleted.
         """
         tally = DownTally()
-        for prepared in self._core.prepare_down(names):
+        for prepared in prepare_down(names):
             try:
-                self._call(prepared, DeleteResponse, timeout, max_retries)
+                self._call(prepared, DeleteResponse, timeout, max_retries, extra_headers)
             except TychoError as exc:
                 tally.add(prepared, exc)
             else:
@@ -293,15 +322,15 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         Raises :class:`~tycho_client.errors.TychoNotReadyError` naming the GUID after ``timeout``
         seconds.
         """
-        self._core.check_wait(timeout, interval)
+        self._check_wait(timeout, interval)
         deadline = time.monotonic() + timeout
         while True:
             last = self.status({"name": guid})
-            if self._core.all_ready(last):
+            if self._all_ready(last):
                 return last.result
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise self._core.not_ready_error(guid, timeout, last)
+                raise self._not_ready_error(guid, timeout, last)
             _sleep(min(interval, remaining))
 
     # --------------------------------------------------------------------------- lifecycle
@@ -321,3 +350,100 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class TychoClientWithRawResponse:
+    """``client.with_raw_response``: each single-request operation of the client, with the same
+    parameters and checks, answering with the :class:`~tycho_client.RawResponse` behind its
+    model (``tests/test_options.py`` keeps the signatures equal to the client's)."""
+
+    def __init__(self, client: TychoClient) -> None:
+        self._client = client
+
+    def request(
+        self,
+        service: str,
+        request: Mapping[str, Any] | BaseModel | None = None,
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[dict[str, Any]]:
+        """:meth:`TychoClient.request`, answering with its RawResponse."""
+        call = to_raw(self._client.request)
+        return call(
+            service, request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+        )
+
+    def start(
+        self,
+        request: StartRequest | Mapping[str, Any],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[StartResponse]:
+        """:meth:`TychoClient.start`, answering with its RawResponse."""
+        call = to_raw(self._client.start)
+        return call(request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers)
+
+    def status(
+        self,
+        request: StatusRequest | Mapping[str, Any] | None = None,
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[StatusResponse]:
+        """:meth:`TychoClient.status`, answering with its RawResponse."""
+        call = to_raw(self._client.status)
+        return call(request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers)
+
+    def delete(
+        self,
+        request: DeleteRequest | Mapping[str, Any],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[DeleteResponse]:
+        """:meth:`TychoClient.delete`, answering with its RawResponse."""
+        call = to_raw(self._client.delete)
+        return call(request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers)
+
+    def modify(
+        self,
+        request: ModifyRequest | Mapping[str, Any],
+        *,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[ModifyResponse]:
+        """:meth:`TychoClient.modify`, answering with its RawResponse."""
+        call = to_raw(self._client.modify)
+        return call(request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers)
+
+    def up(
+        self,
+        name: str,
+        system: Mapping[str, Any] | str,
+        settings: str | Mapping[str, Any] = "",
+        *,
+        services: Mapping[str, Any] | None = None,
+        serviceaccount: str | None = None,
+        timeout: Timeout = None,
+        max_retries: int | None = None,
+        extra_headers: Headers = None,
+    ) -> RawResponse[StartResponse]:
+        """:meth:`TychoClient.up`, answering with its RawResponse."""
+        call = to_raw(self._client.up)
+        return call(
+            name,
+            system,
+            settings,
+            services=services,
+            serviceaccount=serviceaccount,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+        )

@@ -26,23 +26,22 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tycho_client.errors import FieldError, TychoComposeError
-from tycho_client.naming import MAX_NAME_LENGTH, is_dns_label
+from ._data import number_as_string, unshare
+from ._limits import MAX_EXPANDED_NODES
+from .errors import FieldError, Loc, TychoComposeError, summarize
+from .naming import MAX_NAME_LENGTH, is_dns_label
 
 __all__ = [
     "MAX_EXPANDED_NODES",
     "container_port",
+    "derive_normalized_services",
     "derive_services",
     "interpolate",
     "load_compose",
     "normalize_compose",
     "validate_for_tycho",
+    "validate_normalized",
 ]
-
-MAX_EXPANDED_NODES = 100_000
-"""Most YAML nodes a document may have once every alias is expanded (a "billion laughs" guard)."""
-
-Loc = tuple[int | str, ...]
 
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BRACED_BODY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])(.*))?", re.DOTALL)
@@ -66,23 +65,9 @@ class _Problem(Exception):
         self.message = message
 
 
-def _compose_error(errors: Sequence[FieldError], what: str) -> TychoComposeError:
-    shown = "; ".join(f"{error.path}: {error.msg}" for error in errors[:3])
-    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-    return TychoComposeError(f"{what}: {shown}{more}", errors)
-
-
 def _invalid(errors: Sequence[FieldError]) -> TychoComposeError:
-    return _compose_error(errors, "invalid compose document")
-
-
-def _unshare(value: Any) -> Any:
-    """A copy in which no dict or list appears twice (YAML aliases share objects)."""
-    if isinstance(value, dict):
-        return {key: _unshare(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_unshare(item) for item in value]
-    return value
+    shown = summarize(f"{e.path}: {e.msg}" for e in errors)
+    return TychoComposeError(f"invalid compose document: {shown}", errors)
 
 
 def load_compose(text: str, *, source: str | None = None) -> dict[str, Any]:
@@ -327,20 +312,15 @@ def _normalize_environment(value: Any, loc: Loc, errors: list[FieldError]) -> An
 
 
 def _normalize_command(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
-    def as_text(item: Any) -> Any:
-        if isinstance(item, (int, float)) and not isinstance(item, bool):
-            return str(item)
-        return item
-
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, list):
-        items = [as_text(item) for item in value]
+        items = [number_as_string(item) for item in value]
         for index, item in enumerate(items):
             if not isinstance(item, str):
                 errors.append(FieldError((*loc, index), "must be a string"))
         return items
-    text = as_text(value)
+    text = number_as_string(value)
     if not isinstance(text, str):
         errors.append(FieldError(loc, "must be a string or a list of strings"))
     return text
@@ -365,12 +345,7 @@ def _normalize_deploy(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
         if kind in resources and amounts is None:
             del resources[kind]
         elif isinstance(amounts, Mapping):
-            resources[kind] = {
-                key: str(amount)
-                if isinstance(amount, (int, float)) and not isinstance(amount, bool)
-                else amount
-                for key, amount in amounts.items()
-            }
+            resources[kind] = {key: number_as_string(a) for key, a in amounts.items()}
     deploy["resources"] = resources
     return deploy
 
@@ -424,7 +399,7 @@ def normalize_compose(system: Mapping[str, Any]) -> dict[str, Any]:
     surrounding blanks. Other keys are left alone.
     Idempotent. Raises :class:`~tycho_client.errors.TychoComposeError` listing every problem.
     """
-    result: dict[str, Any] = {key: _unshare(value) for key, value in system.items()}
+    result: dict[str, Any] = {key: unshare(value) for key, value in system.items()}
     services = result.get("services")
     if not isinstance(services, Mapping) or not services:
         problem = "must be a non-empty mapping of services"
@@ -487,12 +462,16 @@ def derive_services(system: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The start request's ``services``: each compose service with ``ports``, by its first port.
 
     ``{"jupyter": {"port": "8888", "clients": []}}``; the port is a string and ``clients`` empty,
-    which is what real servers accept.
+    which is what real servers accept. Normalizes ``system`` first.
     """
-    services = normalize_compose(system)["services"]
+    return derive_normalized_services(normalize_compose(system))
+
+
+def derive_normalized_services(system: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """:func:`derive_services` of a document that :func:`normalize_compose` already returned."""
     result: dict[str, dict[str, Any]] = {}
     errors: list[FieldError] = []
-    for name, service in services.items():
+    for name, service in system["services"].items():
         ports = service.get("ports")
         if not ports:
             continue
@@ -618,7 +597,12 @@ def validate_for_tycho(system: Mapping[str, Any]) -> None:
     and that resources use only the keys the server knows. Raises
     :class:`~tycho_client.errors.TychoComposeError` listing every problem.
     """
-    services = normalize_compose(system)["services"]
+    validate_normalized(normalize_compose(system))
+
+
+def validate_normalized(system: Mapping[str, Any]) -> None:
+    """:func:`validate_for_tycho` of a document that :func:`normalize_compose` already returned."""
+    services = system["services"]
     errors: list[FieldError] = []
     for name, service in services.items():
         errors.extend(_service_problems(name, service))

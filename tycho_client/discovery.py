@@ -6,27 +6,35 @@ URL is the Service's cluster DNS name. Outside, the kubeconfig (``KUBECONFIG`` o
 ingress, or a node's address with the NodePort. A ClusterIP-only Service cannot be reached from
 outside; the error says how to port-forward instead.
 
-This is the only module that imports ``kubernetes``, and only inside the functions that need
-it, so that ``import tycho_client`` stays cheap for everyone who passes a URL.
+The configuration and the two GETs are :mod:`tycho_client._kube`'s, without the kubernetes
+package (whose import alone takes 0.7 s); only kubeconfig credentials that run code (``exec``
+plugins, ``auth-provider``) import it, then. Importing this module imports neither.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import quote
 
-from tycho_client.errors import TychoDiscoveryError, quote_body
+from tycho_client.errors import TychoDiscoveryError
 
 if TYPE_CHECKING:
+    import httpx
+    from typing_extensions import Unpack
+
+    from tycho_client._config import AsyncClientKwargs, ClientKwargs
+    from tycho_client._kube import Connection, Deadline, KubeAPI, Reply
     from tycho_client.aio import AsyncTychoClient
     from tycho_client.client import TychoClient
 
 __all__ = [
     "API_TIMEOUT",
+    "DISCOVERY_TIMEOUT",
     "SERVICE_ACCOUNT_DIR",
     "TychoClientFactory",
     "kube_config_available",
@@ -40,15 +48,22 @@ SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 API_TIMEOUT: tuple[float, float] = (3.05, 10.0)
 """(connect, read) timeout in seconds of every Kubernetes API call made here."""
 
+DISCOVERY_TIMEOUT = 30.0
+"""Seconds the whole discovery may take when no ``timeout`` is given (the client's default)."""
+
 DEFAULT_KUBECONFIG = "~/.kube/config"
 LOCAL_FORWARD_PORT = 5000
+
+# A DNS name (RFC 1123 labels) or an IP literal: what an ingress or node address may be.
+_HOST = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+)
 
 
 def _kubeconfig_paths() -> list[Path]:
     """The kubeconfig files kubectl would read: ``$KUBECONFIG``'s list, else ``~/.kube/config``.
 
-    Read at call time: the kubernetes package fixes its default at import time, which would
-    ignore a ``KUBECONFIG`` (or ``HOME``) set afterwards.
+    Read at call time, so that a ``KUBECONFIG`` (or ``HOME``) set after import counts.
     """
     listed = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
     return [Path(p).expanduser() for p in listed or [DEFAULT_KUBECONFIG]]
@@ -62,20 +77,6 @@ def kube_config_available() -> bool:
     if os.environ.get("KUBERNETES_SERVICE_HOST"):
         return True
     return any(path.is_file() for path in _kubeconfig_paths())
-
-
-@dataclass(frozen=True)
-class _Connection:
-    """A loaded Kubernetes client configuration and what it implies."""
-
-    configuration: Any  # kubernetes.client.Configuration
-    namespace: str  # the namespace to use when the caller names none
-    in_cluster: bool
-    source: str  # names the configuration in messages: the context and files, or in-cluster
-
-    @property
-    def where(self) -> str:
-        return f"{self.source}, API server {self.configuration.host}"
 
 
 @dataclass(frozen=True)
@@ -110,106 +111,106 @@ class TychoClientFactory:
         self.service_account_dir = service_account_dir
         self.in_cluster = in_cluster
 
-    def get_url(self, name: str = "tycho-api", namespace: str | None = None) -> str:
+    def get_url(
+        self,
+        name: str = "tycho-api",
+        namespace: str | None = None,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> str:
         """The base URL of the Service ``name`` in ``namespace``.
 
         ``namespace`` None means the service account's namespace in a cluster, else the
-        kubeconfig context's namespace, else ``default``.
+        kubeconfig context's namespace, else ``default``. ``timeout`` bounds the whole discovery
+        (an ``httpx.Timeout``: its longest phase; default :data:`DISCOVERY_TIMEOUT` seconds).
 
         :raises TychoDiscoveryError: with ``reason`` ``no-config``, ``not-found``,
             ``forbidden``, ``unreachable``, ``no-external-address`` or ``error``.
         """
-        from kubernetes.client import ApiClient, CoreV1Api
+        from tycho_client._kube import Deadline, KubeAPI, deadline_seconds
 
-        connection = self._connect()
+        deadline = Deadline(deadline_seconds(timeout, DISCOVERY_TIMEOUT))
+        connection = self._connect(deadline)
         namespace = namespace or connection.namespace
-        with ApiClient(connection.configuration) as api_client:
-            core = CoreV1Api(api_client)
-            try:
-                service = core.read_namespaced_service(
-                    name, namespace, _request_timeout=API_TIMEOUT
-                )
-            except Exception as exc:
+        logger.debug("using the Kubernetes API of %s", connection.where)
+        with KubeAPI(connection, deadline, API_TIMEOUT) as api:
+            path = f"/api/v1/namespaces/{quote(namespace, safe='')}/services/{quote(name, safe='')}"
+            reply = api.get(path)
+            if reply.status != 200:
                 _raise_api_error(
-                    exc,
+                    reply,
                     connection,
-                    permission=f"get services in namespace '{namespace}'",
-                    not_found=f"no Service '{name}' in namespace '{namespace}'",
+                    permission=f"get services in namespace {_shown(namespace)}",
+                    not_found=f"no Service {_shown(name)} in namespace {_shown(namespace)}",
                 )
-            port = _pick_port(service, name, namespace)
+            service = _Service(reply.data, name, namespace)
+            port = service.port()
             if connection.in_cluster:
                 url = _url(port.scheme, f"{name}.{namespace}.svc", port.port)
             else:
-                url = self._external_url(core, connection, service, port, name, namespace)
+                url = _external_url(api, service, port)
         logger.debug("found the Tycho API Service %s/%s at %s", namespace, name, url)
         return url
 
+    async def get_url_async(
+        self,
+        name: str = "tycho-api",
+        namespace: str | None = None,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> str:
+        """:meth:`get_url` in a worker thread, so the event loop keeps running meanwhile.
+
+        Cancelling the caller returns at once; the thread ends by the discovery deadline.
+        """
+        import functools
+
+        import anyio.to_thread
+
+        work = functools.partial(self.get_url, name, namespace, timeout=timeout)
+        return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+
     def get_client(
-        self, name: str = "tycho-api", namespace: str | None = None, **options: Any
+        self,
+        name: str = "tycho-api",
+        namespace: str | None = None,
+        **options: Unpack[ClientKwargs],
     ) -> TychoClient:
         """A :class:`~tycho_client.client.TychoClient` for the Service; ``options`` (timeout,
-        token, headers ...) go to its constructor."""
+        token, headers ...) go to its constructor, and its ``timeout`` bounds the discovery."""
         from tycho_client.client import TychoClient
 
-        return TychoClient(self.get_url(name, namespace), **options)
+        url = self.get_url(name, namespace, timeout=options.get("timeout"))
+        return TychoClient(url, **options)
 
-    def get_async_client(
-        self, name: str = "tycho-api", namespace: str | None = None, **options: Any
+    async def get_async_client(
+        self,
+        name: str = "tycho-api",
+        namespace: str | None = None,
+        **options: Unpack[AsyncClientKwargs],
     ) -> AsyncTychoClient:
-        """An :class:`~tycho_client.aio.AsyncTychoClient` for the Service; ``options`` go to
-        its constructor. Discovery itself is a short blocking call."""
+        """An :class:`~tycho_client.aio.AsyncTychoClient` for the Service (``options`` as for
+        :meth:`get_client`); discovery runs in a worker thread (:meth:`get_url_async`)."""
         from tycho_client.aio import AsyncTychoClient
 
-        return AsyncTychoClient(self.get_url(name, namespace), **options)
+        url = await self.get_url_async(name, namespace, timeout=options.get("timeout"))
+        return AsyncTychoClient(url, **options)
 
     # -- configuration --------------------------------------------------------------------
 
-    def _connect(self) -> _Connection:
-        from kubernetes.client import Configuration
+    def _connect(self, deadline: Deadline) -> Connection:
+        from tycho_client import _kube
 
-        configuration = Configuration()
         use_in_cluster = self.in_cluster
         if use_in_cluster is None:
             use_in_cluster = bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and not (
                 self.kubeconfig or self.context
             )
         if use_in_cluster:
-            namespace, source = self._load_in_cluster(configuration)
-        else:
-            namespace, source = self._load_kubeconfig(configuration)
-        # urllib3's default of 3 retries with backoff makes an unreachable API server look like
-        # a hang; fail at once and say so instead.
-        configuration.retries = False
-        connection = _Connection(configuration, namespace, use_in_cluster, source)
-        logger.debug("using the Kubernetes API of %s", connection.where)
-        return connection
-
-    def _load_in_cluster(self, configuration: Any) -> tuple[str, str]:
-        k8s_config = _kubernetes_config()
-        account_dir = Path(self.service_account_dir or SERVICE_ACCOUNT_DIR)
-        loader = k8s_config.incluster_config.InClusterConfigLoader(
-            token_filename=str(account_dir / "token"),
-            cert_filename=str(account_dir / "ca.crt"),
-            environ=os.environ,
-        )
-        try:
-            loader.load_and_set(configuration)
-        except k8s_config.ConfigException as exc:
-            raise TychoDiscoveryError(
-                f"cannot use the in-cluster Kubernetes configuration: {exc} (it needs "
-                f"KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT, {account_dir}/token and "
-                f"{account_dir}/ca.crt); pass the Tycho API URL instead (--url)",
-                reason="no-config",
-            ) from exc
-        namespace = _read_text(account_dir / "namespace") or "default"
-        return namespace, f"in-cluster service account {account_dir}"
-
-    def _load_kubeconfig(self, configuration: Any) -> tuple[str, str]:
-        import yaml
-
-        k8s_config = _kubernetes_config()
+            account_dir = Path(self.service_account_dir or SERVICE_ACCOUNT_DIR)
+            return _kube.load_in_cluster(account_dir, os.environ)
         paths = [Path(self.kubeconfig).expanduser()] if self.kubeconfig else _kubeconfig_paths()
-        existing = [str(path) for path in paths if path.is_file()]
+        existing = [path for path in paths if path.is_file()]
         if not existing:
             looked_for = ", ".join(str(path) for path in paths)
             not_in_cluster = (
@@ -222,140 +223,141 @@ class TychoClientFactory:
                 f"{looked_for}; pass the Tycho API URL instead (--url)",
                 reason="no-config",
             )
-        files = ", ".join(existing)
-        try:
-            # The merger and loader that load_kube_config uses, kept so that the chosen
-            # context (and its namespace) can be read back.
-            merged = k8s_config.kube_config.KubeConfigMerger(os.pathsep.join(existing)).config
-            loader = k8s_config.kube_config.KubeConfigLoader(
-                config_dict=merged, config_base_path=None, active_context=self.context
-            )
-            loader.load_and_set(configuration)
-            context = loader.current_context
-        except (k8s_config.ConfigException, yaml.YAMLError, OSError, KeyError) as exc:
-            known = _context_names(existing)
-            if self.context and self.context not in known:
-                problem = f"no context '{self.context}' (contexts: {', '.join(known) or 'none'})"
-            else:
-                problem = _config_problem(exc)
-            raise TychoDiscoveryError(
-                f"cannot use the kubeconfig {files}: {problem}; pass the Tycho API URL "
-                "instead (--url)",
-                reason="no-config",
-            ) from exc
-        namespace = (context.get("context") or {}).get("namespace") or "default"
-        return str(namespace), f"context '{context.get('name')}' of {files}"
+        return _kube.load_kubeconfig(existing, self.context, deadline)
 
-    # -- addresses ------------------------------------------------------------------------
 
-    def _external_url(
-        self,
-        core: Any,
-        connection: _Connection,
-        service: Any,
-        port: _Port,
-        name: str,
-        namespace: str,
-    ) -> str:
-        service_type = service.spec.type or "ClusterIP"
-        if service_type == "LoadBalancer":
-            load_balancer = service.status.load_balancer if service.status else None
-            for ingress in (load_balancer.ingress if load_balancer else None) or []:
-                host = ingress.ip or ingress.hostname
-                if host:
-                    return _url(port.scheme, host, port.port)
-            # Pending, or a cluster without a load balancer: the node port still answers.
-            logger.debug("LoadBalancer %s/%s has no ingress; trying its node port", namespace, name)
-        if service_type in ("LoadBalancer", "NodePort") and port.node_port:
-            try:
-                nodes = core.list_node(_request_timeout=API_TIMEOUT).items or []
-            except Exception as exc:
-                _raise_api_error(exc, connection, permission="list nodes (cluster-wide)")
-            host = _node_address(nodes)
-            if host:
-                return _url(port.scheme, host, port.node_port)
-            reason = "no node has an ExternalIP or InternalIP address"
-        elif service_type == "LoadBalancer":
-            reason = "its load balancer has no external address yet and it has no node port"
-        else:
-            reason = f"it is of type {service_type}, which has no address outside the cluster"
-        local = f"{port.scheme}://localhost:{LOCAL_FORWARD_PORT}"
+# -- the Service and the nodes, as JSON ---------------------------------------------------------
+
+
+class _Service:
+    """A Service object from the API, read defensively: any field may be missing or wrong."""
+
+    def __init__(self, data: Any, name: str, namespace: str) -> None:
+        self.name = name
+        self.namespace = namespace
+        self.label = f"the Service {_shown(name)} in namespace {_shown(namespace)}"
+        spec = data.get("spec") if isinstance(data, dict) else None
+        if not isinstance(spec, dict):
+            self._invalid("spec", spec)
+        self.spec: dict[str, Any] = spec
+        status = data.get("status")
+        self.status: dict[str, Any] = status if isinstance(status, dict) else {}
+
+    def _invalid(self, field: str, value: Any) -> NoReturn:
+        from tycho_client._kube import safe_quote
+
         raise TychoDiscoveryError(
-            f"the Service '{name}' in namespace '{namespace}' cannot be reached from outside the "
-            f"cluster: {reason}. Run `kubectl port-forward svc/{name} "
-            f"{LOCAL_FORWARD_PORT}:{port.port} -n {namespace}` and pass --url {local}",
-            reason="no-external-address",
+            f"{self.label} has an invalid {field}: {safe_quote(_json_text(value), 80)}",
+            reason="error",
         )
 
+    @property
+    def type(self) -> str:
+        value = self.spec.get("type") or "ClusterIP"
+        if not isinstance(value, str):
+            self._invalid("spec.type", value)
+        return value
 
-def _config_problem(exc: Exception) -> str:
-    """What is wrong with a kubeconfig, without quoting its text (it may hold tokens)."""
-    import yaml
+    def port(self) -> _Port:
+        """The port named ``http``, else ``https`` (served as https), else the first one."""
+        ports = self.spec.get("ports") or []
+        if not isinstance(ports, list) or not all(isinstance(p, dict) for p in ports):
+            self._invalid("spec.ports", ports)
+        if not ports:
+            raise TychoDiscoveryError(f"{self.label} has no ports", reason="error")
+        index, scheme = 0, "http"
+        names = [port.get("name") for port in ports]
+        for wanted in ("http", "https"):
+            if wanted in names:
+                index, scheme = names.index(wanted), wanted
+                break
+        chosen = ports[index]
+        number = self._port_number(chosen.get("port"), f"spec.ports[{index}].port")
+        node_port = chosen.get("nodePort")
+        if node_port is not None:
+            node_port = self._port_number(node_port, f"spec.ports[{index}].nodePort")
+        return _Port(scheme, number, node_port or None)
 
-    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
-        mark = exc.problem_mark
-        return f"not valid YAML ({exc.problem}, line {mark.line + 1}, column {mark.column + 1})"
-    if isinstance(exc, yaml.YAMLError):
-        return "not valid YAML"
-    if isinstance(exc, KeyError):
-        return f"missing key {exc}"
-    return quote_body(str(exc))
+    def _port_number(self, value: Any, field: str) -> int:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536:
+            return value
+        self._invalid(field, value)
+
+    def ingress_hosts(self) -> list[str]:
+        from tycho_client._kube import iter_dicts
+
+        balancer = self.status.get("loadBalancer")
+        entries = balancer.get("ingress") if isinstance(balancer, dict) else None
+        hosts: list[str] = []
+        for entry in iter_dicts(entries):
+            host = entry.get("ip") or entry.get("hostname")
+            if _valid_host(host):
+                hosts.append(str(host))
+        return hosts
 
 
-def _context_names(files: list[str]) -> list[str]:
-    """The context names in kubeconfig files, for an error message; unreadable files add none."""
-    import yaml
-
-    names: list[str] = []
-    for file in files:
-        try:
-            config = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
-            names += [
-                str(c["name"]) for c in config.get("contexts") or [] if c["name"] not in names
-            ]
-        except (yaml.YAMLError, OSError, AttributeError, KeyError, TypeError):
-            continue
-    return names
-
-
-def _kubernetes_config() -> Any:
-    """``kubernetes.config``, imported now; typed Any because its functions carry no hints."""
-    import kubernetes.config
-
-    return kubernetes.config
-
-
-def _pick_port(service: Any, name: str, namespace: str) -> _Port:
-    """The port named ``http``, else ``https`` (served as https), else the first one."""
-    ports = (service.spec.ports if service.spec else None) or []
-    if not ports:
-        raise TychoDiscoveryError(
-            f"the Service '{name}' in namespace '{namespace}' has no ports", reason="error"
-        )
-    by_name = {port.name: port for port in ports if port.name}
-    for scheme in ("http", "https"):
-        if scheme in by_name:
-            chosen = by_name[scheme]
-            break
+def _external_url(api: KubeAPI, service: _Service, port: _Port) -> str:
+    service_type = service.type
+    if service_type == "LoadBalancer":
+        hosts = service.ingress_hosts()
+        if hosts:
+            return _url(port.scheme, hosts[0], port.port)
+        # Pending, or a cluster without a load balancer: the node port still answers.
+        logger.debug("LoadBalancer %s has no ingress; trying its node port", service.label)
+    if service_type in ("LoadBalancer", "NodePort") and port.node_port:
+        reply = api.get("/api/v1/nodes")
+        if reply.status != 200:
+            _raise_api_error(reply, api.connection, permission="list nodes (cluster-wide)")
+        node = _node_address(reply.data.get("items"))
+        if node:
+            return _url(port.scheme, node, port.node_port)
+        reason = "no node has an ExternalIP or InternalIP address"
+    elif service_type == "LoadBalancer":
+        reason = "its load balancer has no external address yet and it has no node port"
     else:
-        scheme, chosen = "http", ports[0]
-    return _Port(scheme, int(chosen.port), int(chosen.node_port) if chosen.node_port else None)
+        reason = f"it is of type {_shown(service_type)}, which has no address outside the cluster"
+    name, namespace = service.name, service.namespace
+    local = f"{port.scheme}://localhost:{LOCAL_FORWARD_PORT}"
+    raise TychoDiscoveryError(
+        f"{service.label} cannot be reached from outside the cluster: {reason}. Run `kubectl "
+        f"port-forward svc/{name} {LOCAL_FORWARD_PORT}:{port.port} -n {namespace}` and pass "
+        f"--url {local}",
+        reason="no-external-address",
+    )
 
 
-def _node_address(nodes: list[Any]) -> str | None:
+def _node_address(items: Any) -> str | None:
     """An ExternalIP of a node, else an InternalIP; Ready nodes first."""
+    from tycho_client._kube import iter_dicts
+
+    def status(node: Any) -> dict[str, Any]:
+        value = node.get("status")
+        return value if isinstance(value, dict) else {}
 
     def ready(node: Any) -> bool:
-        conditions = (node.status.conditions if node.status else None) or []
-        return any(c.type == "Ready" and c.status == "True" for c in conditions)
+        conditions = iter_dicts(status(node).get("conditions"))
+        return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
-    ordered = sorted(nodes, key=lambda node: not ready(node))
+    ordered = sorted(iter_dicts(items), key=lambda node: not ready(node))
     for kind in ("ExternalIP", "InternalIP"):
         for node in ordered:
-            for address in (node.status.addresses if node.status else None) or []:
-                if address.type == kind and address.address:
-                    return str(address.address)
+            for address in iter_dicts(status(node).get("addresses")):
+                if address.get("type") == kind and _valid_host(address.get("address")):
+                    return str(address["address"])
     return None
+
+
+def _valid_host(host: Any) -> bool:
+    """A DNS name or an IP literal: nothing else may go into a URL we print and connect to."""
+    import ipaddress
+
+    if not isinstance(host, str) or not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return _HOST.match(host) is not None
+    return True
 
 
 def _url(scheme: str, host: str, port: int) -> str:
@@ -364,83 +366,52 @@ def _url(scheme: str, host: str, port: int) -> str:
     return f"{scheme}://{host}:{port}"
 
 
-def _read_text(path: Path) -> str:
+def _shown(text: str) -> str:
+    from tycho_client._kube import safe_quote
+
+    return f"'{safe_quote(text, 100)}'"
+
+
+def _json_text(value: Any) -> str:
+    import json
+
     try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        logger.debug("cannot read %s (%s); using namespace 'default'", path, exc)
-        return ""
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def _raise_api_error(
-    exc: Exception, connection: _Connection, *, permission: str, not_found: str | None = None
+    reply: Reply, connection: Connection, *, permission: str, not_found: str | None = None
 ) -> NoReturn:
-    """Turn a failed Kubernetes API call into a :class:`TychoDiscoveryError`."""
-    import urllib3
-    from kubernetes.client.exceptions import ApiException
-
+    """Turn a Kubernetes API answer other than 200 into a :class:`TychoDiscoveryError`."""
     where = connection.where
-    unreachable = (
-        f"cannot reach the Kubernetes API at {connection.configuration.host} ({connection.source})"
+    detail = _status_message(reply)
+    if reply.status == 404 and not_found:
+        raise TychoDiscoveryError(f"{not_found} ({where}){detail}", reason="not-found")
+    if reply.status == 403:
+        raise TychoDiscoveryError(
+            f"the Kubernetes credentials ({where}) lack the permission to {permission}{detail}",
+            reason="forbidden",
+        )
+    if reply.status == 401:
+        raise TychoDiscoveryError(
+            f"the Kubernetes API did not accept the credentials ({where}): 401 Unauthorized"
+            f"{detail}",
+            reason="forbidden",
+        )
+    from tycho_client._kube import safe_quote
+
+    raise TychoDiscoveryError(
+        f"the Kubernetes API ({where}) answered {reply.status} {safe_quote(reply.reason, 60)} "
+        f"when asked to {permission}{detail}",
+        reason="error",
     )
-    if isinstance(exc, ApiException) and not exc.status:
-        # The kubernetes client reports a TLS failure as an ApiException with status 0.
-        raise TychoDiscoveryError(
-            f"{unreachable}: {quote_body(str(exc.reason))}", reason="unreachable"
-        ) from exc
-    if isinstance(exc, ApiException):
-        detail = _status_message(exc.body)
-        if exc.status == 404 and not_found:
-            raise TychoDiscoveryError(f"{not_found} ({where}){detail}", reason="not-found") from exc
-        if exc.status == 403:
-            raise TychoDiscoveryError(
-                f"the Kubernetes credentials ({where}) lack the permission to {permission}{detail}",
-                reason="forbidden",
-            ) from exc
-        if exc.status == 401:
-            raise TychoDiscoveryError(
-                f"the Kubernetes API did not accept the credentials ({where}): 401 Unauthorized"
-                f"{detail}",
-                reason="forbidden",
-            ) from exc
-        raise TychoDiscoveryError(
-            f"the Kubernetes API ({where}) answered {exc.status} {exc.reason} when asked to "
-            f"{permission}{detail}",
-            reason="error",
-        ) from exc
-    if isinstance(exc, (urllib3.exceptions.HTTPError, OSError)):
-        raise TychoDiscoveryError(
-            f"{unreachable}: {_transport_detail(exc)}", reason="unreachable"
-        ) from exc
-    raise exc
 
 
-def _status_message(body: Any) -> str:
-    """``: <message>`` from a Kubernetes Status body, bounded; empty when there is none."""
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    if not body:
-        return ""
-    try:
-        message = json.loads(body).get("message")
-    except (ValueError, AttributeError):
-        message = body
-    return f": {quote_body(str(message))}" if message else ""
+def _status_message(reply: Reply) -> str:
+    """``: <message>`` from a Kubernetes Status body, escaped and bounded; empty when none."""
+    from tycho_client._kube import safe_quote
 
-
-def _transport_detail(exc: BaseException) -> str:
-    """The root cause of a urllib3 failure, e.g. ``[Errno 111] Connection refused``."""
-    import urllib3
-
-    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
-        exc = exc.reason
-    # NewConnectionError is a ConnectTimeoutError to urllib3, though it usually is a refusal.
-    if isinstance(exc, urllib3.exceptions.TimeoutError) and not isinstance(
-        exc, urllib3.exceptions.NewConnectionError
-    ):
-        connect, read = API_TIMEOUT
-        return f"no answer in time (timeouts: connect {connect}s, read {read}s)"
-    root = exc
-    while root.__cause__ is not None or root.__context__ is not None:
-        root = root.__cause__ or root.__context__  # type: ignore[assignment]
-    return str(root) or type(root).__name__
+    message = reply.data.get("message") if isinstance(reply.data, dict) else reply.text
+    return f": {safe_quote(message)}" if message else ""

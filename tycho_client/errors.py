@@ -18,7 +18,9 @@ One hierarchy, so callers can catch as broadly or as narrowly as they need::
     ├── TychoResponseError              a body that is not JSON, or not what the document allows
     ├── TychoDownError                  `down` could not delete some systems (.deleted, .failed)
     ├── TychoNotReadyError              `wait_ready` ran out of time; the server did answer (.guid)
-    └── TychoDiscoveryError             the Tycho API could not be found in Kubernetes
+    ├── TychoDiscoveryError             the Tycho API could not be found in Kubernetes
+    └── TychoMissingDependencyError     an optional extra is not installed (.extra; also a
+                                        ModuleNotFoundError)
 
 Messages never carry `.env` values or tokens: request bodies are not quoted in errors, and
 response bodies are quoted only in part (`MAX_BODY_QUOTE` characters).
@@ -26,7 +28,7 @@ response bodies are quoted only in part (`MAX_BODY_QUOTE` characters).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_BODY_QUOTE",
     "FieldError",
+    "Loc",
     "TychoAPIError",
     "TychoComposeError",
     "TychoConnectionError",
@@ -43,6 +46,7 @@ __all__ = [
     "TychoEnvError",
     "TychoError",
     "TychoHTTPError",
+    "TychoMissingDependencyError",
     "TychoNameError",
     "TychoNotFoundError",
     "TychoNotReadyError",
@@ -54,7 +58,11 @@ __all__ = [
     "TychoValidationError",
     "format_loc",
     "quote_body",
+    "summarize",
 ]
+
+Loc = tuple[int | str, ...]
+"""Where a value sits in a request: ``("system", "services", "web", "ports", 0)``."""
 
 MAX_BODY_QUOTE = 300
 """How many characters of a response body an error message may quote."""
@@ -69,6 +77,13 @@ def format_loc(loc: Sequence[int | str]) -> str:
         else:
             path += f".{part}" if path else str(part)
     return path or "(root)"
+
+
+def summarize(problems: Iterable[str], shown: int = 3) -> str:
+    """The first ``shown`` problems joined by ``;``, and how many more there are."""
+    listed = list(problems)
+    more = f" (and {len(listed) - shown} more)" if len(listed) > shown else ""
+    return "; ".join(listed[:shown]) + more
 
 
 def quote_body(text: str, limit: int = MAX_BODY_QUOTE) -> str:
@@ -92,11 +107,11 @@ class FieldError:
     """One problem with one field of a request: where (``loc``) and what (``msg``)."""
 
     __slots__ = ("loc", "msg", "type")
-    loc: tuple[int | str, ...]
+    loc: Loc
     msg: str
     type: str
 
-    def __init__(self, loc: tuple[int | str, ...], msg: str, type: str = "value_error") -> None:
+    def __init__(self, loc: Loc, msg: str, type: str = "value_error") -> None:
         self.loc = loc
         self.msg = msg
         self.type = type
@@ -136,9 +151,7 @@ class TychoValidationError(TychoError, ValueError):
             FieldError(tuple(e["loc"]), str(e["msg"]), str(e["type"]))
             for e in exc.errors(include_input=False, include_url=False)
         ]
-        shown = "; ".join(f"{e.path}: {e.msg}" for e in errors[:3])
-        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-        return cls(f"invalid {model}: {shown}{more}", errors)
+        return cls(f"invalid {model}: {summarize(f'{e.path}: {e.msg}' for e in errors)}", errors)
 
 
 class TychoNameError(TychoValidationError):
@@ -289,3 +302,25 @@ class TychoDiscoveryError(TychoError):
     def __init__(self, message: str, *, reason: str = "error") -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class TychoMissingDependencyError(TychoError, ModuleNotFoundError):
+    """A feature needs a package from an optional extra that is not installed.
+
+    ``extra`` is the extra that provides it (``"kubernetes"``, ``"testing"``), ``name`` the
+    module that is missing, ``install`` the command that fixes it, e.g.
+    ``pip install 'tycho-client[kubernetes]'``. Also a :class:`ModuleNotFoundError`, so code
+    written for the bare import failure keeps working.
+    """
+
+    name: str | None  # ImportError's; always set here
+    extra: str
+
+    def __init__(self, message: str, *, name: str, extra: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.extra = extra
+
+    @property
+    def install(self) -> str:
+        return f"pip install 'tycho-client[{self.extra}]'"

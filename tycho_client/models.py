@@ -14,9 +14,18 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, field_validator, model_validator
-from tycho_client_generated import models as _generated
-from tycho_client_generated.models import (
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from ._data import number_as_string
+from ._generated import models as _generated
+from ._generated.models import (
     ComposeService,
     ContainerEndpoint,
     DeleteOutcome,
@@ -40,10 +49,10 @@ from tycho_client_generated.models import (
     StatusResponse,
     SystemStatus,
 )
-
-from .compose import env_item_problem, normalize_compose, validate_for_tycho
-from .envfile import parse_env
 from .naming import format_name
+
+# compose and envfile are imported inside the validators that need them: `tycho status` and
+# `tycho down` build no start request and need neither.
 
 __all__ = [
     "ComposeService",
@@ -78,6 +87,8 @@ __all__ = [
 ]
 
 REDACTED = "***"
+BUILT = "tycho_client.built"
+"""Validation-context key set by :mod:`tycho_client.build`: the data is normalized already."""
 _GUID_SUFFIX = re.compile(r"(?:^|-)([0-9a-f]{32})$")
 # Kubernetes label syntax: values (and key names) are <= 63 chars of [A-Za-z0-9-_.], alnum at both
 # ends; a key may have a DNS-subdomain prefix and a slash.
@@ -127,11 +138,8 @@ def _mask_values(data: Any, secrets: list[str]) -> Any:
     return data
 
 
-def _stringify_number(value: Any) -> Any:
-    # Compose files and callers write numbers where the wire wants strings (cpu: 1, PORT: 8080).
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return value
+def _built(info: ValidationInfo) -> bool:
+    return isinstance(info.context, Mapping) and bool(info.context.get(BUILT))
 
 
 class ComposeSystem(_generated.ComposeSystem):
@@ -147,12 +155,14 @@ class ComposeSystem(_generated.ComposeSystem):
 
     @model_validator(mode="before")
     @classmethod
-    def normalized_and_runnable(cls, data: Any) -> Any:
+    def normalized_and_runnable(cls, data: Any, info: ValidationInfo) -> Any:
         # Explains what real servers would fail on (e.g. no ports, host-path volumes) before the
-        # document's plain patterns get to speak.
+        # document's plain patterns get to speak. The request pipeline has normalized already.
         if isinstance(data, Mapping):
-            normalized = normalize_compose(data)
-            validate_for_tycho(normalized)
+            from .compose import normalize_compose, validate_normalized
+
+            normalized = data if _built(info) else normalize_compose(data)
+            validate_normalized(normalized)
             return normalized
         return data
 
@@ -175,16 +185,18 @@ class StartRequest(_generated.StartRequest):
 
     @field_validator("name", mode="before")
     @classmethod
-    def name_is_dns_label(cls, value: Any) -> Any:
-        return format_name(value) if isinstance(value, str) else value
+    def name_is_dns_label(cls, value: Any, info: ValidationInfo) -> Any:
+        return format_name(value) if isinstance(value, str) and not _built(info) else value
 
     @field_validator("env", mode="before")
     @classmethod
     def env_is_string_mapping(cls, value: Any) -> Any:
         if isinstance(value, str):
+            from .envfile import parse_env
+
             return parse_env(value)
         if isinstance(value, Mapping):
-            return {key: _stringify_number(item) for key, item in value.items()}
+            return {key: number_as_string(item) for key, item in value.items()}
         return value
 
     @field_validator("principal")
@@ -202,6 +214,8 @@ class StartRequest(_generated.StartRequest):
     @field_validator("env")
     @classmethod
     def env_survives_the_server(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        from .compose import env_item_problem
+
         for key, item in (value or {}).items():
             problem = env_item_problem(f"{key}={item}")
             if problem:
@@ -298,7 +312,7 @@ class ModifyRequest(_generated.ModifyRequest):
     @field_validator("cpu", "memory", mode="before")
     @classmethod
     def quantity_is_string(cls, value: Any) -> Any:
-        return _stringify_number(value)
+        return number_as_string(value)
 
     @field_validator("labels")
     @classmethod
@@ -329,3 +343,25 @@ def outcome_adapter(operation: str) -> TypeAdapter[Any]:
         }
         _OUTCOMES[operation] = TypeAdapter(outcomes[operation])
     return _OUTCOMES[operation]
+
+
+class _SignatureOnDemand:
+    """``inspect.signature`` of a model whose build is deferred (``defer_build``): pydantic sets
+    the real ``__signature__`` only once the model is built, so asking builds it first."""
+
+    def __get__(self, instance: object, owner: type[BaseModel]) -> Any:
+        if owner.__dict__.get("__signature__") is self:
+            type.__delattr__(owner, "__signature__")
+        owner.model_rebuild()
+        return owner.__signature__
+
+
+def _signatures_on_demand() -> None:
+    for name in __all__:
+        model = globals()[name]
+        deferred = isinstance(model, type) and issubclass(model, BaseModel)
+        if deferred and not model.__pydantic_complete__:
+            type.__setattr__(model, "__signature__", _SignatureOnDemand())
+
+
+_signatures_on_demand()

@@ -18,11 +18,21 @@ class ServiceSpec(BaseModel):
         extra="forbid",
         populate_by_name=True,
     )
-    port: Annotated[str, Field(pattern="^[0-9]{1,5}$")]
-    """
-    The container port the Kubernetes Service exposes (a string of digits).
-    """
-    clients: list[str] | None = None
+    port: Annotated[
+        str,
+        Field(
+            description="The container port the Kubernetes Service exposes (a string of digits).",
+            pattern="^[0-9]{1,5}$",
+        ),
+    ]
+    """The container port the Kubernetes Service exposes (a string of digits)."""
+
+    clients: Annotated[
+        list[str] | None,
+        Field(
+            description="CIDRs allowed to reach the service through a network policy. Real servers need a network-policy\ntemplate for a non-empty list; tycho-api 1.17.3 ships none, so a non-empty list fails there.\n"
+        ),
+    ] = None
     """
     CIDRs allowed to reach the service through a network policy. Real servers need a network-policy
     template for a non-empty list; tycho-api 1.17.3 ships none, so a non-empty list fails there.
@@ -42,14 +52,18 @@ class StatusRequest(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    name: str | None = None
-    """
-    The GUID (`sid`) of a system.
-    """
-    username: str | None = None
-    """
-    A user whose systems to list. Wins over `name` when both are given.
-    """
+    name: Annotated[str | None, Field(description="The GUID (`sid`) of a system.")] = (
+        None
+    )
+    """The GUID (`sid`) of a system."""
+
+    username: Annotated[
+        str | None,
+        Field(
+            description="A user whose systems to list. Wins over `name` when both are given."
+        ),
+    ] = None
+    """A user whose systems to list. Wins over `name` when both are given."""
 
 
 class DeleteRequest(BaseModel):
@@ -62,7 +76,12 @@ class DeleteRequest(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    name: str
+    name: Annotated[
+        str,
+        Field(
+            description="The GUID (`sid`) of the system. Real servers answer success for any string, so a full system\nname or an unknown GUID deletes nothing and still succeeds.\n"
+        ),
+    ]
     """
     The GUID (`sid`) of the system. Real servers answer success for any string, so a full system
     name or an unknown GUID deletes nothing and still succeeds.
@@ -82,22 +101,37 @@ class ModifyRequest(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    tycho_guid: Annotated[str, Field(alias="tycho-guid")]
-    """
-    The GUID (`sid`) of the system to modify.
-    """
-    labels: dict[str, str] | None = None
-    """
-    Labels to add to the pod template of the system's Deployments.
-    """
-    cpu: str | None = None
-    """
-    A Kubernetes CPU quantity (e.g. `500m`, `1`), set as both limit and request of every container.
-    """
-    memory: str | None = None
-    """
-    A Kubernetes memory quantity (e.g. `512Mi`, `1G`), set as both limit and request of every container.
-    """
+    tycho_guid: Annotated[
+        str,
+        Field(
+            alias="tycho-guid", description="The GUID (`sid`) of the system to modify."
+        ),
+    ]
+    """The GUID (`sid`) of the system to modify."""
+
+    labels: Annotated[
+        dict[str, str] | None,
+        Field(
+            description="Labels to add to the pod template of the system's Deployments."
+        ),
+    ] = None
+    """Labels to add to the pod template of the system's Deployments."""
+
+    cpu: Annotated[
+        str | None,
+        Field(
+            description="A Kubernetes CPU quantity (e.g. `500m`, `1`), set as both limit and request of every container."
+        ),
+    ] = None
+    """A Kubernetes CPU quantity (e.g. `500m`, `1`), set as both limit and request of every container."""
+
+    memory: Annotated[
+        str | None,
+        Field(
+            description="A Kubernetes memory quantity (e.g. `512Mi`, `1G`), set as both limit and request of every container."
+        ),
+    ] = None
+    """A Kubernetes memory quantity (e.g. `512Mi`, `1G`), set as both limit and request of every container."""
 
 
 class Resources(BaseModel):
@@ -110,22 +144,23 @@ class Resources(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    cpus: str | None = None
-    """
-    CPUs, possibly fractional, e.g. `"0.5"`.
-    """
-    memory: str | None = None
-    """
-    Memory with a unit, e.g. `"512M"`, `"4Gi"`.
-    """
-    gpus: str | None = None
-    """
-    GPUs, e.g. `"1"`.
-    """
-    ephemeralStorage: str | None = None
-    """
-    Ephemeral storage with a unit, e.g. `"1G"`.
-    """
+    cpus: Annotated[
+        str | None, Field(description='CPUs, possibly fractional, e.g. `"0.5"`.')
+    ] = None
+    """CPUs, possibly fractional, e.g. `"0.5"`."""
+
+    memory: Annotated[
+        str | None, Field(description='Memory with a unit, e.g. `"512M"`, `"4Gi"`.')
+    ] = None
+    """Memory with a unit, e.g. `"512M"`, `"4Gi"`."""
+
+    gpus: Annotated[str | None, Field(description='GPUs, e.g. `"1"`.')] = None
+    """GPUs, e.g. `"1"`."""
+
+    ephemeralStorage: Annotated[
+        str | None, Field(description='Ephemeral storage with a unit, e.g. `"1G"`.')
+    ] = None
+    """Ephemeral storage with a unit, e.g. `"1G"`."""
 
 
 class HttpHeader(BaseModel):
@@ -137,14 +172,11 @@ class HttpHeader(BaseModel):
         defer_build=True,
         populate_by_name=True,
     )
-    name: str | None = None
-    """
-    The header's name.
-    """
-    value: str | None = None
-    """
-    The header's value.
-    """
+    name: Annotated[str | None, Field(description="The header's name.")] = None
+    """The header's name."""
+
+    value: Annotated[str | None, Field(description="The header's value.")] = None
+    """The header's value."""
 
 
 class HttpGet(BaseModel):
@@ -157,18 +189,18 @@ class HttpGet(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    path: str | None = None
-    """
-    The path to GET; default `/`.
-    """
-    port: int | None = None
-    """
-    The port; default 80.
-    """
-    httpHeaders: list[HttpHeader] | None = None
-    """
-    Headers to send.
-    """
+    path: Annotated[str | None, Field(description="The path to GET; default `/`.")] = (
+        None
+    )
+    """The path to GET; default `/`."""
+
+    port: Annotated[int | None, Field(description="The port; default 80.")] = None
+    """The port; default 80."""
+
+    httpHeaders: Annotated[
+        list[HttpHeader] | None, Field(description="Headers to send.")
+    ] = None
+    """Headers to send."""
 
 
 class TcpSocket(BaseModel):
@@ -181,10 +213,8 @@ class TcpSocket(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    port: int | None = None
-    """
-    The port to connect to.
-    """
+    port: Annotated[int | None, Field(description="The port to connect to.")] = None
+    """The port to connect to."""
 
 
 class Probe(BaseModel):
@@ -197,30 +227,27 @@ class Probe(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    cmd: str | list[str] | None = None
-    """
-    A command probe.
-    """
-    httpGet: HttpGet | None = None
-    """
-    An HTTP probe.
-    """
-    tcpSocket: TcpSocket | None = None
-    """
-    A TCP probe.
-    """
-    delay: int | None = None
-    """
-    Seconds before the first probe.
-    """
-    period: int | None = None
-    """
-    Seconds between probes.
-    """
-    threshold: int | None = None
-    """
-    Failures before the probe fails.
-    """
+    cmd: Annotated[str | list[str] | None, Field(description="A command probe.")] = None
+    """A command probe."""
+
+    httpGet: Annotated[HttpGet | None, Field(description="An HTTP probe.")] = None
+    """An HTTP probe."""
+
+    tcpSocket: Annotated[TcpSocket | None, Field(description="A TCP probe.")] = None
+    """A TCP probe."""
+
+    delay: Annotated[
+        int | None, Field(description="Seconds before the first probe.")
+    ] = None
+    """Seconds before the first probe."""
+
+    period: Annotated[int | None, Field(description="Seconds between probes.")] = None
+    """Seconds between probes."""
+
+    threshold: Annotated[
+        int | None, Field(description="Failures before the probe fails.")
+    ] = None
+    """Failures before the probe fails."""
 
 
 class ProxyRewrite(BaseModel):
@@ -233,14 +260,18 @@ class ProxyRewrite(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    target: str | None = None
-    """
-    The rewrite target; null rewrites to the system's own path.
-    """
-    enabled: bool | None = None
-    """
-    Whether the rewrite is on.
-    """
+    target: Annotated[
+        str | None,
+        Field(
+            description="The rewrite target; null rewrites to the system's own path."
+        ),
+    ] = None
+    """The rewrite target; null rewrites to the system's own path."""
+
+    enabled: Annotated[bool | None, Field(description="Whether the rewrite is on.")] = (
+        None
+    )
+    """Whether the rewrite is on."""
 
 
 class SecurityContext(BaseModel):
@@ -253,26 +284,30 @@ class SecurityContext(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    runAsUser: int | str | None = None
-    """
-    The container user id.
-    """
-    runAsGroup: int | str | None = None
-    """
-    The container group id.
-    """
-    fsGroup: int | str | None = None
-    """
-    The group owning mounted volumes.
-    """
-    initRunAsUser: int | str | None = None
-    """
-    The init container's user id.
-    """
-    initRunAsGroup: int | str | None = None
-    """
-    The init container's group id.
-    """
+    runAsUser: Annotated[
+        int | str | None, Field(description="The container user id.")
+    ] = None
+    """The container user id."""
+
+    runAsGroup: Annotated[
+        int | str | None, Field(description="The container group id.")
+    ] = None
+    """The container group id."""
+
+    fsGroup: Annotated[
+        int | str | None, Field(description="The group owning mounted volumes.")
+    ] = None
+    """The group owning mounted volumes."""
+
+    initRunAsUser: Annotated[
+        int | str | None, Field(description="The init container's user id.")
+    ] = None
+    """The init container's user id."""
+
+    initRunAsGroup: Annotated[
+        int | str | None, Field(description="The init container's group id.")
+    ] = None
+    """The init container's group id."""
 
 
 class ContainerEndpoint(BaseModel):
@@ -287,11 +322,21 @@ class ContainerEndpoint(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    ip_address: str | None
-    """
-    The Service's address; null when the cluster has not assigned one or a proxy fronts it.
-    """
-    port_1: Annotated[int | None, Field(alias="port-1")] = None
+    ip_address: Annotated[
+        str | None,
+        Field(
+            description="The Service's address; null when the cluster has not assigned one or a proxy fronts it."
+        ),
+    ]
+    """The Service's address; null when the cluster has not assigned one or a proxy fronts it."""
+
+    port_1: Annotated[
+        int | None,
+        Field(
+            alias="port-1",
+            description="The node port of the Service's first port (named `port-1` by the server's template); null when\nthe cluster has not assigned one.\n",
+        ),
+    ] = None
     """
     The node port of the Service's first port (named `port-1` by the server's template); null when
     the cluster has not assigned one.
@@ -308,51 +353,76 @@ class SystemStatus(BaseModel):
         defer_build=True,
         populate_by_name=True,
     )
-    name: str
-    """
-    The full system name, `{name}-{sid}`.
-    """
-    app_id: str | None
-    """
-    The name given at start (`original-app-name` label); null if the label is missing.
-    """
-    sid: str | None
-    """
-    The system's GUID (`tycho-guid` label); null if the label is missing.
-    """
-    ip_address: str
-    """
-    An address to reach the system. tycho-api 1.17.3 always reports `127.0.0.1`.
-    """
-    port: Annotated[str, Field(pattern="^[0-9]+$")]
-    """
-    A port, as a **string**. tycho-api 1.17.3 always reports `"80"`.
-    """
+    name: Annotated[str, Field(description="The full system name, `{name}-{sid}`.")]
+    """The full system name, `{name}-{sid}`."""
+
+    app_id: Annotated[
+        str | None,
+        Field(
+            description="The name given at start (`original-app-name` label); null if the label is missing."
+        ),
+    ]
+    """The name given at start (`original-app-name` label); null if the label is missing."""
+
+    sid: Annotated[
+        str | None,
+        Field(
+            description="The system's GUID (`tycho-guid` label); null if the label is missing."
+        ),
+    ]
+    """The system's GUID (`tycho-guid` label); null if the label is missing."""
+
+    ip_address: Annotated[
+        str,
+        Field(
+            description="An address to reach the system. tycho-api 1.17.3 always reports `127.0.0.1`."
+        ),
+    ]
+    """An address to reach the system. tycho-api 1.17.3 always reports `127.0.0.1`."""
+
+    port: Annotated[
+        str,
+        Field(
+            description='A port, as a **string**. tycho-api 1.17.3 always reports `"80"`.',
+            pattern="^[0-9]+$",
+        ),
+    ]
+    """A port, as a **string**. tycho-api 1.17.3 always reports `"80"`."""
+
     creation_time: Annotated[
         str,
         Field(
-            pattern="^[0-9]{1,2}-[0-9]{1,2}-[0-9]{4} [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}$"
+            description="When the Deployment was created, UTC, as `M-D-YYYY H:M:S` without zero padding.",
+            pattern="^[0-9]{1,2}-[0-9]{1,2}-[0-9]{4} [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}$",
         ),
     ]
-    """
-    When the Deployment was created, UTC, as `M-D-YYYY H:M:S` without zero padding.
-    """
-    username: str | None
-    """
-    The owner (`username` label); null if the label is missing.
-    """
-    utilization: dict[str, dict[str, str] | None]
-    """
-    Resource limits by container name; null for a container without limits.
-    """
-    workspace_name: str
-    """
-    The `app-name` label; empty if missing.
-    """
-    is_ready: bool
-    """
-    Whether every replica of the Deployment is ready.
-    """
+    """When the Deployment was created, UTC, as `M-D-YYYY H:M:S` without zero padding."""
+
+    username: Annotated[
+        str | None,
+        Field(
+            description="The owner (`username` label); null if the label is missing."
+        ),
+    ]
+    """The owner (`username` label); null if the label is missing."""
+
+    utilization: Annotated[
+        dict[str, dict[str, str] | None],
+        Field(
+            description="Resource limits by container name; null for a container without limits."
+        ),
+    ]
+    """Resource limits by container name; null for a container without limits."""
+
+    workspace_name: Annotated[
+        str, Field(description="The `app-name` label; empty if missing.")
+    ]
+    """The `app-name` label; empty if missing."""
+
+    is_ready: Annotated[
+        bool, Field(description="Whether every replica of the Deployment is ready.")
+    ]
+    """Whether every replica of the Deployment is ready."""
 
 
 class DeleteResponse(BaseModel):
@@ -364,18 +434,17 @@ class DeleteResponse(BaseModel):
         defer_build=True,
         populate_by_name=True,
     )
-    status: Literal["success"]
-    """
-    Always `success` here.
-    """
-    message: str
-    """
-    E.g. `Deleted system e483439d77be44d791466e05d9cc5ecc`.
-    """
-    result: Annotated[dict[str, Any], Field(max_length=0)]
-    """
-    Always empty.
-    """
+    status: Annotated[Literal["success"], Field(description="Always `success` here.")]
+    """Always `success` here."""
+
+    message: Annotated[
+        str,
+        Field(description="E.g. `Deleted system e483439d77be44d791466e05d9cc5ecc`."),
+    ]
+    """E.g. `Deleted system e483439d77be44d791466e05d9cc5ecc`."""
+
+    result: Annotated[dict[str, Any], Field(description="Always empty.", max_length=0)]
+    """Always empty."""
 
 
 class ModifyResult(BaseModel):
@@ -387,10 +456,13 @@ class ModifyResult(BaseModel):
         defer_build=True,
         populate_by_name=True,
     )
-    patches: list[dict[str, Any]]
-    """
-    The patch bodies applied, one per Deployment (Kubernetes strategic-merge patches).
-    """
+    patches: Annotated[
+        list[dict[str, Any]],
+        Field(
+            description="The patch bodies applied, one per Deployment (Kubernetes strategic-merge patches)."
+        ),
+    ]
+    """The patch bodies applied, one per Deployment (Kubernetes strategic-merge patches)."""
 
 
 class ErrorResult(BaseModel):
@@ -402,7 +474,12 @@ class ErrorResult(BaseModel):
         defer_build=True,
         populate_by_name=True,
     )
-    error: str
+    error: Annotated[
+        str,
+        Field(
+            description="The server's error text: a bare key name (`system`, `name`) for a missing key, a Python error\nmessage, or a multi-line text with a server traceback.\n"
+        ),
+    ]
     """
     The server's error text: a bare key name (`system`, `name`) for a missing key, a Python error
     message, or a multi-line text with a server traceback.
@@ -419,46 +496,68 @@ class HTTPErrorBody(BaseModel):
         defer_build=True,
         populate_by_name=True,
     )
-    message: str
-    """
-    E.g. `Internal Server Error`.
-    """
+    message: Annotated[str, Field(description="E.g. `Internal Server Error`.")]
+    """E.g. `Internal Server Error`."""
 
 
-NotRouted = TypeAliasType("NotRouted", str)
-"""
-The web framework's HTML page for a path it does not route.
-"""
+NotRouted = TypeAliasType(
+    "NotRouted",
+    Annotated[
+        str,
+        Field(
+            description="The web framework's HTML page for a path it does not route."
+        ),
+    ],
+)
 
 
 PortMapping = TypeAliasType(
-    "PortMapping", Annotated[str, Field(pattern="^([^:]+:)?[0-9]{1,5}$")]
+    "PortMapping",
+    Annotated[
+        str,
+        Field(
+            description='A compose ports entry, `"host:container"` or `"container"`; the host side may be a `$VAR`.',
+            pattern="^([^:]+:)?[0-9]{1,5}$",
+        ),
+    ],
 )
-"""
-A compose ports entry, `"host:container"` or `"container"`; the host side may be a `$VAR`.
-"""
 
 
 ExposedPort1 = TypeAliasType(
-    "ExposedPort1", Annotated[str, Field(pattern="^[0-9]{1,5}$")]
+    "ExposedPort1",
+    Annotated[
+        str,
+        Field(
+            description="A container port, as a string of digits or an integer.",
+            pattern="^[0-9]{1,5}$",
+        ),
+    ],
 )
-"""
-A container port, as a string of digits or an integer.
-"""
 
 
-ExposedPort2 = TypeAliasType("ExposedPort2", Annotated[int, Field(ge=1, le=65535)])
-"""
-A container port, as a string of digits or an integer.
-"""
+ExposedPort2 = TypeAliasType(
+    "ExposedPort2",
+    Annotated[
+        int,
+        Field(
+            description="A container port, as a string of digits or an integer.",
+            ge=1,
+            le=65535,
+        ),
+    ],
+)
 
 
 PvcVolume = TypeAliasType(
-    "PvcVolume", Annotated[str, Field(pattern="^pvc://[^/:\\s]+(/[^:]*)?:/[^:]*$")]
+    "PvcVolume",
+    Annotated[
+        str,
+        Field(
+            description="A volume in Tycho's form `pvc://<claim>[/<subpath>]:<container path>`.",
+            pattern="^pvc://[^/:\\s]+(/[^:]*)?:/[^:]*$",
+        ),
+    ],
 )
-"""
-A volume in Tycho's form `pvc://<claim>[/<subpath>]:<container path>`.
-"""
 
 
 class ResourcesModel(BaseModel):
@@ -485,10 +584,13 @@ class Deploy(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    resources: ResourcesModel | None = None
-    """
-    Resource limits and reservations (Kubernetes limits and requests).
-    """
+    resources: Annotated[
+        ResourcesModel | None,
+        Field(
+            description="Resource limits and reservations (Kubernetes limits and requests)."
+        ),
+    ] = None
+    """Resource limits and reservations (Kubernetes limits and requests)."""
 
 
 class StartResult(BaseModel):
@@ -500,24 +602,37 @@ class StartResult(BaseModel):
         defer_build=True,
         populate_by_name=True,
     )
-    name: str
-    """
-    The system's full name, `{name}-{sid}`.
-    """
-    sid: Annotated[str, Field(pattern="^[0-9a-f]{32}$")]
-    """
-    A system's GUID (`sid`), a uuid4 as 32 lowercase hex digits.
-    """
-    containers: dict[str, ContainerEndpoint]
+    name: Annotated[str, Field(description="The system's full name, `{name}-{sid}`.")]
+    """The system's full name, `{name}-{sid}`."""
+
+    sid: Annotated[
+        str,
+        Field(
+            description="A system's GUID (`sid`), a uuid4 as 32 lowercase hex digits.",
+            pattern="^[0-9a-f]{32}$",
+        ),
+    ]
+    """A system's GUID (`sid`), a uuid4 as 32 lowercase hex digits."""
+
+    containers: Annotated[
+        dict[str, ContainerEndpoint],
+        Field(
+            description="Endpoints of the compose services that got a Kubernetes Service (those listed in the request's\n`services`), by service name. Empty when none was asked for.\n"
+        ),
+    ]
     """
     Endpoints of the compose services that got a Kubernetes Service (those listed in the request's
     `services`), by service name. Empty when none was asked for.
 
     """
-    conn_string: str
-    """
-    The proxy path suffix (`conn_string` of the compose document), often empty.
-    """
+
+    conn_string: Annotated[
+        str,
+        Field(
+            description="The proxy path suffix (`conn_string` of the compose document), often empty."
+        ),
+    ]
+    """The proxy path suffix (`conn_string` of the compose document), often empty."""
 
 
 class StatusResponse(BaseModel):
@@ -529,18 +644,16 @@ class StatusResponse(BaseModel):
         defer_build=True,
         populate_by_name=True,
     )
-    status: Literal["success"]
-    """
-    Always `success` here.
-    """
-    message: str
-    """
-    E.g. `Get status for system None`.
-    """
-    result: list[SystemStatus]
-    """
-    The systems, possibly none.
-    """
+    status: Annotated[Literal["success"], Field(description="Always `success` here.")]
+    """Always `success` here."""
+
+    message: Annotated[str, Field(description="E.g. `Get status for system None`.")]
+    """E.g. `Get status for system None`."""
+
+    result: Annotated[
+        list[SystemStatus], Field(description="The systems, possibly none.")
+    ]
+    """The systems, possibly none."""
 
 
 class ModifyResponse(BaseModel):
@@ -552,14 +665,12 @@ class ModifyResponse(BaseModel):
         defer_build=True,
         populate_by_name=True,
     )
-    status: Literal["success"]
-    """
-    Always `success` here.
-    """
-    message: str
-    """
-    E.g. `Modified the system`.
-    """
+    status: Annotated[Literal["success"], Field(description="Always `success` here.")]
+    """Always `success` here."""
+
+    message: Annotated[str, Field(description="E.g. `Modified the system`.")]
+    """E.g. `Modified the system`."""
+
     result: ModifyResult
 
 
@@ -573,14 +684,14 @@ class ErrorResponse(BaseModel):
         defer_build=True,
         populate_by_name=True,
     )
-    status: Literal["error"]
-    """
-    Always `error` here.
-    """
-    message: str
-    """
-    The error text (the same as `result.error`).
-    """
+    status: Annotated[Literal["error"], Field(description="Always `error` here.")]
+    """Always `error` here."""
+
+    message: Annotated[
+        str, Field(description="The error text (the same as `result.error`).")
+    ]
+    """The error text (the same as `result.error`)."""
+
     result: ErrorResult
 
 
@@ -594,14 +705,17 @@ class Kube(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    livenessProbe: Probe | Literal["none"] | None = None
-    """
-    A probe, or the string `none` for no probe.
-    """
-    readinessProbe: Probe | Literal["none"] | None = None
-    """
-    A probe, or the string `none` for no probe.
-    """
+    livenessProbe: Annotated[
+        Probe | Literal["none"] | None,
+        Field(description="A probe, or the string `none` for no probe."),
+    ] = None
+    """A probe, or the string `none` for no probe."""
+
+    readinessProbe: Annotated[
+        Probe | Literal["none"] | None,
+        Field(description="A probe, or the string `none` for no probe."),
+    ] = None
+    """A probe, or the string `none` for no probe."""
 
 
 class Ext(BaseModel):
@@ -614,37 +728,46 @@ class Ext(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    kube: Kube | None = None
-    """
-    Kubernetes probes of the container.
-    """
+    kube: Annotated[
+        Kube | None, Field(description="Kubernetes probes of the container.")
+    ] = None
+    """Kubernetes probes of the container."""
 
 
 StatusOutcome = TypeAliasType(
     "StatusOutcome",
-    Annotated[StatusResponse | ErrorResponse, Field(discriminator="status")],
+    Annotated[
+        StatusResponse | ErrorResponse,
+        Field(
+            description="What `/system/status` answers with HTTP 200.",
+            discriminator="status",
+        ),
+    ],
 )
-"""
-What `/system/status` answers with HTTP 200.
-"""
 
 
 DeleteOutcome = TypeAliasType(
     "DeleteOutcome",
-    Annotated[DeleteResponse | ErrorResponse, Field(discriminator="status")],
+    Annotated[
+        DeleteResponse | ErrorResponse,
+        Field(
+            description="What `/system/delete` answers with HTTP 200.",
+            discriminator="status",
+        ),
+    ],
 )
-"""
-What `/system/delete` answers with HTTP 200.
-"""
 
 
 ModifyOutcome = TypeAliasType(
     "ModifyOutcome",
-    Annotated[ModifyResponse | ErrorResponse, Field(discriminator="status")],
+    Annotated[
+        ModifyResponse | ErrorResponse,
+        Field(
+            description="What `/system/modify` answers with HTTP 200.",
+            discriminator="status",
+        ),
+    ],
 )
-"""
-What `/system/modify` answers with HTTP 200.
-"""
 
 
 class StartResponse(BaseModel):
@@ -656,14 +779,17 @@ class StartResponse(BaseModel):
         defer_build=True,
         populate_by_name=True,
     )
-    status: Literal["success"]
-    """
-    Always `success` here.
-    """
-    message: str
-    """
-    E.g. `Started system jupyter-ds-e483439d77be44d791466e05d9cc5ecc`.
-    """
+    status: Annotated[Literal["success"], Field(description="Always `success` here.")]
+    """Always `success` here."""
+
+    message: Annotated[
+        str,
+        Field(
+            description="E.g. `Started system jupyter-ds-e483439d77be44d791466e05d9cc5ecc`."
+        ),
+    ]
+    """E.g. `Started system jupyter-ds-e483439d77be44d791466e05d9cc5ecc`."""
+
     result: StartResult
 
 
@@ -677,72 +803,125 @@ class ComposeService(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    image: Annotated[str, Field(min_length=1)]
-    """
-    The container image, e.g. `nginx:1.25`.
-    """
-    entrypoint: str | list[str] | None = None
-    """
-    The command the container runs; a string is split on whitespace.
-    """
-    command: str | list[str] | None = None
-    """
-    Accepted for compose compatibility; real servers run `entrypoint` and ignore `command`.
-    """
-    env: list[str] | None = None
-    """
-    Tycho's own environment list, `KEY=value` strings. Used instead of `environment` when non-empty.
-    """
-    environment: list[str] | None = None
+    image: Annotated[
+        str, Field(description="The container image, e.g. `nginx:1.25`.", min_length=1)
+    ]
+    """The container image, e.g. `nginx:1.25`."""
+
+    entrypoint: Annotated[
+        str | list[str] | None,
+        Field(
+            description="The command the container runs; a string is split on whitespace."
+        ),
+    ] = None
+    """The command the container runs; a string is split on whitespace."""
+
+    command: Annotated[
+        str | list[str] | None,
+        Field(
+            description="Accepted for compose compatibility; real servers run `entrypoint` and ignore `command`."
+        ),
+    ] = None
+    """Accepted for compose compatibility; real servers run `entrypoint` and ignore `command`."""
+
+    env: Annotated[
+        list[str] | None,
+        Field(
+            description="Tycho's own environment list, `KEY=value` strings. Used instead of `environment` when non-empty."
+        ),
+    ] = None
+    """Tycho's own environment list, `KEY=value` strings. Used instead of `environment` when non-empty."""
+
+    environment: Annotated[
+        list[str] | None,
+        Field(
+            description="Environment as `KEY=value` strings. Real servers fail on compose's mapping form and on `null`:\nsend the list form.\n"
+        ),
+    ] = None
     """
     Environment as `KEY=value` strings. Real servers fail on compose's mapping form and on `null`:
     send the list form.
 
     """
-    ports: list[PortMapping] | None = None
+
+    ports: Annotated[
+        list[PortMapping] | None,
+        Field(
+            description='Published ports, `"host:container"` or `"container"`, as **strings**: an integer fails on real\nservers. Servers take the part after the first `:` as the container port.\n'
+        ),
+    ] = None
     """
     Published ports, `"host:container"` or `"container"`, as **strings**: an integer fails on real
     servers. Servers take the part after the first `:` as the container port.
 
     """
-    expose: list[ExposedPort1 | ExposedPort2] | None = None
-    """
-    Container ports exposed inside the pod, as strings of digits or integers.
-    """
-    volumes: list[PvcVolume] | None = None
+
+    expose: Annotated[
+        list[ExposedPort1 | ExposedPort2] | None,
+        Field(
+            description="Container ports exposed inside the pod, as strings of digits or integers."
+        ),
+    ] = None
+    """Container ports exposed inside the pod, as strings of digits or integers."""
+
+    volumes: Annotated[
+        list[PvcVolume] | None,
+        Field(
+            description="Mounts in Tycho's form `pvc://<claim>[/<subpath>]:<container path>`; any other form fails on\nreal servers.\n"
+        ),
+    ] = None
     """
     Mounts in Tycho's form `pvc://<claim>[/<subpath>]:<container path>`; any other form fails on
     real servers.
 
     """
-    depends_on: list[str] | None = None
-    """
-    Names of services this one depends on (passed through; servers do not order containers by it).
-    """
+
+    depends_on: Annotated[
+        list[str] | None,
+        Field(
+            description="Names of services this one depends on (passed through; servers do not order containers by it)."
+        ),
+    ] = None
+    """Names of services this one depends on (passed through; servers do not order containers by it)."""
+
     deploy: Deploy | None = None
     ext: Ext | None = None
-    conn_string: str | None = None
-    """
-    Tycho-specific. A path suffix for the proxy route. Servers read it from the last service listed.
-    """
+    conn_string: Annotated[
+        str | None,
+        Field(
+            description="Tycho-specific. A path suffix for the proxy route. Servers read it from the last service listed."
+        ),
+    ] = None
+    """Tycho-specific. A path suffix for the proxy route. Servers read it from the last service listed."""
+
     proxy_rewrite: ProxyRewrite | None = None
-    proxy_rewrite_rule: bool | None = None
-    """
-    Tycho-specific. Turns the proxy rewrite on. Servers read it from the last service listed.
-    """
-    gitea_integration: bool | None = None
-    """
-    Tycho-specific. Mounts the user's Gitea credentials. Servers read it from the last service listed.
-    """
+    proxy_rewrite_rule: Annotated[
+        bool | None,
+        Field(
+            description="Tycho-specific. Turns the proxy rewrite on. Servers read it from the last service listed."
+        ),
+    ] = None
+    """Tycho-specific. Turns the proxy rewrite on. Servers read it from the last service listed."""
+
+    gitea_integration: Annotated[
+        bool | None,
+        Field(
+            description="Tycho-specific. Mounts the user's Gitea credentials. Servers read it from the last service listed."
+        ),
+    ] = None
+    """Tycho-specific. Mounts the user's Gitea credentials. Servers read it from the last service listed."""
 
 
 StartOutcome = TypeAliasType(
     "StartOutcome",
-    Annotated[StartResponse | ErrorResponse, Field(discriminator="status")],
+    Annotated[
+        StartResponse | ErrorResponse,
+        Field(
+            description="What `/system/start` answers with HTTP 200.",
+            discriminator="status",
+        ),
+    ],
 )
-"""
-What `/system/start` answers with HTTP 200.
-"""
 
 
 class ComposeSystem(BaseModel):
@@ -757,10 +936,14 @@ class ComposeSystem(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    version: str | None = None
-    """
-    The compose file format version, e.g. `"3"`. Servers ignore it.
-    """
+    version: Annotated[
+        str | None,
+        Field(
+            description='The compose file format version, e.g. `"3"`. Servers ignore it.'
+        ),
+    ] = None
+    """The compose file format version, e.g. `"3"`. Servers ignore it."""
+
     services: Annotated[
         dict[
             Annotated[
@@ -768,13 +951,17 @@ class ComposeSystem(BaseModel):
             ],
             ComposeService,
         ],
-        Field(min_length=1),
+        Field(
+            description="The containers of the system, by name. Servers need at least one, and at least one service\nwith `ports` (without any, they fail with `\"argument of type 'int' is not iterable\"`).\n",
+            min_length=1,
+        ),
     ]
     """
     The containers of the system, by name. Servers need at least one, and at least one service
     with `ports` (without any, they fail with `"argument of type 'int' is not iterable"`).
 
     """
+
     security_context: SecurityContext | None = None
 
 
@@ -792,7 +979,12 @@ class StartRequest(BaseModel):
     )
     name: Annotated[
         str,
-        Field(max_length=30, min_length=1, pattern="^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"),
+        Field(
+            description="The system's name, a DNS label of at most 30 characters. Servers name the system\n`{name}-{sid}` (33 more characters) and use that as a Kubernetes label value, which is limited\nto 63 characters.\n",
+            max_length=30,
+            min_length=1,
+            pattern="^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        ),
     ]
     """
     The system's name, a DNS label of at most 30 characters. Servers name the system
@@ -800,34 +992,47 @@ class StartRequest(BaseModel):
     to 63 characters.
 
     """
+
     system: ComposeSystem
-    env: (
+    env: Annotated[
         dict[
             Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], str
         ]
-        | None
-    ) = None
+        | None,
+        Field(
+            description="Settings (the `.env` file as a mapping). Each becomes a `KEY=value` environment variable of\nevery container. Values must be strings: a number fails on real servers; `null` fails too.\n"
+        ),
+    ] = None
     """
     Settings (the `.env` file as a mapping). Each becomes a `KEY=value` environment variable of
     every container. Values must be strings: a number fails on real servers; `null` fails too.
 
     """
-    services: (
+
+    services: Annotated[
         dict[
             Annotated[
                 str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,28}[a-z0-9])?$")
             ],
             ServiceSpec,
         ]
-        | None
-    ) = None
+        | None,
+        Field(
+            description="Which compose services get a Kubernetes Service (named `{service}-{sid}`), keyed by compose\nservice name. Only services listed here appear in the start result's `containers`.\n"
+        ),
+    ] = None
     """
     Which compose services get a Kubernetes Service (named `{service}-{sid}`), keyed by compose
     service name. Only services listed here appear in the start result's `containers`.
 
     """
+
     principal: Annotated[
-        str, Field(json_schema_extra={"contentMediaType": "application/json"})
+        str,
+        Field(
+            description='A **string** holding a JSON object, e.g. `{"username": "renci"}`, that servers `json.loads`;\n`username` labels the system\'s objects and `status` filters by it. An object (not a string)\nfails on real servers, and so does a missing principal.\n',
+            json_schema_extra={"contentMediaType": "application/json"},
+        ),
     ]
     """
     A **string** holding a JSON object, e.g. `{"username": "renci"}`, that servers `json.loads`;
@@ -835,7 +1040,11 @@ class StartRequest(BaseModel):
     fails on real servers, and so does a missing principal.
 
     """
-    serviceaccount: str | None = None
-    """
-    The Kubernetes service account the system's pod runs as. Servers default it to `default`.
-    """
+
+    serviceaccount: Annotated[
+        str | None,
+        Field(
+            description="The Kubernetes service account the system's pod runs as. Servers default it to `default`."
+        ),
+    ] = None
+    """The Kubernetes service account the system's pod runs as. Servers default it to `default`."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from typing_extensions import assert_type, reveal_type
 
+from tycho_client import RawResponse
 from tycho_client.aio import AsyncTychoClient
 from tycho_client.client import TychoClient
 from tycho_client.models import (
@@ -75,3 +76,16 @@ async def check_async(client: AsyncTychoClient) -> None:
 
     wrong: int = (await client.status()).result[0].sid  # type: ignore[assignment]
     del wrong
+
+
+def check_raw_responses(client: TychoClient, aclient: AsyncTychoClient) -> None:
+    assert_type(client.with_raw_response.status(), RawResponse[StatusResponse])
+    assert_type(client.with_raw_response.status().parse(), StatusResponse)
+    assert_type(client.with_raw_response.up("web", SYSTEM).parse(), StartResponse)
+    assert_type(client.status(extra_headers={"X-Id": "1"}), StatusResponse)
+
+
+async def check_async_raw_responses(aclient: AsyncTychoClient) -> None:
+    raw = await aclient.with_raw_response.delete({"name": "x"})
+    assert_type(raw, RawResponse[DeleteResponse])
+    assert_type(raw.parse(), DeleteResponse)

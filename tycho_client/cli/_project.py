@@ -1,6 +1,8 @@
 """A compose file and its ``.env``, or flags for one container, into a start request.
 
-For ``up`` and ``validate``. Files are read by :func:`read_text` (regular files or stdin, bounded).
+For ``up`` and ``validate``. Files are read by :func:`read_text` (regular files or stdin,
+bounded); the request is built by :func:`tycho_client.build.up_request`, the same pipeline the
+clients' ``up`` runs.
 """
 
 from __future__ import annotations
@@ -127,40 +129,12 @@ def quick_project(
 
 
 def build_request(project: ComposeProject, name: str | None) -> StartRequest:
-    """The validated start request ``TychoClient.up`` would send for ``project``.
-
-    The one place the CLI builds a request (the lead's request pipeline replaces the call).
-    """
-    from tycho_client._core import TychoCore
+    """The validated start request ``TychoClient.up`` would send for ``project``: the same
+    pipeline (:func:`tycho_client.build.up_request`), given the loaded document and settings."""
+    from tycho_client.build import up_request
 
     with naming_source(project.source):
-        return TychoCore().build_up_request(
-            name or project.default_name,
-            project.system,
-            project.env,
-            services=None,
-            serviceaccount=None,
-        )
-
-
-def redacted_request(project: ComposeProject, request: StartRequest) -> dict[str, Any]:
-    """``request`` for showing to people: no ``.env`` value, in ``env`` or in ``system``.
-
-    ``StartRequest.redacted()`` masks ``env`` only, but ``${VAR}`` has put the same values into
-    the compose document; so the document is shown interpolated with masked values instead.
-    """
-    from tycho_client.compose import interpolate, normalize_compose
-    from tycho_client.models import REDACTED
-
-    shown = request.redacted()
-    # An empty value is no secret, and masking it would hide which ${VAR:-default} applied.
-    masked_env = {key: REDACTED if value else "" for key, value in project.env.items()}
-    system = interpolate(project.system, masked_env)
-    try:
-        shown["system"] = normalize_compose(system)
-    except TychoValidationError:  # a masked value where a port belongs: show it as written
-        shown["system"] = system
-    return shown
+        return up_request(name or project.default_name, project.system, project.env)
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from tycho_client.errors import (
     TychoDiscoveryError,
     TychoError,
+    TychoMissingDependencyError,
     TychoTransportError,
     TychoValidationError,
     quote_body,
@@ -175,7 +176,7 @@ def exit_code_for(exc: BaseException) -> int:
     """
     if isinstance(exc, CommandError):
         return exc.exit_code
-    if isinstance(exc, TychoValidationError):
+    if isinstance(exc, (TychoValidationError, TychoMissingDependencyError)):
         return EXIT_USAGE
     if isinstance(exc, (TychoTransportError, TychoDiscoveryError)):
         return EXIT_NO_SERVER

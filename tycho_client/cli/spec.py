@@ -9,7 +9,7 @@ from ._runtime import Session
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
-    from tycho_client.testing.spec import spec_text
+    from tycho_client.openapi import spec_text
 
     text = spec_text()
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

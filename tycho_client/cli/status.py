@@ -87,7 +87,7 @@ def _request(guid: str | None) -> dict[str, str] | None:
 
 def _print_guids(systems: Sequence[SystemStatus], output: str) -> int:
     """The GUIDs, each once (lines, or a JSON or YAML list); an id that is not GUID-shaped is
-    reported, never printed."""
+    reported on stderr, never printed."""
     guids: list[str] = []
     strange = []
     for handle in dict.fromkeys(system.sid or system.name for system in systems):
@@ -98,10 +98,9 @@ def _print_guids(systems: Sequence[SystemStatus], output: str) -> int:
             guids.append(guid)
     if output in ("json", "yaml"):
         print_data(guids, output)
-    elif not systems:
-        tell(EMPTY)
-    for guid in guids if output == "table" else ():
-        say(guid)
+    else:  # nothing at all for an empty server: --terse is for scripts, like docker ps -q
+        for guid in guids:
+            say(guid)
     for handle in strange:
         warn(f"the server listed a system whose id is not a GUID, left out: {handle!r}")
     return EXIT_SERVER_ERROR if strange else EXIT_OK

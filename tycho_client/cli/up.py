@@ -17,7 +17,6 @@ from ._project import (
     compose_file,
     load_project,
     quick_project,
-    redacted_request,
 )
 from ._runtime import EXIT_OK, EXIT_SERVER_ERROR, CommandError, Session
 
@@ -44,7 +43,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
     request = build_request(project, args.name)
     output = args.output or ("json" if args.dry_run else "table")
     if args.dry_run:
-        shown = redacted_request(project, request)
+        shown = request.redacted()  # env values masked, in env and in the compose document
         if output == "table":
             _dry_run_table(shown, args.no_headers)
         else:

@@ -18,7 +18,7 @@ from ._runtime import EXIT_OK, EXIT_USAGE, CommandError, Session
 
 def run(args: argparse.Namespace, session: Session) -> int:
     from tycho_client.models import wire_dict
-    from tycho_client.testing.spec import problems, request_validator
+    from tycho_client.openapi import problems, request_validator
 
     if args.path is not None and args.file is not None:
         raise CommandError(f"give the compose file once: -f {args.file} or {args.path}")

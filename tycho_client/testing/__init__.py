@@ -13,8 +13,12 @@
 
 - A pytest plugin (installed with the package) with the fixtures ``tycho_fake``,
   ``tycho_client``, ``async_tycho_client`` and ``tycho_server_url``.
-- :mod:`tycho_client.testing.spec`: the OpenAPI document at run time and JSON Schema validation
-  against it.
+- ``load_spec``, ``spec_path``, ``spec_text``: the OpenAPI document at run time (from
+  :mod:`tycho_client.openapi`, which also validates against it).
+
+The fake needs the ``testing`` extra (``pip install 'tycho-client[testing]'``, which brings
+jsonschema); without it, using it raises
+:class:`~tycho_client.errors.TychoMissingDependencyError` naming that command.
 """
 
 from __future__ import annotations
@@ -27,14 +31,13 @@ if TYPE_CHECKING:
     from .server import FakeTychoServer, run_forever, serve
     from .spec import load_spec, spec_path, spec_text
 
-# Imported on first use: `tycho spec` imports tycho_client.testing.spec and must not pay for
-# httpx and the fake.
+# Imported on first use: importing the kit must not pay for httpx, jsonschema and the fake.
 _LOCATIONS = {
     **dict.fromkeys(
         ["FakeResponse", "FakeSystem", "FakeTycho", "RecordedRequest", "cpu_quantity"], "fake"
     ),
     **dict.fromkeys(["FakeTychoServer", "run_forever", "serve"], "server"),
-    **dict.fromkeys(["load_spec", "spec_path", "spec_text"], "spec"),
+    **dict.fromkeys(["load_spec", "spec_path", "spec_text"], "spec"),  # re-exports openapi
 }
 
 __all__ = [

@@ -80,7 +80,11 @@ from typing import Any
 
 import httpx
 
-from . import spec
+from tycho_client import openapi as spec
+from tycho_client._extras import TESTING, require
+
+# The fake validates every request and answer with JSON Schema: fail on import, not mid-request.
+require("jsonschema", TESTING, feature="the fake Tycho (tycho_client.testing, tycho mock)")
 
 __all__ = [
     "INVALID_JSON",
@@ -89,6 +93,7 @@ __all__ = [
     "FakeResponse",
     "FakeSystem",
     "FakeTycho",
+    "FakeTychoBug",
     "RecordedRequest",
     "cpu_quantity",
 ]
@@ -215,6 +220,13 @@ class _Fault:
     status_code: int
     body: Any
     headers: tuple[tuple[str, str], ...]
+
+
+class FakeTychoBug(RuntimeError):
+    """The fake was about to answer in a way the document forbids: a bug in the fake.
+
+    An explicit error rather than ``assert``, which ``python -O`` removes.
+    """
 
 
 class _ServerError(Exception):
@@ -503,17 +515,19 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if operation is None:
             return answer
         validator = spec.response_validator(operation, answer.status_code, answer.content_type)
-        assert validator is not None, (
-            f"FakeTycho bug: the document has no {answer.status_code} {answer.content_type} "
-            f"answer for {operation}"
-        )
+        if validator is None:
+            raise FakeTychoBug(
+                f"the document has no {answer.status_code} {answer.content_type} answer for "
+                f"{operation}"
+            )
         payload: Any = (
             answer.content.decode("utf-8")
             if answer.content_type.startswith("text/")
             else answer.json()
         )
         found = spec.problems(validator, payload)
-        assert not found, f"FakeTycho bug: its {operation} answer breaks the document: {found}"
+        if found:
+            raise FakeTychoBug(f"its {operation} answer breaks the document: {found}")
         return answer
 
     def _dispatch(self, operation: str, body: Any, problems: list[str]) -> dict[str, Any]:
@@ -568,8 +582,8 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if problems:
             raise _ServerError(ABORT)
         # The document holds from here on: the shapes below are known.
-        assert isinstance(username, str)
-        assert isinstance(env, dict)
+        if not (isinstance(username, str) and isinstance(env, dict)):
+            raise FakeTychoBug("a start request the document allows has no username or env")
         return self._create(app_id, system, body, env, username)
 
     @staticmethod

@@ -19,7 +19,8 @@ A user's test::
         assert tycho_fake.systems[started.result.sid].app_id == "jupyter"
 
 This module is imported by every pytest run in an environment where tycho-client is installed, so
-it imports nothing heavy at module level.
+it imports nothing heavy at module level, and registers without the ``testing`` extra: a test
+that uses a fixture without it fails saying ``pip install 'tycho-client[testing]'``.
 """
 
 from __future__ import annotations
@@ -52,11 +53,17 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def tycho_fake(request: pytest.FixtureRequest) -> FakeTycho:
     """A fresh in-memory Tycho API; ``@pytest.mark.tycho_fake(...)`` passes its options."""
-    from .fake import FakeTycho
+    from tycho_client.errors import TychoMissingDependencyError
 
-    marker = request.node.get_closest_marker("tycho_fake")
-    options = dict(marker.kwargs) if marker is not None else {}
-    return FakeTycho(**options)
+    try:
+        from .fake import FakeTycho
+    except TychoMissingDependencyError as exc:  # the core install, without the testing extra
+        missing = f"the tycho_fake fixture: {exc}"
+    else:
+        marker = request.node.get_closest_marker("tycho_fake")
+        options = dict(marker.kwargs) if marker is not None else {}
+        return FakeTycho(**options)
+    pytest.fail(missing, pytrace=False)  # outside the except: one line, no exception chain
 
 
 @pytest.fixture

@@ -20,14 +20,35 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-if TYPE_CHECKING:
-    from .fake import FakeTycho
+
+class Answer(Protocol):
+    """What the application behind the server answers (a ``FakeResponse``)."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, str]]: ...
+    @property
+    def content(self) -> bytes: ...
+
+
+class App(Protocol):
+    """What the server serves: :class:`~tycho_client.testing.FakeTycho`, or anything that answers
+    like it. Typed by shape so that this module and the fake do not import each other."""
+
+    @property
+    def latency(self) -> float: ...
+
+    def handle(
+        self, method: str, path: str, headers: Mapping[str, str], content: bytes
+    ) -> Answer: ...
+
 
 __all__ = ["FakeTychoServer", "run_forever", "serve"]
 
@@ -142,7 +163,7 @@ class FakeTychoServer(ThreadingHTTPServer):
 
     def __init__(
         self,
-        fake: FakeTycho,
+        fake: App,
         host: str = "127.0.0.1",
         port: int = 0,
         on_answer: AnswerCallback | None = None,
@@ -151,7 +172,7 @@ class FakeTychoServer(ThreadingHTTPServer):
             self.address_family: socket.AddressFamily = socket.AF_INET6
         self.fake = fake
         self.on_answer = on_answer
-        """Called after each answer with (method, path, status, seconds): ``tycho mock``'s log."""
+        """Called as each answer is sent: (method, path, status, seconds)."""
         # One request at a time in the (CPU-bound) fake: the GIL serializes that work anyway, and
         # threads queued on a lock do not fight for the GIL with the threads doing socket I/O.
         self.handling: threading.Lock = threading.Lock()
@@ -169,7 +190,7 @@ class FakeTychoServer(ThreadingHTTPServer):
 
 
 @contextlib.contextmanager
-def serve(fake: FakeTycho, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def serve(fake: App, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve ``fake`` in a background thread for the ``with`` block; yields the base URL.
 
     ``port=0`` picks a free port.
@@ -195,7 +216,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def run_forever(
-    fake: FakeTycho,
+    fake: App,
     host: str = "127.0.0.1",
     port: int = 5000,
     ready_callback: Callable[[str], None] | None = None,
@@ -204,7 +225,7 @@ def run_forever(
     """Serve ``fake`` in the calling thread until KeyboardInterrupt or SIGTERM, then return.
 
     ``ready_callback(url)`` is called once the server listens (``tycho mock`` prints the URL);
-    ``on_answer(method, path, status, seconds)`` after each answer.
+    ``on_answer(method, path, status, seconds)`` as each answer is sent.
     Binding errors (port in use) propagate as ``OSError`` before anything is served.
     """
     server = FakeTychoServer(fake, host, port, on_answer)

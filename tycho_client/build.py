@@ -1,0 +1,279 @@
+"""The request pipeline: from what a caller has to the validated request that is sent. No HTTP.
+
+``up`` (both clients and ``tycho up``) runs every step once, in this order::
+
+    compose text ─ load_compose ─┐
+    .env text ──── parse_env ────┴ interpolate ─ normalize_compose ─ derive services ─┐
+    name ───────── format_name ───────────────────────────────────────────────────────┴ StartRequest
+
+and :class:`~tycho_client.models.StartRequest` then only checks what was built (it is told, through
+the validation context, that the document is normalized and the name formatted). ``start`` with a
+mapping fills ``principal`` and ``serviceaccount`` and lets the model normalize, once. Every other
+operation validates its mapping into its model. :func:`prepare` turns a model into the bytes sent.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ._data import number_as_string
+from ._retry import IDEMPOTENT
+from .errors import FieldError, TychoValidationError, format_loc, summarize
+from .models import (
+    BUILT,
+    DeleteRequest,
+    ModifyRequest,
+    StartRequest,
+    StatusRequest,
+    make_principal,
+    wire_dict,
+)
+from .naming import format_name
+
+__all__ = [
+    "DEFAULT_SERVICE_ACCOUNT",
+    "PreparedRequest",
+    "prepare",
+    "prepare_down",
+    "prepare_raw",
+    "resolve_username",
+    "start_request",
+    "up_request",
+    "validate_request",
+]
+
+DEFAULT_SERVICE_ACCOUNT: Final = "default"
+FALLBACK_USERNAME: Final = "anonymous"
+"""The principal's user when no option, ``TYCHO_USERNAME`` nor OS user is available."""
+
+_SERVICE = re.compile(r"[A-Za-z0-9_-]+")
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A validated request, ready to send."""
+
+    operation: str
+    """``start``, ``status``, ``delete``, ``modify``, or the service of a generic ``request``."""
+    path: str
+    content: bytes = field(repr=False)
+    idempotent: bool
+    model: BaseModel | None = field(default=None, repr=False)
+
+
+def resolve_username(option: str | None) -> str:
+    """The principal's user, read at call time: the option, ``TYCHO_USERNAME``, the OS user."""
+    if option:
+        return option
+    from_env = os.environ.get("TYCHO_USERNAME", "").strip()
+    if from_env:
+        return from_env
+    try:
+        return getpass.getuser() or FALLBACK_USERNAME
+    except (OSError, KeyError, ImportError):
+        # No login name (a container running as an unnamed uid).
+        return FALLBACK_USERNAME
+
+
+# ------------------------------------------------------------------------------- start and up
+
+
+def up_request(
+    name: str,
+    system: Mapping[str, Any] | str,
+    settings: str | Mapping[str, Any] = "",
+    *,
+    services: Mapping[str, Any] | None = None,
+    serviceaccount: str | None = None,
+    username: str | None = None,
+    source: str | None = None,
+    env_source: str | None = None,
+) -> StartRequest:
+    """The start request real servers expect for a compose document and its ``.env``.
+
+    ``system`` is compose YAML text (``source`` names its file in errors) or a mapping;
+    ``settings`` is ``.env`` text (``env_source`` names its file) or a mapping. ``${VAR}`` in the
+    document is substituted from ``settings`` only, never from the process environment.
+    """
+    # Here, not at the top: status and delete requests need no compose or .env code.
+    from .compose import derive_normalized_services, interpolate, load_compose, normalize_compose
+    from .envfile import parse_env
+
+    formatted = format_name(name)
+    if isinstance(settings, str):
+        env: dict[str, Any] = parse_env(settings, source=env_source)
+    elif isinstance(settings, Mapping):
+        env = {key: number_as_string(value) for key, value in settings.items()}
+    else:
+        raise _not_a_mapping("settings", type(settings), "or .env text")
+    if isinstance(system, str):
+        document: Mapping[str, Any] = load_compose(system, source=source)
+    elif isinstance(system, Mapping):
+        document = system
+    else:
+        raise _not_a_mapping("system", type(system), "or compose YAML text")
+    substituted = interpolate(document, {k: v for k, v in env.items() if isinstance(v, str)})
+    normalized = normalize_compose(substituted)
+    data = {
+        "name": formatted,
+        "system": normalized,
+        "env": env,
+        "services": (
+            derive_normalized_services(normalized) if services is None else dict(services)
+        ),
+        "principal": make_principal(resolve_username(username)),
+        "serviceaccount": serviceaccount or DEFAULT_SERVICE_ACCOUNT,
+    }
+    return validate_request(StartRequest, data, built=True)
+
+
+def start_request(request: StartRequest | Mapping[str, Any], username: str | None) -> StartRequest:
+    """``request`` as a StartRequest, ``principal`` and ``serviceaccount`` filled in if absent."""
+    if isinstance(request, StartRequest):
+        if request.serviceaccount is None:
+            return request.model_copy(update={"serviceaccount": DEFAULT_SERVICE_ACCOUNT})
+        return request
+    if isinstance(request, Mapping):
+        data = dict(request)
+        if data.get("principal") is None:
+            data["principal"] = make_principal(resolve_username(username))
+        if data.get("serviceaccount") is None:
+            data["serviceaccount"] = DEFAULT_SERVICE_ACCOUNT
+        return validate_request(StartRequest, data)
+    return validate_request(StartRequest, request)
+
+
+# ------------------------------------------------------------------------------ preparation
+
+
+def prepare(operation: str, model: BaseModel) -> PreparedRequest:
+    """A validated request model as the JSON body of ``POST /system/{operation}``."""
+    content = json.dumps(wire_dict(model)).encode("utf-8")
+    return PreparedRequest(
+        operation, f"/system/{operation}", content, operation in IDEMPOTENT, model
+    )
+
+
+_MODELS: Final[dict[str, type[BaseModel]]] = {
+    "status": StatusRequest,
+    "delete": DeleteRequest,
+    "modify": ModifyRequest,
+}
+
+
+def prepare_operation(operation: str, request: Any) -> PreparedRequest:
+    """``request`` (a model or a mapping) for ``status``, ``delete`` or ``modify``, prepared."""
+    model = _MODELS[operation]
+    if operation == "status" and request is None:
+        return prepare(operation, StatusRequest())
+    return prepare(operation, validate_request(model, request))
+
+
+def prepare_raw(service: str, request: Mapping[str, Any] | BaseModel | None) -> PreparedRequest:
+    """A generic ``POST /system/{service}`` with any JSON object (no model validation)."""
+    if not isinstance(service, str) or not _SERVICE.fullmatch(service):
+        raise TychoValidationError(
+            "service must be a path segment such as 'start' or 'status'",
+            [FieldError(("service",), "must match [A-Za-z0-9_-]+")],
+        )
+    if request is None:
+        data: Any = {}
+    elif isinstance(request, BaseModel):
+        data = wire_dict(request)
+    elif isinstance(request, Mapping):
+        data = dict(request)
+    else:
+        raise _not_a_mapping("request", type(request))
+    try:
+        content = json.dumps(data, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        # The message names a type or a float, never a value that may be secret.
+        raise TychoValidationError(f"request is not JSON-serializable: {exc}") from None
+    return PreparedRequest(service, f"/system/{service}", content, service in IDEMPOTENT)
+
+
+def prepare_down(names: Iterable[str] | str) -> list[PreparedRequest]:
+    """One delete per name, every name validated before any is sent."""
+    listed = [names] if isinstance(names, str) else list(names)
+    prepared: list[PreparedRequest] = []
+    errors: list[FieldError] = []
+    for index, name in enumerate(listed):
+        try:
+            prepared.append(prepare_operation("delete", {"name": name}))
+        except TychoValidationError as exc:
+            errors.extend(FieldError(("names", index, *e.loc[1:]), e.msg) for e in exc.errors)
+    if errors:
+        shown = summarize(f"{e.path}: {e.msg}" for e in errors)
+        raise TychoValidationError(f"invalid names for down: {shown}", errors)
+    return prepared
+
+
+# ------------------------------------------------------------------------------- validation
+
+
+def validate_request(model: type[ModelT], request: object, *, built: bool = False) -> ModelT:
+    """``request`` (a model or a mapping) as ``model``; a TychoValidationError names the path.
+
+    ``built``: the data comes from :func:`up_request`, already normalized, so the model's
+    validators only check it.
+    """
+    if isinstance(request, model):
+        return request
+    if isinstance(request, BaseModel):  # e.g. the generated model: re-check it with ours
+        data: Any = request.model_dump(mode="json", by_alias=True, exclude_none=True)
+    elif isinstance(request, Mapping):
+        data = request
+    else:
+        raise _not_a_mapping("request", type(request), f"or a {model.__name__}")
+    try:
+        return model.model_validate(data, context={BUILT: True} if built else None)
+    except ValidationError as exc:
+        # `from None`: the pydantic error (and the input it may hold) stays out of tracebacks.
+        raise unwrap_validation_error(exc, model.__name__) from None
+
+
+def unwrap_validation_error(exc: ValidationError, model: str) -> TychoValidationError:
+    """The pydantic error as a TychoValidationError, or as the specific one a validator raised.
+
+    Our validators raise TychoNameError, TychoEnvError and TychoComposeError, which pydantic
+    wraps; the caller gets that error back (with its line or paths) under the field's path, and
+    the other problems appended to its ``errors``.
+    """
+    details = exc.errors(include_input=False, include_url=False)
+    specific: tuple[tuple[int | str, ...], TychoValidationError] | None = None
+    others: list[FieldError] = []
+    for detail in details:
+        cause = detail.get("ctx", {}).get("error")
+        if specific is None and isinstance(cause, TychoValidationError):
+            specific = (tuple(detail["loc"]), cause)
+        else:
+            others.append(FieldError(tuple(detail["loc"]), str(detail["msg"]), detail["type"]))
+    if specific is None:
+        return TychoValidationError.from_pydantic(exc, model)
+    loc, error = specific
+    relocated = [
+        item if item.loc[: len(loc)] == loc else FieldError((*loc, *item.loc), item.msg, item.type)
+        for item in error.errors
+    ] or [FieldError(loc, error.message)]
+    path = format_loc(loc)
+    where = "" if not loc or path in error.message else f"{path}: "
+    error.message = f"invalid {model}: {where}{error.message}"
+    error.args = (error.message,)
+    error.errors = [*relocated, *others]
+    return error
+
+
+def _not_a_mapping(what: str, kind: type, alternative: str = "") -> TychoValidationError:
+    wanted = f"a mapping {alternative}".strip()
+    message = f"{what} must be {wanted}, not {kind.__name__}"
+    return TychoValidationError(message, [FieldError((what,), message)])
