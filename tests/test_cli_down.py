@@ -173,3 +173,11 @@ def test_down_without_a_server_exits_3() -> None:
     done = tycho("down", "0" * 32, "--url", closed, check=3)
     assert done.stdout == ""
     assert closed in one_error_line(done.stderr)
+
+
+def test_down_all_asks_when_only_stdin_is_a_terminal(fake: FakeTycho, url: str) -> None:
+    guid = start(fake, "alpha")
+    done = in_terminal("down", "--all", "--url", url, on_terminal=("stdin",), typed="\n")
+    assert done.returncode == 1
+    assert "[y/N]" in done.stderr
+    assert set(fake.systems) == {guid}

@@ -95,8 +95,9 @@ def _print(guids: list[str], quiet: bool) -> None:
 
 
 def _confirmed(count: int) -> bool:
-    """On a terminal, ask before deleting everything; elsewhere (scripts) do not ask."""
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+    """When stdin is a terminal, ask before deleting everything (even with stderr redirected:
+    better a question unseen than everything deleted); scripts are not asked."""
+    if not sys.stdin.isatty():
         return True
     sys.stderr.write(f"Delete all {count} running system{'s' if count != 1 else ''}? [y/N] ")
     sys.stderr.flush()
