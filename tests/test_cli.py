@@ -1,66 +1,45 @@
-"""The installed ``tycho`` console script, run in a subprocess against loopback servers.
-
-A FakeTycho is served on 127.0.0.1 by this test process; tests read and set its state directly.
-Subprocesses get an environment without TYCHO_URL/TYCHO_TOKEN and with KUBECONFIG pointing at a
-missing file, so no test reaches a real cluster or server.
-"""
+"""The installed ``tycho`` console script: help, start-up, usage errors, server errors, no
+server, terminal safety, completion. Commands have their own files (test_cli_*.py)."""
 
 from __future__ import annotations
 
 import json
-import os
-import pty
 import re
-import signal
+import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
-from loopback import LoopbackServer, Reply
+from loopback import LoopbackServer, Reply, recorded_exchange
+from test_cli_support import (
+    CANARY,
+    TIMEOUT,
+    TYCHO,
+    base_env,
+    fresh,
+    one_error_line,
+    serve_fake,
+    start,
+    tycho,
+)
 
 import tycho_client
-from tycho_client.cli import main
-from tycho_client.client import TychoClient
+from tycho_client.cli._parser import COMMANDS, build_parser, chosen_command
+from tycho_client.openapi import spec_text
 from tycho_client.testing.fake import FakeTycho
-from tycho_client.testing.spec import spec_text
-
-TYCHO = Path(sys.executable).parent / "tycho"
-SAMPLES = Path(__file__).parent / "fixtures" / "samples"
-TIMEOUT = 60
-CANARY = "canary-9f3e1d-not-for-output"
-
-COMPOSE = """\
-services:
-  web:
-    image: nginx:1.25
-    ports:
-      - "${WEB_PORT}:80"
-    environment:
-      - API_TOKEN=${API_TOKEN}
-"""
-ENV = f"WEB_PORT=8080\nAPI_TOKEN={CANARY}\n"
-
-
-# ------------------------------------------------------------------------------ fixtures
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[FakeTycho, str]]:
-    fake = FakeTycho()
-    with fake.serve() as url:
-        yield fake, url
+    yield from serve_fake()
 
 
 @pytest.fixture
 def fake(served: tuple[FakeTycho, str]) -> FakeTycho:
-    served[0].reset()
-    served[0].ready_after = 0
-    served[0].modify_supported = True
-    return served[0]
+    return fresh(served[0])
 
 
 @pytest.fixture
@@ -77,61 +56,6 @@ def closed_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Path:
-    """A compose file in a directory named "My App", with a .env beside it."""
-    directory = tmp_path / "My App"
-    directory.mkdir()
-    (directory / ".env").write_text(ENV)
-    compose = directory / "docker-compose.yaml"
-    compose.write_text(COMPOSE)
-    return compose
-
-
-# Settings of the developer's shell that must not reach the CLI under test. Without
-# PYTHONDONTWRITEBYTECODE, runs use bytecode caches as an installed package does (~0.2 s less).
-DROPPED_ENV = ("TYCHO_URL", "TYCHO_TOKEN", "KUBERNETES_SERVICE_HOST", "PYTHONDONTWRITEBYTECODE")
-
-
-def base_env(tmp: Path | None = None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in DROPPED_ENV}
-    env["KUBECONFIG"] = str((tmp or Path("/nonexistent")) / "no-kubeconfig")
-    env["TYCHO_USERNAME"] = "cli-tester"
-    return env
-
-
-def tycho(
-    *args: str, env: Mapping[str, str] | None = None, check: int | None = 0
-) -> subprocess.CompletedProcess[str]:
-    """Run the installed console script; assert its exit code unless ``check`` is None."""
-    done = subprocess.run(
-        [str(TYCHO), *args],
-        capture_output=True,
-        text=True,
-        env=dict(env) if env is not None else base_env(),
-        timeout=TIMEOUT,
-    )
-    if check is not None:
-        assert done.returncode == check, (done.returncode, done.stdout, done.stderr)
-    return done
-
-
-def one_error_line(stderr: str) -> str:
-    """stderr holds exactly one line, ``tycho: error: ...``, and no traceback."""
-    lines = stderr.splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("tycho: error: ")
-    assert "Traceback" not in stderr
-    return lines[0]
-
-
-def start(fake: FakeTycho, name: str, port: str = "80") -> str:
-    """Start a system on the fake directly (no subprocess); its GUID."""
-    system = {"services": {name: {"image": "nginx", "ports": [port]}}}
-    with TychoClient("http://fake.test", transport=fake) as client:
-        return client.up(name, system).result.sid
-
-
 def test_console_script_is_installed() -> None:
     assert TYCHO.is_file(), f"{TYCHO} missing: pip install -e . --no-deps"
 
@@ -139,15 +63,54 @@ def test_console_script_is_installed() -> None:
 # -------------------------------------------------------------------------------- help
 
 
-def test_help_documents_commands_exit_codes_and_environment() -> None:
+def test_main_help_shows_commands_global_options_environment_and_exit_codes() -> None:
     done = tycho("--help")
-    for command in ("up", "status", "down", "modify", "validate", "spec", "mock"):
+    for command in COMMANDS:
         assert re.search(rf"^\s+{command}\s", done.stdout, re.MULTILINE), command
+    for option in ("--url", "--namespace", "--service-name", "--context", "--timeout", "--token"):
+        assert re.search(rf"^\s+{option} ", done.stdout, re.MULTILINE), option
     for code in ("0  success", "1  the server answered", "2  usage", "3  no server"):
         assert code in done.stdout
-    assert "TYCHO_URL" in done.stdout
-    assert "TYCHO_TOKEN" in done.stdout
+    for variable in ("TYCHO_URL", "TYCHO_TOKEN", "TYCHO_USERNAME"):
+        assert re.search(rf"^\s+{variable}\s", done.stdout, re.MULTILINE), variable
+    assert "Examples:" in done.stdout
     assert done.stderr == ""
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_command_help_shows_its_own_options_examples_and_points_at_global_help(
+    command: str,
+) -> None:
+    done = tycho(command, "--help")
+    text = done.stdout
+    assert text.startswith(f"usage: tycho {command} ")
+    examples = text.split("Examples:\n")[1]
+    assert f"tycho {command}" in examples.split("\n\n")[0]
+    assert "see tycho --help" in " ".join(text.split())
+    # Global options are described once, in `tycho --help`, not in every command's help.
+    for option in ("--namespace", "--service-name", "--context", "--token"):
+        assert option not in text.split("Global options")[0], (command, option)
+    assert max(len(line) for line in text.splitlines()) <= 100
+
+
+def test_help_prose_is_wrapped_to_the_terminal() -> None:
+    env = {**base_env(), "COLUMNS": "60"}
+    text = tycho("up", "--help", env=env).stdout
+    description = text.split("\n\n")[1]
+    assert len(description.splitlines()) > 3
+    assert max(len(line) for line in description.splitlines()) <= 58
+
+
+def test_mock_help_lists_only_what_mock_uses() -> None:
+    text = tycho("mock", "--help").stdout
+    for option in ("--ready-after", "--latency", "--modify", "--fail-next", "--fail-status"):
+        assert option in text
+    assert "--url" not in text.split("Global options")[0]
+
+
+@pytest.mark.parametrize("flag", ["-V", "--version"])
+def test_version(flag: str) -> None:
+    assert tycho(flag).stdout == f"tycho {tycho_client.__version__}\n"
 
 
 def test_version_through_python_dash_m() -> None:
@@ -162,15 +125,37 @@ def test_version_through_python_dash_m() -> None:
     assert done.stdout.strip() == f"tycho {tycho_client.__version__}"
 
 
-def test_usage_errors_exit_2(url: str) -> None:
+def test_usage_errors_exit_2_in_one_line(url: str) -> None:
     done = tycho("status", "--output", "xml", "--url", url, check=2)
     line = one_error_line(done.stderr)
     assert "invalid choice" in line
     assert "tycho status --help" in line
     assert done.stdout == ""
+    assert "invalid choice" in one_error_line(tycho("stat", check=2).stderr)
+
+
+def test_global_options_before_and_after_the_command(fake: FakeTycho, url: str) -> None:
+    guid = start(fake, "alpha")
+    assert tycho("--url", url, "status", "--terse").stdout == f"{guid}\n"
+    assert tycho("status", "--terse", f"--url={url}").stdout == f"{guid}\n"
 
 
 # ---------------------------------------------------------------------------- start-up
+
+
+def test_only_the_chosen_commands_parser_is_built() -> None:
+    def commands(argv: list[str]) -> set[str]:
+        parser = build_parser(argv)
+        action = next(a for a in parser._actions if a.dest == "command")
+        assert action.choices is not None
+        return set(action.choices)
+
+    assert commands(["status", "-o", "json"]) == {"status"}
+    assert commands(["--url", "http://x", "--timeout", "3", "down", "--all"]) == {"down"}
+    assert commands(["--help"]) == set(COMMANDS)
+    assert commands(["no-such-command"]) == set(COMMANDS)
+    assert chosen_command(["--token", "up", "status"]) == "status"  # "up" is the token
+
 
 HEAVY = ("kubernetes", "yaml", "jsonschema", "referencing", "httpx", "pydantic")
 PROBE = """
@@ -182,14 +167,16 @@ except SystemExit as exc:
     code = exc.code
 heavy = {heavy!r}
 loaded = sorted({{m.split(".")[0] for m in sys.modules}} & set(heavy))
-spec = sorted(m for m in sys.modules if m.startswith("tycho_client.testing"))
-print(code, ",".join(loaded) or "-", ",".join(spec) or "-", file=sys.stderr)
+ours = sorted(m for m in sys.modules if m.startswith(("tycho_client.cli.", "tycho_client.testing",
+                                                     "tycho_client.openapi"))
+              and not m.startswith("tycho_client.cli._"))
+print(code, ",".join(loaded) or "-", ",".join(ours) or "-", file=sys.stderr)
 """
 
 
-def imported(*args: str) -> tuple[int, set[str], str]:
-    """Run main(args) in a fresh interpreter; its exit code, heavy top-level modules loaded,
-    and the tycho_client.testing modules loaded (the OpenAPI document lives there)."""
+def imported(*args: str) -> tuple[int, set[str], set[str]]:
+    """Run main(args) in a fresh interpreter; its exit code, the heavy top-level modules loaded,
+    and the command, tycho_client.testing and tycho_client.openapi (the document) modules loaded."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE.format(heavy=HEAVY), *args],
         capture_output=True,
@@ -198,244 +185,53 @@ def imported(*args: str) -> tuple[int, set[str], str]:
         timeout=TIMEOUT,
         check=True,
     )
-    code, loaded, spec = done.stderr.splitlines()[-1].split(" ")
-    return int(code), set(loaded.split(",")) - {"-"}, spec
+    code, loaded, ours = done.stderr.splitlines()[-1].split(" ")
+    return int(code), set(loaded.split(",")) - {"-"}, set(ours.split(",")) - {"-"}
 
 
-def test_help_imports_no_http_models_yaml_or_kubernetes() -> None:
-    code, loaded, spec = imported("--help")
-    assert code == 0
-    assert loaded == set()
-    assert spec == "-"
+def test_help_imports_no_command_http_models_yaml_or_kubernetes() -> None:
+    code, loaded, ours = imported("--help")
+    assert (code, loaded, ours) == (0, set(), set())
+    code, loaded, ours = imported("status", "--help")
+    assert (code, loaded, ours) == (0, set(), set())
 
 
 @pytest.mark.parametrize("command", ["status", "down"])
-def test_status_and_down_import_neither_kubernetes_yaml_nor_the_document(
+def test_status_and_down_import_only_their_module_neither_kubernetes_yaml_nor_the_document(
     fake: FakeTycho, url: str, command: str
 ) -> None:
     args = ["status"] if command == "status" else ["down", start(fake, "probe")]
-    code, loaded, spec = imported(*args, "--url", url)
+    code, loaded, ours = imported(*args, "--url", url)
     assert code == 0
     assert {"httpx", "pydantic"} <= loaded  # the probe did reach the server
     assert not loaded & {"kubernetes", "yaml", "jsonschema", "referencing"}
-    assert spec == "-"
+    assert ours == {f"tycho_client.cli.{command}"}
 
 
-# ---------------------------------------------------------------------------------- up
+def program_imports(*args: str, url: str | None = None) -> set[str]:
+    """The modules the installed program imports for ``args`` (Python's -X importtime report,
+    through the environment: the console script takes no interpreter options)."""
+    env = {**base_env(), "PYTHONPROFILEIMPORTTIME": "1"}
+    done = tycho(*args, env=env)
+    return {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if "|" in line}
 
 
-def test_up_prints_the_reference_table(fake: FakeTycho, url: str, app: Path) -> None:
-    done = tycho("up", "-f", str(app), "--url", url)
-    (guid,) = fake.systems
-    system = fake.systems[guid]
-    assert system.app_id == "my-app"  # the directory name as a DNS label
-    assert system.env == {"WEB_PORT": "8080", "API_TOKEN": CANARY}  # .env beside the file
-    header, row = done.stdout.splitlines()
-    assert header.split() == ["SERVICE", "GUID", "IP_ADDRESS", "PORT"]
-    assert row.split() == ["web", guid, "<none>", str(system.containers["web"]["port-1"])]
-    assert CANARY not in done.stdout + done.stderr
-
-
-def test_up_json_with_env_file_and_name_before_the_subcommand(
-    fake: FakeTycho, url: str, app: Path, tmp_path: Path
+def test_the_program_loads_little_for_help_and_only_its_command_for_status(
+    fake: FakeTycho, url: str
 ) -> None:
-    other_env = tmp_path / "other.env"
-    other_env.write_text("WEB_PORT=9090\nAPI_TOKEN=other\n")
-    done = tycho("--url", url, "up", "-f", str(app), "--env-file", str(other_env),
-                 "-n", "Data Lab", "-o", "json")  # fmt: skip
-    answer = json.loads(done.stdout)
-    assert answer["status"] == "success"
-    sid = answer["result"]["sid"]
-    assert answer["result"]["name"] == f"data-lab-{sid}"
-    assert fake.systems[sid].env == {"WEB_PORT": "9090", "API_TOKEN": "other"}
-    assert fake.systems[sid].services == {"web": {"port": "80", "clients": []}}
-
-
-def test_up_dry_run_sends_nothing_and_redacts_env(fake: FakeTycho, app: Path) -> None:
-    done = tycho("up", "-f", str(app), "--dry-run")  # no --url: nothing may be resolved
-    request = json.loads(done.stdout)
-    assert request["name"] == "my-app"
-    assert request["env"] == {"WEB_PORT": "***", "API_TOKEN": "***"}
-    assert request["services"] == {"web": {"port": "80", "clients": []}}
-    # ${API_TOKEN} put the value into the compose document too: masked there as well.
-    assert request["system"]["services"]["web"]["environment"] == ["API_TOKEN=***"]
-    assert json.loads(request["principal"]) == {"username": "cli-tester"}
-    assert CANARY not in done.stdout + done.stderr
-    assert fake.requests == []
-    assert fake.systems == {}
-
-
-def test_up_missing_env_file_is_a_usage_error(fake: FakeTycho, url: str, app: Path) -> None:
-    done = tycho("up", "-f", str(app), "--env-file", str(app.parent / "absent.env"),
-                 "--url", url, check=2)  # fmt: skip
-    assert "absent.env" in one_error_line(done.stderr)
-    assert fake.requests == []
-
-
-def test_up_missing_compose_file_is_a_usage_error(url: str, tmp_path: Path) -> None:
-    done = tycho("up", "-f", str(tmp_path / "nope.yaml"), "--url", url, check=2)
-    assert "nope.yaml not found" in one_error_line(done.stderr)
-
-
-def test_up_wait_returns_when_ready_and_is_quiet_when_piped(
-    fake: FakeTycho, url: str, app: Path
-) -> None:
-    done = tycho("up", "-f", str(app), "--wait", "-o", "json", "--url", url)
-    sid = json.loads(done.stdout)["result"]["sid"]
-    assert [r.operation for r in fake.requests] == ["start", "status"]
-    assert fake.requests[1].body == {"name": sid}
-    assert done.stderr == ""  # no progress line when stderr is not a terminal
-
-
-def test_up_wait_shows_progress_on_a_terminal_and_timeout_names_the_guid(
-    fake: FakeTycho, url: str, app: Path
-) -> None:
-    fake.ready_after = 1000
-    controller, terminal = pty.openpty()  # stderr is a terminal; stdout stays a pipe
-    try:
-        done = subprocess.run(
-            [str(TYCHO), "up", "-f", str(app), "--wait", "--wait-timeout", "1", "--url", url],
-            stdout=subprocess.PIPE,
-            stderr=terminal,
-            text=True,
-            env=base_env(),
-            timeout=TIMEOUT,
-        )
-        os.close(terminal)
-        shown = _read_all(controller)
-    finally:
-        os.close(controller)
-    assert done.returncode == 1
-    (sid,) = fake.systems
-    assert sid in done.stdout  # the table came first: the system exists
-    assert "\r" not in done.stdout
-    progress, _, last = shown.rpartition("\x1b[K")  # the progress line is erased at the end
-    assert f"waiting for {sid} to be ready ... " in progress
-    assert last.startswith("tycho: error: ")
-    assert sid in last
-    assert "not ready" in last
-    assert "Traceback" not in shown
-
-
-def _read_all(fd: int) -> str:
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # EIO: the terminal's other end is closed
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks).decode()
-
-
-# ------------------------------------------------------------------------------ status
-
-
-def test_status_table(fake: FakeTycho, url: str) -> None:
-    guids = [start(fake, "alpha"), start(fake, "beta")]
-    done = tycho("status", "--url", url)
-    header, *rows = done.stdout.splitlines()
-    assert header.split() == ["SYSTEM", "GUID", "IP_ADDRESS", "PORT", "CREATION_TIME"]
-    by_guid = {row.split()[1]: row.split() for row in rows}
-    assert set(by_guid) == set(guids)
-    for guid in guids:
-        system = fake.systems[guid]
-        assert by_guid[guid][0] == system.app_id
-        assert " ".join(by_guid[guid][4:]) == system.creation_time
-
-
-def test_status_empty_says_none_running(fake: FakeTycho, url: str) -> None:
-    assert tycho("status", "--url", url).stdout == "None running\n"
-
-
-def test_status_of_one_guid_as_json(fake: FakeTycho, url: str) -> None:
-    wanted = start(fake, "alpha")
-    start(fake, "beta")
-    answer = json.loads(tycho("status", wanted, "-o", "json", "--url", url).stdout)
-    assert [system["sid"] for system in answer["result"]] == [wanted]
-    assert answer["result"][0]["app_id"] == "alpha"
-
-
-def test_status_yaml_from_tycho_url(fake: FakeTycho, url: str) -> None:
-    guid = start(fake, "alpha")
-    env = {**base_env(), "TYCHO_URL": url}
-    answer = yaml.safe_load(tycho("status", "-o", "yaml", env=env).stdout)
-    assert [system["sid"] for system in answer["result"]] == [guid]
-
-
-def test_token_from_environment_is_sent_and_recorded_table_renders(
-    loopback: LoopbackServer,
-) -> None:
-    loopback.add(Reply.recorded("03-status-all"))
-    env = {**base_env(), "TYCHO_URL": loopback.url, "TYCHO_TOKEN": CANARY}
-    done = tycho("status", env=env)
-    assert loopback.requests[0].headers["authorization"] == f"Bearer {CANARY}"
-    rows = [line.split()[:2] for line in done.stdout.splitlines()[1:]]
-    assert rows == [
-        ["jupyter-ds", "e483439d77be44d791466e05d9cc5ecc"],
-        ["webstack", "b9ffda00e47c4d83b88f97f6fcf7e38e"],
-    ]
-
-
-# -------------------------------------------------------------------------------- down
-
-
-def test_down_of_status_terse_through_a_pipe(fake: FakeTycho, url: str) -> None:
-    guids = [start(fake, "alpha"), start(fake, "beta")]
-    script = f'"$TYCHO" down $("$TYCHO" status -terse --url {url}) --url {url}'
-    done = subprocess.run(
-        ["bash", "-c", script],
-        capture_output=True,
-        text=True,
-        env={**base_env(), "TYCHO": str(TYCHO)},
-        timeout=TIMEOUT,
-    )
-    assert done.returncode == 0, done.stderr
-    assert sorted(done.stdout.split()) == sorted(guids)
-    assert fake.systems == {}
-
-
-def test_down_continues_after_a_failure_and_exits_1(fake: FakeTycho, url: str) -> None:
-    first, second = start(fake, "alpha"), start(fake, "beta")
-    fake.fail_next(1, status=200, body="the cluster said no")
-    done = tycho("down", first, second, "--url", url, check=1)
-    assert done.stdout.split() == [second]
-    line = one_error_line(done.stderr)
-    assert first in line
-    assert "the cluster said no" in line
-    assert set(fake.systems) == {first}
-
-
-def test_down_without_a_server_exits_3(closed_url: str) -> None:
-    done = tycho("down", "0" * 32, "--url", closed_url, check=3)
-    assert done.stdout == ""
-    assert closed_url in one_error_line(done.stderr)
-
-
-# ------------------------------------------------------------------------------ modify
-
-
-def test_modify_labels_and_resources(fake: FakeTycho, url: str) -> None:
-    guid = start(fake, "alpha")
-    done = tycho("modify", guid, "--label", "team=data", "--cpu", "500m", "--memory", "1G",
-                 "--url", url, "-o", "json")  # fmt: skip
-    assert json.loads(done.stdout)["status"] == "success"
-    assert fake.systems[guid].labels == {"team": "data"}
-    assert fake.systems[guid].resources == {"cpu": "500m", "memory": "1G"}
-
-
-def test_modify_on_a_server_without_modify_exits_1(fake: FakeTycho, url: str) -> None:
-    fake.modify_supported = False
-    done = tycho("modify", start(fake, "alpha"), "--cpu", "1", "--url", url, check=1)
-    assert "does not support" in one_error_line(done.stderr)
-
-
-def test_modify_with_nothing_to_change_is_a_usage_error(fake: FakeTycho, url: str) -> None:
-    done = tycho("modify", "0" * 32, "--url", url, check=2)
-    assert "--label" in one_error_line(done.stderr)
-    assert fake.requests == []
+    commands = {f"tycho_client.cli.{name}" for name in COMMANDS}
+    for args in (["--help"], ["status", "--help"], ["-V"]):
+        loaded = program_imports(*args)
+        assert "tycho_client.cli._parser" in loaded
+        # No translation lookup (locale), no shutil (bz2, lzma), no typing, no command module.
+        unwanted = {"locale", "shutil", "typing", "httpx", "pydantic", "yaml", "kubernetes"}
+        assert not loaded & (unwanted | commands), (args, loaded & (unwanted | commands))
+    loaded = program_imports("status", "--url", url)
+    assert "tycho_client.cli._runtime" in loaded
+    # (importlib.import_module, which loads the command, is not in the report: the probe above
+    # shows the status module itself.)
+    assert not loaded & commands
+    assert not loaded & {"kubernetes", "yaml", "jsonschema", "tycho_client.openapi"}
 
 
 # ----------------------------------------------------------------------- server errors
@@ -467,6 +263,21 @@ def test_debug_shows_the_traceback(fake: FakeTycho, url: str) -> None:
     assert done.stderr.rstrip().splitlines()[-1].startswith("tycho: error: ")
 
 
+def test_token_from_environment_is_sent_and_recorded_table_renders(
+    loopback: LoopbackServer,
+) -> None:
+    loopback.add(Reply.recorded("03-status-all"))
+    env = {**base_env(), "TYCHO_URL": loopback.url, "TYCHO_TOKEN": CANARY}
+    done = tycho("status", env=env)
+    assert loopback.requests[0].headers["authorization"] == f"Bearer {CANARY}"
+    rows = [line.split()[:3] for line in done.stdout.splitlines()[1:]]
+    assert rows == [
+        ["jupyter-ds", "e483439d77be44d791466e05d9cc5ecc", "1/1"],
+        ["webstack", "b9ffda00e47c4d83b88f97f6fcf7e38e", "1/1"],
+    ]
+    assert CANARY not in done.stdout + done.stderr
+
+
 # ------------------------------------------------------------------------- no server
 
 
@@ -478,15 +289,26 @@ def test_refused_connection_exits_3_naming_url_and_source(closed_url: str) -> No
     assert CANARY not in line
 
 
-def test_default_url_says_how_it_was_chosen(tmp_path: Path) -> None:
+def _attempts(stderr: str) -> int:
+    """How many connections the client tried (its DEBUG log has one line per failure)."""
+    return len(re.findall(r"DEBUG tycho_client: POST .* -> ConnectError", stderr))
+
+
+def test_default_url_is_tried_once_and_says_how_it_was_chosen(
+    tmp_path: Path, closed_url: str
+) -> None:
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", 5000)) == 0:
             pytest.skip("something listens on localhost:5000")
-    done = tycho("status", env=base_env(tmp_path), check=3)
-    line = one_error_line(done.stderr)
+    done = tycho("--debug", "status", env=base_env(tmp_path), check=3)
+    line = done.stderr.rstrip().splitlines()[-1]
     assert "http://localhost:5000" in line
     assert "no --url or $TYCHO_URL" in line
     assert "no Kubernetes configuration" in line
+    assert _attempts(done.stderr) == 1  # no retries: nothing named a server
+    # A server that was named is retried as usual.
+    named = tycho("--debug", "status", "--url", closed_url, env=base_env(tmp_path), check=3)
+    assert _attempts(named.stderr) > 1
 
 
 def test_broken_kubeconfig_is_a_discovery_error_exit_3(tmp_path: Path) -> None:
@@ -497,78 +319,138 @@ def test_broken_kubeconfig_is_a_discovery_error_exit_3(tmp_path: Path) -> None:
     assert str(kubeconfig) in one_error_line(done.stderr)
 
 
-# ---------------------------------------------------------------------------- validate
+# --------------------------------------------------------------------- terminal safety
+
+HOSTILE_NAME = "evil\x1b[2J\x1b]0;owned\x07-x"
+HOSTILE_SID = "--url=http://other/"
 
 
-def test_validate_ok(app: Path) -> None:
-    assert tycho("validate", "-f", str(app)).stdout == f"ok: {app}\n"
+def _hostile_status() -> Reply:
+    body = recorded_exchange("03-status-all")["response"]["json"]
+    body["result"][0]["app_id"] = HOSTILE_NAME
+    body["result"][1]["sid"] = HOSTILE_SID
+    body["result"][1]["name"] = f"web\u202estack-{HOSTILE_SID}"
+    return Reply.json(body)
 
 
-def test_validate_bad_env_line_names_the_line(app: Path) -> None:
-    (app.parent / ".env").write_text(f"WEB_PORT=8080\nAPI_TOKEN {CANARY}\n")
-    done = tycho("validate", "-f", str(app), check=2)
-    line = one_error_line(done.stderr)
-    assert f"{app.parent / '.env'}:2" in line
-    assert CANARY not in line
-    assert done.stdout == ""
+def test_server_strings_are_escaped_in_tables_and_names(loopback: LoopbackServer) -> None:
+    loopback.always(_hostile_status())
+    env = {**base_env(), "TYCHO_URL": loopback.url}
+    for args in (["status"], ["status", "-o", "wide"], ["status", "-o", "name"]):
+        done = tycho(*args, env=env)
+        assert "\x1b" not in done.stdout, args
+        assert "\x07" not in done.stdout, args
+        assert "\u202e" not in done.stdout, args
+    table = tycho("status", env=env).stdout
+    assert "evil\\x1b[2J\\x1b]0;owned\\x07-x" in table
 
 
-def test_validate_undefined_port_variable_names_the_field(app: Path) -> None:
-    app.write_text(COMPOSE.replace("${WEB_PORT}:80", "8080:${APP_PORT}"))
-    done = tycho("validate", "-f", str(app), check=2)
-    line = one_error_line(done.stderr)
-    assert str(app) in line
-    assert "services.web.ports[0]" in line
-    assert "APP_PORT" in line
+def test_terse_prints_only_guids_and_reports_other_ids(loopback: LoopbackServer) -> None:
+    loopback.always(_hostile_status())
+    env = {**base_env(), "TYCHO_URL": loopback.url}
+    done = tycho("status", "--terse", env=env, check=1)
+    assert done.stdout == "e483439d77be44d791466e05d9cc5ecc\n"
+    assert HOSTILE_SID in done.stderr  # named, quoted, on stderr only
+    assert "not a GUID" in done.stderr
 
 
-# The sample apps through validate, in this process (the command is the same code; a subprocess
-# each would cost ~0.5 s). Two mount host paths, which Tycho cannot: their error names the field.
-HOST_PATH_VOLUMES = {"nextflow", "xena"}
+def test_json_and_yaml_stay_exact(loopback: LoopbackServer) -> None:
+    import yaml
+
+    loopback.always(_hostile_status())
+    env = {**base_env(), "TYCHO_URL": loopback.url}
+    sent = json.loads(_hostile_status().body)
+    assert json.loads(tycho("status", "-o", "json", env=env).stdout)["result"] == sent["result"]
+    assert yaml.safe_load(tycho("status", "-o", "yaml", env=env).stdout)["result"] == sent["result"]
 
 
-@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.iterdir() if p.is_dir()))
-def test_validate_samples(sample: str, capsys: pytest.CaptureFixture[str]) -> None:
-    compose = SAMPLES / sample / "docker-compose.yaml"
-    code = main(["validate", "-f", str(compose)])
-    out, err = capsys.readouterr()
-    if sample in HOST_PATH_VOLUMES:
-        assert code == 2
-        line = one_error_line(err)
-        assert str(compose) in line
-        assert re.search(r"services\.\w+\.volumes\[0\]", line)
-    else:
-        assert (code, out, err) == (0, f"ok: {compose}\n", "")
+def test_server_error_text_is_escaped(fake: FakeTycho, url: str) -> None:
+    fake.fail_next(1, status=200, body="no\x1b[31m red\x1b[0m \x9b2J here")
+    line = one_error_line(tycho("status", "--url", url, check=1).stderr)
+    assert "\x1b" not in line
+    assert "\x9b" not in line
+    assert "no\\x1b[31m red" in line
 
 
-# -------------------------------------------------------------------------- spec, mock
+# ---------------------------------------------------------------------------- completion
+
+
+def _complete(script: str, *words: str) -> list[str]:
+    """The completions bash offers for ``tycho words...`` (the last word being typed)."""
+    line = " ".join(["tycho", *words])
+    program = (
+        f"{script}\nCOMP_WORDS=(tycho {' '.join(words)})\nCOMP_CWORD={len(words)}\n"
+        f'COMP_LINE="{line}"\n_tycho\nprintf "%s\\n" "${{COMPREPLY[@]}}"\n'
+    )
+    done = subprocess.run(
+        ["bash", "--norc", "-c", program], capture_output=True, text=True, timeout=TIMEOUT
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
+def test_bash_completion_offers_commands_options_and_choices(tmp_path: Path) -> None:
+    script = tycho("completion", "bash").stdout
+    assert "complete -o default -F _tycho tycho" in script
+    assert _complete(script, "st") == ["status"]
+    assert {"--watch", "--no-headers", "--url"} <= set(_complete(script, "status", "--"))
+    assert set(_complete(script, "status", "-o", "")) == {"table", "wide", "json", "yaml", "name"}
+    assert set(_complete(script, "up", "-o", "")) == {"table", "json", "yaml"}
+    assert set(_complete(script, "--url", "http://x", "completion", "")) >= {"bash", "zsh", "fish"}
+    (tmp_path / "compose.yaml").write_text("")
+    assert _complete(script, "up", "-f", str(tmp_path / "comp")) == [str(tmp_path / "compose.yaml")]
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="no zsh")
+def test_zsh_completion_script_parses() -> None:
+    script = tycho("completion", "zsh").stdout
+    done = subprocess.run(["zsh", "-n"], input=script, text=True, capture_output=True,
+                          timeout=TIMEOUT)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def test_fish_completion_names_every_command_and_option() -> None:
+    script = tycho("completion", "fish").stdout
+    for command in COMMANDS:
+        assert f"-a {command} " in script, command
+    assert "__fish_seen_subcommand_from status" in script
+    assert re.search(r"-s o -l output -x -a 'table wide json yaml name'", script)
+    if shutil.which("fish"):
+        done = subprocess.run(["fish", "--no-execute"], input=script, text=True,
+                              capture_output=True, timeout=TIMEOUT)  # fmt: skip
+        assert done.returncode == 0, done.stderr
 
 
 def test_spec_prints_the_document() -> None:
     assert tycho("spec").stdout == spec_text()
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
-def test_mock_serves_until_signalled(stop: signal.Signals) -> None:
-    process = subprocess.Popen(
-        [str(TYCHO), "mock", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=base_env(),
-    )
-    try:
-        assert process.stdout is not None
-        mock_url = process.stdout.readline().strip()
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", mock_url), mock_url
-        with TychoClient(mock_url, timeout=10) as client:
-            sid = client.up("smoke", {"services": {"web": {"image": "x", "ports": ["80"]}}})
-            assert client.list(terse=True) == [sid.result.sid]
-        process.send_signal(stop)
-        assert process.wait(timeout=TIMEOUT) == 0
-        assert process.stderr is not None
-        assert process.stderr.read() == ""
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+# ------------------------------------------------------------------------------ modify
+
+
+def test_modify_labels_and_resources(fake: FakeTycho, url: str) -> None:
+    fake.modify_supported = True
+    guid = start(fake, "alpha")
+    done = tycho("modify", guid, "--label", "team=data", "--cpu", "500m", "--memory", "1G",
+                 "--url", url)  # fmt: skip
+    assert done.stdout == f"{guid} modified (1 deployment patched)\n"
+    assert fake.systems[guid].labels == {"team": "data"}
+    assert fake.systems[guid].resources == {"cpu": "500m", "memory": "1G"}
+    as_json = tycho("modify", guid, "--cpu", "1", "-o", "json", "--url", url)
+    assert json.loads(as_json.stdout)["status"] == "success"
+
+
+def test_modify_on_a_server_without_modify_exits_1(fake: FakeTycho, url: str) -> None:
+    done = tycho("modify", start(fake, "alpha"), "--cpu", "1", "--url", url, check=1)
+    assert "does not support" in one_error_line(done.stderr)
+
+
+@pytest.mark.parametrize(("guid", "expected"), [("0" * 32, "--label"), ("nope", "not a GUID")])
+def test_modify_usage_errors_send_nothing(
+    fake: FakeTycho, url: str, guid: str, expected: str
+) -> None:
+    args = [] if expected == "--label" else ["--cpu", "1"]
+    done = tycho("modify", guid, *args, "--url", url, check=2)
+    assert expected in one_error_line(done.stderr)
+    assert fake.requests == []

@@ -24,11 +24,12 @@ def test_quickstart_runs_up_status_down_against_the_fake() -> None:
     lines = done.stdout.splitlines()
     assert lines[0].startswith("# fake Tycho at http://127.0.0.1:")
     up_header, up_row = lines[1:3]
-    assert up_header.split() == ["SERVICE", "GUID", "IP_ADDRESS", "PORT"]
+    assert up_header.split() == ["SERVICE", "GUID", "IP_ADDRESS", "NODE_PORT"]
     (guid,) = GUID.findall(up_row)
     assert up_row.split()[0] == "jupyter-ds"
     status_header, status_row = lines[3:5]
     assert status_header.split()[:2] == ["SYSTEM", "GUID"]
     assert GUID.findall(status_row) == [guid]
-    assert lines[5:] == [guid, "None running"]  # down prints the GUID; then nothing runs
+    assert lines[5:] == [guid]  # down prints the GUID; then nothing runs:
+    assert done.stderr.rstrip().endswith("No systems running.\n+ set +x")
     assert "Traceback" not in done.stderr

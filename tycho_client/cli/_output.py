@@ -1,33 +1,98 @@
-"""Rendering results on stdout: tables like the reference CLI's, JSON, YAML."""
+"""Everything the CLI prints goes through here: escaping, lines, tables, JSON and YAML.
+
+Text that came from a server or a file is shown with its control characters escaped
+(:func:`escape`), so that a system name cannot move the cursor, clear the screen or hide text in
+an operator's terminal. ``-o json`` and ``-o yaml`` stay exact: both encoders escape control
+characters themselves.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 NONE_CELL = "<none>"
 
+# C0 and C1 controls, DEL, and the invisible characters that reorder or hide text (bidirectional
+# overrides and isolates, zero-width characters, line and paragraph separators, the BOM).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape(text: object) -> str:
+    """``text`` as a string safe to print on a terminal: control characters as ``\\xNN``."""
+    shown = text if isinstance(text, str) else str(text)
+    return _UNSAFE.sub(_escaped, shown)
+
+
+def say(text: object = "") -> None:
+    """One line of results on stdout, escaped."""
+    print(escape(text))
+
+
+def tell(text: object) -> None:
+    """One line for the person at the terminal (notes, progress, warnings) on stderr, escaped."""
+    print(escape(text), file=sys.stderr)
+
+
+def warn(text: object) -> None:
+    tell(f"tycho: warning: {text}")
+
+
+def error_line(text: object) -> None:
+    """``tycho: error: text`` on stderr: the CLI's one line per failure."""
+    tell(f"tycho: error: {text}")
+
 
 def cell(value: object) -> str:
-    return NONE_CELL if value is None else str(value)
+    return NONE_CELL if value is None else escape(value)
 
 
-def print_table(columns: Sequence[tuple[str, int]], rows: Sequence[Sequence[object]]) -> None:
-    """Left-aligned columns, each at least its width from the reference CLI; nothing truncated."""
+def print_table(
+    columns: Sequence[tuple[str, int]],
+    rows: Iterable[Sequence[object]],
+    *,
+    headers: bool = True,
+) -> None:
+    """Left-aligned columns, each at least its minimum width; nothing truncated; cells escaped."""
+    for line in table_lines(columns, rows, headers=headers):
+        print(line)
+
+
+def table_lines(
+    columns: Sequence[tuple[str, int]],
+    rows: Iterable[Sequence[object]],
+    *,
+    headers: bool = True,
+) -> list[str]:
     texts = [[cell(value) for value in row] for row in rows]
     widths = [
         max([minimum, len(title)] + [len(row[index]) for row in texts])
         for index, (title, minimum) in enumerate(columns)
     ]
-    for row in [[title for title, _ in columns], *texts]:
+    shown = [[title for title, _ in columns], *texts] if headers else texts
+    lines = []
+    for row in shown:
         padded = [text.ljust(width) for text, width in zip(row[:-1], widths[:-1], strict=True)]
-        print(" ".join([*padded, row[-1]]))
+        lines.append(" ".join([*padded, row[-1]]).rstrip())
+    return lines
 
 
 def print_data(data: Any, output: str) -> None:
-    """``data`` (plain JSON types) as ``json`` or ``yaml``."""
+    """``data`` (plain JSON types) as ``json`` or ``yaml``, exact (no escaping needed: both
+    encoders write control characters as escapes)."""
     if output == "yaml":
         import yaml
 

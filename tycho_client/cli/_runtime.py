@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tycho_client.errors import (
@@ -21,7 +21,8 @@ from tycho_client.errors import (
     quote_body,
 )
 
-from ._parser import DEFAULT_URL
+from ._output import error_line
+from ._parser import DEFAULT_URL, MAX_FILE_MIB
 
 if TYPE_CHECKING:
     from tycho_client.client import TychoClient
@@ -33,6 +34,9 @@ EXIT_NO_SERVER = 3
 
 # Long enough for a server's error text, short enough to stay one readable line.
 MAX_ERROR_CHARS = 600
+MAX_FILE_BYTES = MAX_FILE_MIB * 1024 * 1024
+"""Compose and .env files (and stdin) are read up to this size; larger is a usage error."""
+STDIN = "-"
 
 
 class CommandError(Exception):
@@ -102,6 +106,10 @@ class Session:
             }
             if self.args.timeout is not None:
                 options["timeout"] = self.args.timeout
+            if target.fallback:
+                # Nothing named a server: a refused connection to the default URL means no
+                # server is there, and retrying it only delays saying so.
+                options["max_retries"] = 0
             self._client = TychoClient(target.url, **options)
         return self._client
 
@@ -111,15 +119,53 @@ class Session:
             self._client = None
 
 
-def read_text(path: Path, what: str) -> str:
-    """A file's text, or a :class:`CommandError` (exit 2) naming the file and the reason."""
+def read_text(path: str, what: str) -> str:
+    """The UTF-8 text of a regular file (or of stdin for ``-``), at most ``MAX_FILE_BYTES``.
+
+    Anything else is a :class:`CommandError` (exit 2) naming the file and the reason: a FIFO,
+    a device such as /dev/zero or a directory is refused without reading from it.
+    """
+    if path == STDIN:
+        return _decode(_read_stdin(what), f"{what} on stdin")
     try:
-        return path.read_text(encoding="utf-8")
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise CommandError(f"{what} {path} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise CommandError(f"cannot read {what} {path}: {reason}") from None
+    except OSError as exc:
+        raise CommandError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise CommandError(f"cannot read {what} {path}: {kind}")
+    with os.fdopen(fd, "rb") as stream:
+        try:
+            data = stream.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise CommandError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise CommandError(f"{what} {path} is larger than {MAX_FILE_MIB} MiB")
+    return _decode(data, f"{what} {path}")
+
+
+def _read_stdin(what: str) -> bytes:
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise CommandError(f"cannot read {what} from stdin: no stdin")
+    data: bytes = stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise CommandError(f"{what} on stdin is larger than {MAX_FILE_MIB} MiB")
+    return data
+
+
+def _decode(data: bytes, shown: str) -> str:
+    if b"\0" in data:
+        raise CommandError(f"{shown} is binary, not text (it holds NUL bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"{shown} is not UTF-8 text (byte {exc.start})") from None
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -158,7 +204,7 @@ def report(exc: BaseException, session: Session | None, debug: bool) -> int:
 
         traceback.print_exception(exc, file=sys.stderr)
     target = session.target if session is not None else None
-    print(f"tycho: error: {message_for(exc, target)}", file=sys.stderr)
+    error_line(message_for(exc, target))
     return exit_code_for(exc)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ._output import plain, print_data
+from ._ids import guid_of
+from ._output import plain, print_data, say
 from ._runtime import EXIT_OK, CommandError, Session
 
 
@@ -12,7 +13,10 @@ def run(args: argparse.Namespace, session: Session) -> int:
     labels = dict(_label(text) for text in args.label)
     if not (labels or args.cpu or args.memory):
         raise CommandError("nothing to modify: give --label, --cpu or --memory")
-    request: dict[str, object] = {"tycho-guid": args.guid}
+    guid = guid_of(args.guid)
+    if guid is None:
+        raise CommandError(f"not a GUID or system name: {args.guid!r}")
+    request: dict[str, object] = {"tycho-guid": guid}
     if labels:
         request["labels"] = labels
     if args.cpu:
@@ -20,11 +24,11 @@ def run(args: argparse.Namespace, session: Session) -> int:
     if args.memory:
         request["memory"] = args.memory
     response = session.client().modify(request)
-    if args.output != "table":
+    if args.output not in (None, "table"):
         print_data(plain(response), args.output)
     else:
         count = len(response.result.patches)
-        print(f"{args.guid} modified ({count} deployment{'s' if count != 1 else ''} patched)")
+        say(f"{guid} modified ({count} deployment{'s' if count != 1 else ''} patched)")
     return EXIT_OK
 
 

@@ -1,84 +1,166 @@
-"""``tycho up -f PATH``: start a system from a docker-compose file."""
+"""``tycho up``: start a system from a compose file, or one container from flags."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from tycho_client.errors import TychoNotReadyError
-
-from ._output import plain, print_data, print_table
-from ._project import build_request, load_project
+from ._output import escape, plain, print_data, print_table, say, tell
+from ._project import (
+    ComposeProject,
+    build_request,
+    compose_file,
+    load_project,
+    quick_project,
+)
 from ._runtime import EXIT_OK, EXIT_SERVER_ERROR, CommandError, Session
 
 if TYPE_CHECKING:
+    from tycho_client.client import TychoClient
     from tycho_client.models import StartResponse
 
-# The reference CLI's column widths.
-COLUMNS = (("SERVICE", 30), ("GUID", 35), ("IP_ADDRESS", 15), ("PORT", 7))
-POLL_INTERVAL = 2.0
+# The reference CLI's column widths. NODE_PORT: what real servers return as "port-1".
+COLUMNS = (("SERVICE", 30), ("GUID", 35), ("IP_ADDRESS", 15), ("NODE_PORT", 9))
+DRY_RUN_COLUMNS = (("SERVICE", 30), ("IMAGE", 30), ("PORTS", 10), ("SERVICE_PORT", 1))
+LEGEND = (
+    "NODE_PORT is each service's Kubernetes nodePort: reach it at a cluster node's address "
+    "and that port. IP_ADDRESS is its load-balancer address (<none>: it has none). "
+    "`tycho status` shows when the system is ready."
+)
+QUICK_FLAGS = {"ports": "--port", "container_command": "--command", "volumes": "--volume",
+               "env": "--env"}  # fmt: skip
+FIRST_POLL = 0.5
+MAX_POLL = 2.0
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
-    project = load_project(args.file, args.env_file)
+    project = _project(args)
     request = build_request(project, args.name)
+    output = args.output or ("json" if args.dry_run else "table")
     if args.dry_run:
-        print(json.dumps(request.redacted(), indent=2))
+        shown = request.redacted()  # env values masked, in env and in the compose document
+        if output == "table":
+            _dry_run_table(shown, args.no_headers)
+        else:
+            print_data(shown, output)
         return EXIT_OK
 
-    response = session.client().start(request)
-    show(response, args.output)
+    client = session.client()
+    response = client.start(request)
+    show(response, output, quiet=args.quiet, headers=not args.no_headers)
     if args.wait:
-        wait(session, response.result.sid, args.wait_timeout)
+        wait(client, response.result.sid, response.result.name, args.wait_timeout)
     return EXIT_OK
 
 
-def show(response: StartResponse, output: str) -> None:
-    if output != "table":
-        print_data(plain(response), output)
-        return
+def _project(args: argparse.Namespace) -> ComposeProject:
+    if args.image is not None:
+        if args.file is not None:
+            raise CommandError("give either -f PATH or --image IMAGE, not both")
+        return quick_project(
+            args.image,
+            args.name,
+            args.ports,
+            args.container_command,
+            args.volumes,
+            args.env,
+            args.env_file,
+        )
+    given = [flag for dest, flag in QUICK_FLAGS.items() if getattr(args, dest)]
+    if given:
+        raise CommandError(f"{', '.join(given)}: only with --image IMAGE (quick launch)")
+    return load_project(compose_file(args.file), args.env_file)
+
+
+def _dry_run_table(shown: dict[str, object], no_headers: bool) -> None:
+    system = shown.get("system")
+    services = system.get("services", {}) if isinstance(system, dict) else {}
+    routed = shown.get("services")
+    routed = routed if isinstance(routed, dict) else {}
+    rows = []
+    for name, service in services.items():
+        service = service if isinstance(service, dict) else {}
+        ports = ",".join(str(port) for port in service.get("ports") or []) or None
+        port = routed.get(name, {}).get("port") if isinstance(routed.get(name), dict) else None
+        rows.append((name, service.get("image"), ports, port))
+    print_table(DRY_RUN_COLUMNS, rows, headers=not no_headers)
+    tell(f"dry run: {shown.get('name')} would be started; nothing was sent")
+
+
+def show(response: StartResponse, output: str, *, quiet: bool, headers: bool) -> None:
     result = response.result
-    rows = [
-        (service, result.sid, endpoint.ip_address, endpoint.port_1)
-        for service, endpoint in result.containers.items()
-    ]
-    print_table(COLUMNS, rows)
+    if quiet:
+        say(result.sid)
+    elif output != "table":
+        print_data(plain(response), output)
+    else:
+        rows = [
+            (service, result.sid, endpoint.ip_address, endpoint.port_1)
+            for service, endpoint in result.containers.items()
+        ]
+        print_table(COLUMNS, rows, headers=headers)
+        if headers:
+            tell(LEGEND)
     sys.stdout.flush()  # the GUID is worth having while --wait waits
 
 
-def wait(session: Session, guid: str, timeout: float) -> None:
-    """Poll until ``guid`` is ready; not ready in time is exit 1 (the server did answer)."""
-    try:
-        with progress(f"waiting for {guid} to be ready"):
-            session.client().wait_ready(guid, timeout=timeout, interval=POLL_INTERVAL)
-    except TychoNotReadyError as exc:
-        raise CommandError(exc.message, EXIT_SERVER_ERROR) from exc
+def wait(client: TychoClient, guid: str, name: str, timeout: float) -> None:
+    """Poll until every Deployment of ``guid`` is ready, then say so on stderr.
+
+    Not ready in time is exit 1 (the server did answer), naming the system and its state.
+    """
+    started = time.monotonic()
+    deadline = started + timeout
+    interval = FIRST_POLL
+    state = "not listed yet"
+    with progress(f"waiting for {escape(name)} to be ready") as note:
+        while True:
+            systems = client.status({"name": guid}).result
+            ready = sum(bool(system.is_ready) for system in systems)
+            if systems and ready == len(systems):
+                break
+            state = f"{ready}/{len(systems)} deployments ready" if systems else "not listed yet"
+            note(state)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise CommandError(
+                    f"{name} not ready within {timeout:g} s: {state}", EXIT_SERVER_ERROR
+                )
+            time.sleep(min(interval, remaining))
+            interval = min(interval * 2, MAX_POLL)
+    tell(f"{name} is ready after {time.monotonic() - started:.1f} s")
 
 
 @contextmanager
-def progress(text: str) -> Iterator[None]:
-    """A ticking ``text ... 12s`` line on stderr while the body runs, only on a terminal."""
+def progress(text: str) -> Iterator[Callable[[str], None]]:
+    """A ticking ``text (state) ... 12s`` line on stderr while the body runs, on a terminal
+    only; erased at the end. The body reports its state through the function yielded."""
+    state = [""]
+
+    def note(current: str) -> None:
+        state[0] = current
+
     if not sys.stderr.isatty():
-        yield
+        yield note
         return
     done = threading.Event()
     started = time.monotonic()
 
     def tick() -> None:
-        while not done.wait(0.5):
-            sys.stderr.write(f"\r{text} ... {time.monotonic() - started:.0f}s")
+        while not done.wait(0.25):
+            shown = f" ({state[0]})" if state[0] else ""
+            sys.stderr.write(f"\r\033[K{text}{shown} ... {time.monotonic() - started:.0f}s")
             sys.stderr.flush()
 
     ticker = threading.Thread(target=tick, daemon=True)
     ticker.start()
     try:
-        yield
+        yield note
     finally:
         done.set()
         ticker.join()

@@ -54,6 +54,8 @@ __all__ = ["FakeTychoServer", "run_forever", "serve"]
 
 logger: logging.Logger = logging.getLogger(__name__)
 
+AnswerCallback = Callable[[str, str, int, float], None]
+
 MAX_BODY_BYTES = 32 * 1024 * 1024
 """Larger request bodies are refused (413): nothing legitimate comes close."""
 _LINE_LIMIT = 65536
@@ -69,8 +71,10 @@ class _Handler(BaseHTTPRequestHandler):
     wbufsize = 1 << 16
     disable_nagle_algorithm = True
     server: FakeTychoServer
+    _started = 0.0
 
     def _answer(self) -> None:
+        self._started = time.perf_counter()
         try:
             content = self._read_body()
         except ValueError:
@@ -123,6 +127,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline(_LINE_LIMIT)
 
     def _send(self, status: int, headers: list[tuple[str, str]], content: bytes) -> None:
+        on_answer = self.server.on_answer
+        if on_answer is not None:  # before answering: the client sees the log line first
+            path = urlsplit(self.path).path if "://" in self.path else self.path
+            on_answer(self.command, path, status, time.perf_counter() - self._started)
         self.send_response(status)
         for key, value in headers:
             if key.lower() != "content-length":
@@ -153,10 +161,18 @@ class FakeTychoServer(ThreadingHTTPServer):
     # backlog would drop connection attempts and make them wait for SYN retransmits.
     request_queue_size = 1024
 
-    def __init__(self, fake: App, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        fake: App,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        on_answer: AnswerCallback | None = None,
+    ) -> None:
         if ":" in host:
             self.address_family: socket.AddressFamily = socket.AF_INET6
         self.fake = fake
+        self.on_answer = on_answer
+        """Called as each answer is sent: (method, path, status, seconds)."""
         # One request at a time in the (CPU-bound) fake: the GIL serializes that work anyway, and
         # threads queued on a lock do not fight for the GIL with the threads doing socket I/O.
         self.handling: threading.Lock = threading.Lock()
@@ -204,13 +220,15 @@ def run_forever(
     host: str = "127.0.0.1",
     port: int = 5000,
     ready_callback: Callable[[str], None] | None = None,
+    on_answer: AnswerCallback | None = None,
 ) -> None:
     """Serve ``fake`` in the calling thread until KeyboardInterrupt or SIGTERM, then return.
 
-    ``ready_callback(url)`` is called once the server listens (``tycho mock`` prints the URL).
+    ``ready_callback(url)`` is called once the server listens (``tycho mock`` prints the URL);
+    ``on_answer(method, path, status, seconds)`` as each answer is sent.
     Binding errors (port in use) propagate as ``OSError`` before anything is served.
     """
-    server = FakeTychoServer(fake, host, port)
+    server = FakeTychoServer(fake, host, port, on_answer)
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
