@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,3 +111,13 @@ def test_status_through_discovery_imports_no_kubernetes(
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:3] == [guid, "[]", "False"]
     assert "/api/v1/namespaces/default/services/tycho-api" in kube.paths()
+
+
+def test_cli_timeout_bounds_a_trickling_kubernetes_api(kube: FakeKubeAPI, tmp_path: Path) -> None:
+    kube.add_service(make_service(type="LoadBalancer", ports=[service_port(80, name="http")]))
+    kube.trickle = 0.5  # one byte every half second: a whole answer would take minutes
+    started_at = time.monotonic()
+    done = tycho("status", "--timeout", "1", env=env_for(kube, tmp_path), check=3)
+    elapsed = time.monotonic() - started_at
+    assert elapsed < 10, elapsed  # 1 s of discovery plus interpreter start-up, not minutes
+    assert one_error_line(done.stderr)

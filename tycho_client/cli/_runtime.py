@@ -84,7 +84,8 @@ class Session:
             from tycho_client.discovery import TychoClientFactory
 
             factory = TychoClientFactory(context=args.context)
-            url = factory.get_url(args.service_name, args.namespace)
+            # --timeout bounds the discovery as a whole too (its GETs, a trickling API server).
+            url = factory.get_url(args.service_name, args.namespace, timeout=args.timeout)
             return Target(url, f"found by Kubernetes discovery of the Service {args.service_name}")
         return Target(
             DEFAULT_URL,
