@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
