@@ -9,10 +9,13 @@ and await.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import ssl
+import threading
 import time
 from collections.abc import Iterable, Mapping
+from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -24,28 +27,95 @@ from ._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     DEFAULT_URL,
+    MAX_CONCURRENCY,
+    MAX_RESPONSE_BYTES,
     NOT_GIVEN,
     ClientOptions,
     NotGiven,
+    check_deadline,
     check_retries,
+    derived_deadline,
     positive_seconds,
     resolve_timeout,
     ssl_verify,
 )
-from ._response import parse, parse_object, transport_error
-from ._retry import RetryPolicy, next_delay
+from ._deadline import DEADLINE, capped, install
+from ._response import BodyReader, parse, parse_object, transport_error
+from ._retry import RETRY_AFTER_STATUSES, RetryPolicy, retry_after, should_retry
 from .build import PreparedRequest
-from .errors import TychoDownError, TychoError, TychoNotReadyError, TychoTransportError, summarize
+from .errors import (
+    TychoDownError,
+    TychoError,
+    TychoNotReadyError,
+    TychoTimeoutError,
+    TychoTransportError,
+    summarize,
+)
 from .models import DeleteRequest, StartRequest, StatusResponse, SystemStatus
 from .naming import format_name
 
-__all__ = ["BaseTychoClient", "DownTally"]
+__all__ = ["BaseTychoClient", "CallPlan", "DownTally"]
 
 logger = logging.getLogger("tycho_client")
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+# A timeout this close to the deadline was the deadline's doing.
+_DEADLINE_SLACK = 0.05
+
+
+class CallPlan:
+    """One call's budget: its per-phase timeout, its retries and when its deadline falls."""
+
+    __slots__ = ("deadline", "ends_at", "longest", "retries", "timeout")
+
+    def __init__(self, timeout: httpx.Timeout, retries: int, deadline: float) -> None:
+        self.timeout = timeout
+        self.retries = retries
+        self.deadline = deadline
+        self.ends_at = time.monotonic() + deadline
+        self.longest = max(timeout.connect or 0.0, timeout.read or 0.0, timeout.write or 0.0)
+
+    def left(self) -> float:
+        """Seconds until the deadline (negative once it has passed)."""
+        return self.ends_at - time.monotonic()
+
+    def attempt_timeout(self) -> httpx.Timeout:
+        """The timeout of the next attempt: each phase capped at the time left."""
+        left = self.ends_at - time.monotonic()
+        timeout = self.timeout
+        if left >= self.longest and left >= (timeout.pool or 0.0):
+            return timeout
+        left = max(left, 0.001)
+        return httpx.Timeout(
+            connect=min(timeout.connect or left, left),
+            read=min(timeout.read or left, left),
+            write=min(timeout.write or left, left),
+            pool=min(timeout.pool or left, left),
+        )
+
+
+class _ThreadSlots:
+    """At most ``size`` requests of a sync client in flight; waiting ends at the deadline."""
+
+    def __init__(self, size: int) -> None:
+        self._semaphore = threading.BoundedSemaphore(size)
+
+    def __enter__(self) -> None:
+        wait = capped(None, httpx.PoolTimeout)
+        if not self._semaphore.acquire(timeout=wait):
+            raise httpx.PoolTimeout("no free connection before the call's deadline")
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._semaphore.release()
 
 
 class BaseTychoClient(Generic[HttpT, TransportT]):
@@ -67,6 +137,9 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         http_client: HttpT | None = None,
         transport: TransportT | None = None,
         retry_policy: RetryPolicy | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        max_concurrency: int = MAX_CONCURRENCY,
     ) -> None:
         self._configure(
             ClientOptions.create(
@@ -80,27 +153,55 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
                 http_client=http_client,
                 transport=transport,
                 retry_policy=retry_policy,
+                deadline=deadline,
+                max_response_bytes=max_response_bytes,
+                max_concurrency=max_concurrency,
             )
         )
 
-    def _configure(self, options: ClientOptions, shared_http: HttpT | None = None) -> None:
+    def _configure(
+        self, options: ClientOptions, shared: BaseTychoClient[Any, Any] | None = None
+    ) -> None:
         self._options = options
         self._headers = options.request_headers()
         self._http: HttpT
-        if shared_http is not None:
-            self._http, self._owns_http = shared_http, False
-        elif options.http_client is not None:
+        if shared is not None:
+            self._http, self._owns_http = shared._http, False
+            self._slots: Any = shared._slots
+            return
+        self._slots = self._new_slots(options.max_concurrency)
+        if options.http_client is not None:
             self._http, self._owns_http = options.http_client, False
         else:
             verify = ssl_verify(options.verify)
-            self._http = self._new_http(options.transport, verify, options.timeout)
+            limits = httpx.Limits(
+                max_connections=options.max_concurrency,
+                # Every connection may stay open for the next request: reuse, not reconnects.
+                max_keepalive_connections=options.max_concurrency,
+            )
+            self._http = self._new_http(options.transport, verify, options.timeout, limits)
             self._owns_http = True
+            if options.transport is None:
+                # Our own pools enforce each call's deadline on every socket operation.
+                for pool_transport in (
+                    getattr(self._http, "_transport", None),
+                    *getattr(self._http, "_mounts", {}).values(),
+                ):
+                    install(pool_transport)
 
     def _new_http(
-        self, transport: TransportT | None, verify: bool | ssl.SSLContext, timeout: httpx.Timeout
+        self,
+        transport: TransportT | None,
+        verify: bool | ssl.SSLContext,
+        timeout: httpx.Timeout,
+        limits: httpx.Limits,
     ) -> HttpT:
         """The connection pool this client owns (an ``httpx.Client`` or ``httpx.AsyncClient``)."""
         raise NotImplementedError
+
+    def _new_slots(self, size: int) -> Any:
+        """What bounds this client's requests in flight (the async face overrides it)."""
+        return _ThreadSlots(size)
 
     # ----------------------------------------------------------------------------- options
 
@@ -120,6 +221,21 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         return self._options.max_retries
 
     @property
+    def deadline(self) -> float:
+        """The default deadline of a call in seconds, retries and waits included."""
+        return self._options.call_deadline
+
+    @property
+    def max_response_bytes(self) -> int:
+        """The most bytes an answer's body may have, after decompression."""
+        return self._options.max_response_bytes
+
+    @property
+    def max_concurrency(self) -> int:
+        """The connection pool's size: this client's requests in flight at most."""
+        return self._options.max_concurrency
+
+    @property
     def username(self) -> str | None:
         """The ``username`` option (``None``: ``TYCHO_USERNAME``, else the OS user)."""
         return self._options.username
@@ -133,8 +249,8 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         options = self._options
         return (
             f"{type(self).__name__}(base_url={options.display_url!r}, "
-            f"timeout={options.timeout!r}, max_retries={options.max_retries}, "
-            f"username={options.username!r})"
+            f"timeout={options.timeout!r}, deadline={options.call_deadline:g}, "
+            f"max_retries={options.max_retries}, username={options.username!r})"
         )
 
     def with_options(
@@ -150,11 +266,15 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         http_client: HttpT | NotGiven | None = NOT_GIVEN,
         transport: TransportT | NotGiven | None = NOT_GIVEN,
         retry_policy: RetryPolicy | NotGiven | None = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+        max_response_bytes: int | NotGiven = NOT_GIVEN,
+        max_concurrency: int | NotGiven = NOT_GIVEN,
     ) -> Self:
         """A copy with some options changed.
 
-        The copy shares this client's HTTP connection pool unless ``http_client``, ``transport``
-        or ``verify`` is given; a shared pool stays owned (and closed) by this client.
+        The copy shares this client's HTTP connection pool (and its bound on requests in flight)
+        unless ``http_client``, ``transport``, ``verify`` or ``max_concurrency`` is given; a
+        shared pool stays owned (and closed) by this client.
         """
         options, shares_pool = self._options.replace(
             url=url,
@@ -167,9 +287,12 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
             http_client=http_client,
             transport=transport,
             retry_policy=retry_policy,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
+            max_concurrency=max_concurrency,
         )
         copy = object.__new__(type(self))
-        copy._configure(options, self._http if shares_pool else None)
+        copy._configure(options, self if shares_pool else None)
         return copy
 
     # ------------------------------------------------------------------------------ helpers
@@ -206,24 +329,79 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
             username=self._options.username,
         )
 
-    def _call_timeout(self, timeout: float | httpx.Timeout | None) -> httpx.Timeout:
-        return self._options.timeout if timeout is None else resolve_timeout(timeout)
-
-    def _call_retries(self, max_retries: int | None) -> int:
-        return self._options.max_retries if max_retries is None else check_retries(max_retries)
+    def _plan(
+        self,
+        timeout: float | httpx.Timeout | None,
+        max_retries: int | None,
+        deadline: float | None,
+    ) -> CallPlan:
+        """The budget of one call: the options, overridden by what the call gives."""
+        options = self._options
+        call_timeout = options.timeout if timeout is None else resolve_timeout(timeout)
+        if deadline is not None:
+            seconds = check_deadline(deadline) or options.call_deadline
+        elif timeout is None or options.deadline is not None:
+            seconds = options.call_deadline
+        else:
+            seconds = derived_deadline(call_timeout)
+        retries = options.max_retries if max_retries is None else check_retries(max_retries)
+        return CallPlan(call_timeout, retries, seconds)
 
     def _url(self, prepared: PreparedRequest) -> str:
-        return self._options.url + prepared.path
+        return self._options.send_url + prepared.path
+
+    def _begin(self, prepared: PreparedRequest, plan: CallPlan, attempt: int) -> httpx.Timeout:
+        """The timeout of an attempt about to start; a TychoTimeoutError if no time is left."""
+        if plan.left() <= 0:
+            raise self._deadline_error(prepared, plan, attempt, sent=attempt > 0)
+        return plan.attempt_timeout()
+
+    def _reader(
+        self, prepared: PreparedRequest, response: httpx.Response, plan: CallPlan
+    ) -> BodyReader:
+        return BodyReader(
+            prepared,
+            response,
+            self._options.display_url,
+            self._options.max_response_bytes,
+            plan.ends_at,
+        )
+
+    def _read_body(
+        self, prepared: PreparedRequest, response: httpx.Response, plan: CallPlan
+    ) -> bytes:
+        """The decoded body of a streamed answer, within the size limit and the deadline."""
+        reader = self._reader(prepared, response, plan)
+        if response.is_stream_consumed:
+            return reader.already_read(response.content)
+        for chunk in response.iter_raw():
+            reader.feed(chunk)
+        return reader.body()
+
+    def _deadline_scope(self, plan: CallPlan) -> contextlib.AbstractContextManager[Any]:
+        """A scope cancelling the attempt at the deadline (async only; sync reads are capped)."""
+        return contextlib.nullcontext()
+
+    def _enter_deadline(self, plan: CallPlan) -> Any:
+        return DEADLINE.set(plan.ends_at)
+
+    @staticmethod
+    def _exit_deadline(token: Any) -> None:
+        DEADLINE.reset(token)
 
     def _after_response(
         self,
         prepared: PreparedRequest,
         response: httpx.Response,
         attempt: int,
-        retries: int,
+        plan: CallPlan,
         started: float,
     ) -> float | None:
-        """Log an answer; the wait before another attempt, or None to return it."""
+        """Log an answer; the wait before another attempt, or None to return it.
+
+        A ``Retry-After`` longer than the time left fails at once (TychoTimeoutError); a backoff
+        longer than that makes this answer the last.
+        """
         logger.debug(
             "POST %s%s -> %d in %.1f ms",
             self._options.display_url,
@@ -231,21 +409,46 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )
-        return next_delay(
-            self._options.retry_policy,
+        if not should_retry(prepared.idempotent, attempt, plan.retries, response=response):
+            return None
+        left = plan.left()
+        asked = retry_after(response) if response.status_code in RETRY_AFTER_STATUSES else None
+        if asked is not None and asked >= left:
+            url = f"{self._options.display_url}{prepared.path}"
+            raise TychoTimeoutError(
+                f"POST {url} answered HTTP {response.status_code} and asked to retry after "
+                f"{asked:g} s, more than the {max(left, 0.0):.1f} s left of the call's "
+                f"{plan.deadline:g} s deadline",
+                url=url,
+            )
+        return self._delay(prepared, attempt, plan, left, response)
+
+    def _delay(
+        self,
+        prepared: PreparedRequest,
+        attempt: int,
+        plan: CallPlan,
+        left: float,
+        response: httpx.Response | None = None,
+    ) -> float | None:
+        delay = self._options.retry_policy.backoff(attempt, response)
+        if delay >= left:
+            return None
+        logger.debug(
+            "retrying POST %s in %.3f s (attempt %d of %d)",
             prepared.path,
-            prepared.idempotent,
-            attempt,
-            retries,
-            response=response,
+            delay,
+            attempt + 2,
+            plan.retries + 1,
         )
+        return delay
 
     def _after_failure(
         self,
         prepared: PreparedRequest,
         error: httpx.TransportError,
         attempt: int,
-        retries: int,
+        plan: CallPlan,
         started: float,
         timeout: httpx.Timeout,
     ) -> float:
@@ -257,17 +460,40 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
             type(error).__name__,
             (time.perf_counter() - started) * 1000,
         )
-        delay = next_delay(
-            self._options.retry_policy,
-            prepared.path,
-            prepared.idempotent,
-            attempt,
-            retries,
-            error=error,
-        )
+        left = plan.left()
+        if isinstance(error, httpx.TimeoutException) and left <= _DEADLINE_SLACK:
+            raise self._deadline_error(prepared, plan, attempt + 1, error=error) from error
+        delay = None
+        if should_retry(prepared.idempotent, attempt, plan.retries, error=error):
+            delay = self._delay(prepared, attempt, plan, left)
         if delay is None:
             raise self._transport_error(prepared, error, timeout) from error
         return delay
+
+    def _deadline_error(
+        self,
+        prepared: PreparedRequest,
+        plan: CallPlan,
+        attempts: int,
+        *,
+        sent: bool = True,
+        error: Exception | None = None,
+    ) -> TychoTimeoutError:
+        url = f"{self._options.display_url}{prepared.path}"
+        tries = f" ({attempts} attempts)" if attempts > 1 else ""
+        unknown = (
+            ""
+            if prepared.idempotent
+            or not sent
+            or (error is not None and isinstance(error, (httpx.ConnectTimeout, httpx.PoolTimeout)))
+            else f"; the server may have carried out the {prepared.operation} anyway: "
+            "check the systems' status before trying again"
+        )
+        what = "no complete answer" if sent else "not sent: no time left"
+        return TychoTimeoutError(
+            f"POST {url}: {what} within the call's {plan.deadline:g} s deadline{tries}{unknown}",
+            url=url,
+        )
 
     def _transport_error(
         self, prepared: PreparedRequest, error: httpx.TransportError, timeout: httpx.Timeout
@@ -275,12 +501,18 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         return transport_error(prepared, error, timeout, self._options.display_url)
 
     def _parse(
-        self, prepared: PreparedRequest, response: httpx.Response, expected: type[ModelT]
+        self,
+        prepared: PreparedRequest,
+        response: httpx.Response,
+        body: bytes,
+        expected: type[ModelT],
     ) -> ModelT:
-        return parse(prepared, response, expected, self._options.display_url)
+        return parse(prepared, response, body, expected, self._options.display_url)
 
-    def _parse_object(self, prepared: PreparedRequest, response: httpx.Response) -> dict[str, Any]:
-        return parse_object(prepared, response, self._options.display_url)
+    def _parse_object(
+        self, prepared: PreparedRequest, response: httpx.Response, body: bytes
+    ) -> dict[str, Any]:
+        return parse_object(prepared, response, body, self._options.display_url)
 
     @staticmethod
     def _guids(systems: Iterable[SystemStatus]) -> list[str]:

@@ -23,9 +23,9 @@ import anyio
 import httpx
 from pydantic import BaseModel
 
-from ._base import BaseTychoClient, DownTally
+from ._base import BaseTychoClient, CallPlan, DownTally
 from .build import PreparedRequest, prepare_down, prepare_operation, prepare_raw
-from .errors import TychoError
+from .errors import TychoError, TychoTimeoutError
 from .models import (
     DeleteRequest,
     DeleteResponse,
@@ -60,6 +60,15 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
     ``http_client`` is used as given (not closed by :meth:`close`), else one is made with
     ``transport`` and ``verify``. ``retry_policy`` sets the backoff between retries.
 
+    ``deadline`` bounds each call as a whole, in seconds: every attempt, every read and every
+    wait between retries (default: the connect plus the read timeout, 35 s); a call that runs out
+    raises :class:`~tycho_client.errors.TychoTimeoutError`. ``max_response_bytes`` bounds an
+    answer's body after decompression (default 64 MiB; over it:
+    :class:`~tycho_client.errors.TychoResponseError`). ``max_concurrency`` is the connection
+    pool's size and the most requests this client has in flight (default 10); more calls wait
+    for a free slot, within their deadline. ``timeout``, ``max_retries`` and ``deadline`` can
+    also be given per call.
+
     Use it as an async context manager, or await :meth:`aclose`.
     """
 
@@ -68,45 +77,84 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         transport: httpx.AsyncBaseTransport | None,
         verify: bool | ssl.SSLContext,
         timeout: httpx.Timeout,
+        limits: httpx.Limits,
     ) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=transport, verify=verify, timeout=timeout)
+        return httpx.AsyncClient(transport=transport, verify=verify, timeout=timeout, limits=limits)
+
+    # async-only: begin
+    def _new_slots(self, size: int) -> Any:
+        return anyio.Semaphore(size)
+
+    def _deadline_scope(self, plan: CallPlan) -> Any:
+        # Cancels whatever the attempt awaits at the deadline, a transport we did not make too.
+        return anyio.fail_after(max(plan.left(), 0.0))
+
+    # The sync face inherits the blocking twin from the base: hence the override of its type.
+    async def _read_body(  # type: ignore[override]
+        self, prepared: PreparedRequest, response: httpx.Response, plan: CallPlan
+    ) -> bytes:
+        reader = self._reader(prepared, response, plan)
+        if response.is_stream_consumed:
+            return reader.already_read(response.content)
+        async for chunk in response.aiter_raw():
+            reader.feed(chunk)
+        return reader.body()
+
+    # async-only: end
 
     # ---------------------------------------------------------------------------- plumbing
 
     async def _send(
-        self, prepared: PreparedRequest, timeout: Timeout, max_retries: int | None
-    ) -> httpx.Response:
-        call_timeout = self._call_timeout(timeout)
-        retries = self._call_retries(max_retries)
-        attempt = 0
-        while True:
-            started = time.perf_counter()
-            try:
-                response = await self._http.post(
-                    self._url(prepared),
-                    content=prepared.content,
-                    headers=self._headers,
-                    timeout=call_timeout,
-                )
-            except httpx.TransportError as exc:
-                delay = self._after_failure(prepared, exc, attempt, retries, started, call_timeout)
-            else:
-                after = self._after_response(prepared, response, attempt, retries, started)
-                if after is None:
-                    return response
-                delay = after
-            await _sleep(delay)
-            attempt += 1
+        self, prepared: PreparedRequest, plan: CallPlan
+    ) -> tuple[httpx.Response, bytes]:
+        """Send until an answer is final: the answer and its body, or a TychoTransportError."""
+        token = self._enter_deadline(plan)
+        try:
+            attempt = 0
+            while True:
+                timeout = self._begin(prepared, plan, attempt)
+                started = time.perf_counter()
+                try:
+                    with self._deadline_scope(plan):
+                        response, body = await self._attempt(prepared, plan, timeout)
+                except httpx.TransportError as exc:
+                    delay = self._after_failure(prepared, exc, attempt, plan, started, timeout)
+                except TimeoutError:
+                    raise self._deadline_error(prepared, plan, attempt + 1) from None
+                else:
+                    after = self._after_response(prepared, response, attempt, plan, started)
+                    if after is None:
+                        return response, body
+                    delay = after
+                await _sleep(delay)
+                attempt += 1
+        finally:
+            self._exit_deadline(token)
+
+    async def _attempt(
+        self, prepared: PreparedRequest, plan: CallPlan, timeout: httpx.Timeout
+    ) -> tuple[httpx.Response, bytes]:
+        """One exchange: a slot in the pool, the request, the whole (bounded) body."""
+        async with (
+            self._slots,
+            self._http.stream(
+                "POST",
+                self._url(prepared),
+                content=prepared.content,
+                headers=self._headers,
+                timeout=timeout,
+            ) as response,
+        ):
+            return response, await self._read_body(prepared, response, plan)
 
     async def _call(
         self,
         prepared: PreparedRequest,
         expected: type[ModelT],
-        timeout: Timeout,
-        max_retries: int | None,
+        plan: CallPlan,
     ) -> ModelT:
-        response = await self._send(prepared, timeout, max_retries)
-        return self._parse(prepared, response, expected)
+        response, body = await self._send(prepared, plan)
+        return self._parse(prepared, response, body, expected)
 
     # -------------------------------------------------------------------------- operations
 
@@ -117,6 +165,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """``POST {url}/system/{service}`` with ``request`` as JSON; the answer's JSON object.
 
@@ -125,8 +174,8 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         ``delete`` are retried once they may have reached the server).
         """
         prepared = prepare_raw(service, request)
-        response = await self._send(prepared, timeout, max_retries)
-        return self._parse_object(prepared, response)
+        response, body = await self._send(prepared, self._plan(timeout, max_retries, deadline))
+        return self._parse_object(prepared, response, body)
 
     async def start(
         self,
@@ -134,6 +183,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> StartResponse:
         """Start a system. ``request`` is a :class:`StartRequest` or a mapping validated into one.
 
@@ -142,7 +192,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         request surely never reached the server (the connection failed).
         """
         prepared = self._prepare_start(request)
-        return await self._call(prepared, StartResponse, timeout, max_retries)
+        return await self._call(prepared, StartResponse, self._plan(timeout, max_retries, deadline))
 
     async def status(
         self,
@@ -150,6 +200,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> StatusResponse:
         """The systems running: all (``None``), by ``name`` (GUID) or by ``username``.
 
@@ -157,7 +208,9 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         ``Retry-After``), up to ``max_retries`` times.
         """
         prepared = prepare_operation("status", request)
-        return await self._call(prepared, StatusResponse, timeout, max_retries)
+        return await self._call(
+            prepared, StatusResponse, self._plan(timeout, max_retries, deadline)
+        )
 
     async def delete(
         self,
@@ -165,10 +218,13 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> DeleteResponse:
         """Delete the system whose GUID is ``request["name"]`` (a full name is reduced to it)."""
         prepared = prepare_operation("delete", request)
-        return await self._call(prepared, DeleteResponse, timeout, max_retries)
+        return await self._call(
+            prepared, DeleteResponse, self._plan(timeout, max_retries, deadline)
+        )
 
     async def modify(
         self,
@@ -176,6 +232,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> ModifyResponse:
         """Add labels and set cpu/memory of a running system.
 
@@ -183,7 +240,9 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         :class:`~tycho_client.errors.TychoNotFoundError`.
         """
         prepared = prepare_operation("modify", request)
-        return await self._call(prepared, ModifyResponse, timeout, max_retries)
+        return await self._call(
+            prepared, ModifyResponse, self._plan(timeout, max_retries, deadline)
+        )
 
     async def up(
         self,
@@ -195,6 +254,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         serviceaccount: str | None = None,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> StartResponse:
         """Start a compose document (a mapping, or YAML text) with its ``.env`` ``settings``.
 
@@ -204,7 +264,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         first ``ports`` entry unless given, and ``principal`` and ``serviceaccount`` filled in.
         """
         model = self._up_request(name, system, settings, services, serviceaccount)
-        return await self.start(model, timeout=timeout, max_retries=max_retries)
+        return await self.start(model, timeout=timeout, max_retries=max_retries, deadline=deadline)
 
     @overload
     async def list(
@@ -214,6 +274,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> builtins.list[SystemStatus]: ...
 
     @overload
@@ -224,6 +285,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> builtins.list[str]: ...
 
     @overload
@@ -234,6 +296,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         terse: Literal[True],
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> builtins.list[str]: ...
 
     @overload
@@ -244,6 +307,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]: ...
 
     async def list(
@@ -253,13 +317,16 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]:
         """The running systems (all, or the one whose GUID is ``name``); ``terse``: GUIDs only.
 
         One entry per Deployment, as the server reports them; with ``terse`` each GUID once.
         """
         request = None if name is None else {"name": name}
-        response = await self.status(request, timeout=timeout, max_retries=max_retries)
+        response = await self.status(
+            request, timeout=timeout, max_retries=max_retries, deadline=deadline
+        )
         return self._guids(response.result) if terse else response.result
 
     async def down(
@@ -268,18 +335,23 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> builtins.list[str]:
         """Delete the systems with these GUIDs (or full names); the GUIDs deleted, in order.
 
         Every name is validated before any request is sent. Every delete is tried; if any
         failed, :class:`~tycho_client.errors.TychoDownError` is raised afterwards, carrying
         ``deleted`` and ``failed`` (GUID -> error). Real servers answer success for unknown
-        GUIDs, so an unknown GUID counts as deleted.
+        GUIDs, so an unknown GUID counts as deleted. The deadline bounds the whole ``down``: a
+        delete left without time fails at once with
+        :class:`~tycho_client.errors.TychoTimeoutError` (in ``failed``).
         """
         tally = DownTally()
-        for prepared in prepare_down(names):
+        prepared_deletes = prepare_down(names)
+        plan = self._plan(timeout, max_retries, deadline)  # one deadline for all of them
+        for prepared in prepared_deletes:
             try:
-                await self._call(prepared, DeleteResponse, timeout, max_retries)
+                await self._call(prepared, DeleteResponse, plan)
             except TychoError as exc:
                 tally.add(prepared, exc)
             else:
@@ -292,12 +364,21 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         """Poll ``status`` until every Deployment of system ``guid`` is ready; return them.
 
         Raises :class:`~tycho_client.errors.TychoNotReadyError` naming the GUID after ``timeout``
-        seconds.
+        seconds. ``timeout`` bounds the whole wait: each poll's deadline is the client's, cut
+        to the time left.
         """
         self._check_wait(timeout, interval)
         deadline = time.monotonic() + timeout
+        last: StatusResponse | None = None
         while True:
-            last = await self.status({"name": guid})
+            poll = min(self.deadline, max(deadline - time.monotonic(), 0.001))
+            try:
+                last = await self.status({"name": guid}, deadline=poll)
+            except TychoTimeoutError:
+                # A poll cut short by the end of the wait: the server did answer before.
+                if last is None or time.monotonic() < deadline:
+                    raise
+                raise self._not_ready_error(guid, timeout, last) from None
             if self._all_ready(last):
                 return last.result
             remaining = deadline - time.monotonic()

@@ -22,9 +22,9 @@ from typing import Any, Literal, TypeVar, overload
 import httpx
 from pydantic import BaseModel
 
-from ._base import BaseTychoClient, DownTally
+from ._base import BaseTychoClient, CallPlan, DownTally
 from .build import PreparedRequest, prepare_down, prepare_operation, prepare_raw
-from .errors import TychoError
+from .errors import TychoError, TychoTimeoutError
 from .models import (
     DeleteRequest,
     DeleteResponse,
@@ -59,6 +59,15 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
     ``http_client`` is used as given (not closed by :meth:`close`), else one is made with
     ``transport`` and ``verify``. ``retry_policy`` sets the backoff between retries.
 
+    ``deadline`` bounds each call as a whole, in seconds: every attempt, every read and every
+    wait between retries (default: the connect plus the read timeout, 35 s); a call that runs out
+    raises :class:`~tycho_client.errors.TychoTimeoutError`. ``max_response_bytes`` bounds an
+    answer's body after decompression (default 64 MiB; over it:
+    :class:`~tycho_client.errors.TychoResponseError`). ``max_concurrency`` is the connection
+    pool's size and the most requests this client has in flight (default 10); more calls wait
+    for a free slot, within their deadline. ``timeout``, ``max_retries`` and ``deadline`` can
+    also be given per call.
+
     Use it as a context manager, or call :meth:`close`.
     """
 
@@ -67,45 +76,61 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         transport: httpx.BaseTransport | None,
         verify: bool | ssl.SSLContext,
         timeout: httpx.Timeout,
+        limits: httpx.Limits,
     ) -> httpx.Client:
-        return httpx.Client(transport=transport, verify=verify, timeout=timeout)
+        return httpx.Client(transport=transport, verify=verify, timeout=timeout, limits=limits)
 
     # ---------------------------------------------------------------------------- plumbing
 
-    def _send(
-        self, prepared: PreparedRequest, timeout: Timeout, max_retries: int | None
-    ) -> httpx.Response:
-        call_timeout = self._call_timeout(timeout)
-        retries = self._call_retries(max_retries)
-        attempt = 0
-        while True:
-            started = time.perf_counter()
-            try:
-                response = self._http.post(
-                    self._url(prepared),
-                    content=prepared.content,
-                    headers=self._headers,
-                    timeout=call_timeout,
-                )
-            except httpx.TransportError as exc:
-                delay = self._after_failure(prepared, exc, attempt, retries, started, call_timeout)
-            else:
-                after = self._after_response(prepared, response, attempt, retries, started)
-                if after is None:
-                    return response
-                delay = after
-            _sleep(delay)
-            attempt += 1
+    def _send(self, prepared: PreparedRequest, plan: CallPlan) -> tuple[httpx.Response, bytes]:
+        """Send until an answer is final: the answer and its body, or a TychoTransportError."""
+        token = self._enter_deadline(plan)
+        try:
+            attempt = 0
+            while True:
+                timeout = self._begin(prepared, plan, attempt)
+                started = time.perf_counter()
+                try:
+                    with self._deadline_scope(plan):
+                        response, body = self._attempt(prepared, plan, timeout)
+                except httpx.TransportError as exc:
+                    delay = self._after_failure(prepared, exc, attempt, plan, started, timeout)
+                except TimeoutError:
+                    raise self._deadline_error(prepared, plan, attempt + 1) from None
+                else:
+                    after = self._after_response(prepared, response, attempt, plan, started)
+                    if after is None:
+                        return response, body
+                    delay = after
+                _sleep(delay)
+                attempt += 1
+        finally:
+            self._exit_deadline(token)
+
+    def _attempt(
+        self, prepared: PreparedRequest, plan: CallPlan, timeout: httpx.Timeout
+    ) -> tuple[httpx.Response, bytes]:
+        """One exchange: a slot in the pool, the request, the whole (bounded) body."""
+        with (
+            self._slots,
+            self._http.stream(
+                "POST",
+                self._url(prepared),
+                content=prepared.content,
+                headers=self._headers,
+                timeout=timeout,
+            ) as response,
+        ):
+            return response, self._read_body(prepared, response, plan)
 
     def _call(
         self,
         prepared: PreparedRequest,
         expected: type[ModelT],
-        timeout: Timeout,
-        max_retries: int | None,
+        plan: CallPlan,
     ) -> ModelT:
-        response = self._send(prepared, timeout, max_retries)
-        return self._parse(prepared, response, expected)
+        response, body = self._send(prepared, plan)
+        return self._parse(prepared, response, body, expected)
 
     # -------------------------------------------------------------------------- operations
 
@@ -116,6 +141,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """``POST {url}/system/{service}`` with ``request`` as JSON; the answer's JSON object.
 
@@ -124,8 +150,8 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         ``delete`` are retried once they may have reached the server).
         """
         prepared = prepare_raw(service, request)
-        response = self._send(prepared, timeout, max_retries)
-        return self._parse_object(prepared, response)
+        response, body = self._send(prepared, self._plan(timeout, max_retries, deadline))
+        return self._parse_object(prepared, response, body)
 
     def start(
         self,
@@ -133,6 +159,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> StartResponse:
         """Start a system. ``request`` is a :class:`StartRequest` or a mapping validated into one.
 
@@ -141,7 +168,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         request surely never reached the server (the connection failed).
         """
         prepared = self._prepare_start(request)
-        return self._call(prepared, StartResponse, timeout, max_retries)
+        return self._call(prepared, StartResponse, self._plan(timeout, max_retries, deadline))
 
     def status(
         self,
@@ -149,6 +176,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> StatusResponse:
         """The systems running: all (``None``), by ``name`` (GUID) or by ``username``.
 
@@ -156,7 +184,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         ``Retry-After``), up to ``max_retries`` times.
         """
         prepared = prepare_operation("status", request)
-        return self._call(prepared, StatusResponse, timeout, max_retries)
+        return self._call(prepared, StatusResponse, self._plan(timeout, max_retries, deadline))
 
     def delete(
         self,
@@ -164,10 +192,11 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> DeleteResponse:
         """Delete the system whose GUID is ``request["name"]`` (a full name is reduced to it)."""
         prepared = prepare_operation("delete", request)
-        return self._call(prepared, DeleteResponse, timeout, max_retries)
+        return self._call(prepared, DeleteResponse, self._plan(timeout, max_retries, deadline))
 
     def modify(
         self,
@@ -175,6 +204,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> ModifyResponse:
         """Add labels and set cpu/memory of a running system.
 
@@ -182,7 +212,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         :class:`~tycho_client.errors.TychoNotFoundError`.
         """
         prepared = prepare_operation("modify", request)
-        return self._call(prepared, ModifyResponse, timeout, max_retries)
+        return self._call(prepared, ModifyResponse, self._plan(timeout, max_retries, deadline))
 
     def up(
         self,
@@ -194,6 +224,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         serviceaccount: str | None = None,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> StartResponse:
         """Start a compose document (a mapping, or YAML text) with its ``.env`` ``settings``.
 
@@ -203,7 +234,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         first ``ports`` entry unless given, and ``principal`` and ``serviceaccount`` filled in.
         """
         model = self._up_request(name, system, settings, services, serviceaccount)
-        return self.start(model, timeout=timeout, max_retries=max_retries)
+        return self.start(model, timeout=timeout, max_retries=max_retries, deadline=deadline)
 
     @overload
     def list(
@@ -213,6 +244,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> builtins.list[SystemStatus]: ...
 
     @overload
@@ -223,6 +255,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> builtins.list[str]: ...
 
     @overload
@@ -233,6 +266,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         terse: Literal[True],
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> builtins.list[str]: ...
 
     @overload
@@ -243,6 +277,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]: ...
 
     def list(
@@ -252,13 +287,14 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]:
         """The running systems (all, or the one whose GUID is ``name``); ``terse``: GUIDs only.
 
         One entry per Deployment, as the server reports them; with ``terse`` each GUID once.
         """
         request = None if name is None else {"name": name}
-        response = self.status(request, timeout=timeout, max_retries=max_retries)
+        response = self.status(request, timeout=timeout, max_retries=max_retries, deadline=deadline)
         return self._guids(response.result) if terse else response.result
 
     def down(
@@ -267,18 +303,23 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
     ) -> builtins.list[str]:
         """Delete the systems with these GUIDs (or full names); the GUIDs deleted, in order.
 
         Every name is validated before any request is sent. Every delete is tried; if any
         failed, :class:`~tycho_client.errors.TychoDownError` is raised afterwards, carrying
         ``deleted`` and ``failed`` (GUID -> error). Real servers answer success for unknown
-        GUIDs, so an unknown GUID counts as deleted.
+        GUIDs, so an unknown GUID counts as deleted. The deadline bounds the whole ``down``: a
+        delete left without time fails at once with
+        :class:`~tycho_client.errors.TychoTimeoutError` (in ``failed``).
         """
         tally = DownTally()
-        for prepared in prepare_down(names):
+        prepared_deletes = prepare_down(names)
+        plan = self._plan(timeout, max_retries, deadline)  # one deadline for all of them
+        for prepared in prepared_deletes:
             try:
-                self._call(prepared, DeleteResponse, timeout, max_retries)
+                self._call(prepared, DeleteResponse, plan)
             except TychoError as exc:
                 tally.add(prepared, exc)
             else:
@@ -291,12 +332,21 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         """Poll ``status`` until every Deployment of system ``guid`` is ready; return them.
 
         Raises :class:`~tycho_client.errors.TychoNotReadyError` naming the GUID after ``timeout``
-        seconds.
+        seconds. ``timeout`` bounds the whole wait: each poll's deadline is the client's, cut
+        to the time left.
         """
         self._check_wait(timeout, interval)
         deadline = time.monotonic() + timeout
+        last: StatusResponse | None = None
         while True:
-            last = self.status({"name": guid})
+            poll = min(self.deadline, max(deadline - time.monotonic(), 0.001))
+            try:
+                last = self.status({"name": guid}, deadline=poll)
+            except TychoTimeoutError:
+                # A poll cut short by the end of the wait: the server did answer before.
+                if last is None or time.monotonic() < deadline:
+                    raise
+                raise self._not_ready_error(guid, timeout, last) from None
             if self._all_ready(last):
                 return last.result
             remaining = deadline - time.monotonic()
