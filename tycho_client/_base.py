@@ -417,7 +417,7 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
             url = f"{self._options.display_url}{prepared.path}"
             raise TychoTimeoutError(
                 f"POST {url} answered HTTP {response.status_code} and asked to retry after "
-                f"{asked:g} s, more than the {max(left, 0.0):.1f} s left of the call's "
+                f"{asked:.12g} s, more than the {max(left, 0.0):.1f} s left of the call's "
                 f"{plan.deadline:g} s deadline",
                 url=url,
             )

@@ -168,11 +168,12 @@ def _url_problem(message: str) -> TychoValidationError:
 def _parse_url(url: object) -> httpx.URL:
     """``url`` checked: http(s), a host (IDNA-valid), no query or fragment."""
     try:
-        # An IDNA-invalid host raises idna's errors (ValueError subclasses), not InvalidURL.
         parsed = httpx.URL(url) if isinstance(url, str) else None
+        # Reading .host decodes it: an IDNA-invalid one raises idna's errors (ValueErrors).
+        host = parsed.host if parsed is not None else ""
     except (httpx.InvalidURL, ValueError):
-        parsed = None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        parsed, host = None, ""
+    if parsed is None or parsed.scheme not in ("http", "https") or not host:
         raise _url_problem("url must be an http:// or https:// URL with a valid host name")
     if parsed.query or parsed.fragment or "?" in str(url) or "#" in str(url):
         # /system/... is appended to the path: a query would swallow it.

@@ -17,5 +17,5 @@ MAX_SERVICES = 1_000
 MAX_CONCURRENCY = 10
 """Default connection pool size, and requests in flight per client (``max_concurrency``)."""
 
-MAX_JSON_DEPTH = 200
-"""Deepest nesting of arrays and objects accepted in an answer (Python's parser recurses)."""
+MAX_NUMBER_DIGITS = 100
+"""Longest integer a compose document may write (Python refuses to print ones over 4,300)."""

@@ -133,6 +133,7 @@ def _error_detail(body: bytes) -> str:
 
 # ------------------------------------------------------------------------------ reading
 
+_DECODE_STEP: Final = 1 << 20
 _GZIP_WBITS: Final = 16 + zlib.MAX_WBITS
 _ZLIB_OR_GZIP_WBITS: Final = 32 + zlib.MAX_WBITS
 
@@ -194,7 +195,9 @@ class BodyReader:
         try:
             data = chunk
             while data:
-                self._add(self._decoder.decompress(data, self._limit - self._size + 1))
+                # In steps of at most 1 MiB: one large step would allocate it all at once.
+                step = min(self._limit - self._size + 1, _DECODE_STEP)
+                self._add(self._decoder.decompress(data, step))
                 data = self._decoder.unconsumed_tail
         except zlib.error:
             raise self._unreadable("a compressed body that does not decompress") from None
