@@ -12,10 +12,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import ssl
-import threading
 import time
 from collections.abc import Iterable, Mapping
-from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -39,7 +37,7 @@ from ._config import (
     resolve_timeout,
     ssl_verify,
 )
-from ._deadline import DEADLINE, capped, install
+from ._deadline import DEADLINE, TaskSlots, ThreadSlots, install
 from ._response import BodyReader, parse, parse_object, transport_error
 from ._retry import RETRY_AFTER_STATUSES, RetryPolicy, retry_after, should_retry
 from .build import PreparedRequest
@@ -98,26 +96,6 @@ class CallPlan:
         )
 
 
-class _ThreadSlots:
-    """At most ``size`` requests of a sync client in flight; waiting ends at the deadline."""
-
-    def __init__(self, size: int) -> None:
-        self._semaphore = threading.BoundedSemaphore(size)
-
-    def __enter__(self) -> None:
-        wait = capped(None, httpx.PoolTimeout)
-        if not self._semaphore.acquire(timeout=wait):
-            raise httpx.PoolTimeout("no free connection before the call's deadline")
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._semaphore.release()
-
-
 class BaseTychoClient(Generic[HttpT, TransportT]):
     """The options and connection pool of a Tycho client, without the I/O.
 
@@ -165,11 +143,13 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         self._options = options
         self._headers = options.request_headers()
         self._http: HttpT
+        self._deadline_enforced = False
+        """Whether every socket operation of the pool honours the deadline (our own pool)."""
         if shared is not None:
             self._http, self._owns_http = shared._http, False
             self._slots: Any = shared._slots
+            self._deadline_enforced = shared._deadline_enforced
             return
-        self._slots = self._new_slots(options.max_concurrency)
         if options.http_client is not None:
             self._http, self._owns_http = options.http_client, False
         else:
@@ -183,11 +163,20 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
             self._owns_http = True
             if options.transport is None:
                 # Our own pools enforce each call's deadline on every socket operation.
-                for pool_transport in (
-                    getattr(self._http, "_transport", None),
-                    *getattr(self._http, "_mounts", {}).values(),
-                ):
-                    install(pool_transport)
+                self._deadline_enforced = all(
+                    [
+                        install(pool_transport)
+                        for pool_transport in (
+                            getattr(self._http, "_transport", None),
+                            *getattr(self._http, "_mounts", {}).values(),
+                        )
+                        if pool_transport is not None
+                    ]
+                    or [False]
+                )
+        # What bounds this client's requests in flight: a semaphore of its face's kind.
+        is_async = isinstance(self._http, httpx.AsyncClient)
+        self._slots = (TaskSlots if is_async else ThreadSlots)(options.max_concurrency)
 
     def _new_http(
         self,
@@ -198,10 +187,6 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
     ) -> HttpT:
         """The connection pool this client owns (an ``httpx.Client`` or ``httpx.AsyncClient``)."""
         raise NotImplementedError
-
-    def _new_slots(self, size: int) -> Any:
-        """What bounds this client's requests in flight (the async face overrides it)."""
-        return _ThreadSlots(size)
 
     # ----------------------------------------------------------------------------- options
 
@@ -379,7 +364,14 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         return reader.body()
 
     def _deadline_scope(self, plan: CallPlan) -> contextlib.AbstractContextManager[Any]:
-        """A scope cancelling the attempt at the deadline (async only; sync reads are capped)."""
+        """Nothing for our own pool, which bounds every socket operation; for a transport we
+        did not make, a scope cancelling the attempt at the deadline (async only: the sync face
+        checks the clock between the body's chunks)."""
+        if self._deadline_enforced:
+            return contextlib.nullcontext()
+        return self._hard_deadline(plan)
+
+    def _hard_deadline(self, plan: CallPlan) -> contextlib.AbstractContextManager[Any]:
         return contextlib.nullcontext()
 
     def _enter_deadline(self, plan: CallPlan) -> Any:

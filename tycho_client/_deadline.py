@@ -10,14 +10,26 @@ connection serves whichever call uses it.
 from __future__ import annotations
 
 import contextvars
+import select
 import ssl
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any
 
+import anyio
 import httpcore
+import httpx
 
-__all__ = ["DEADLINE", "AsyncDeadlineBackend", "DeadlineBackend", "capped", "install"]
+__all__ = [
+    "DEADLINE",
+    "AsyncDeadlineBackend",
+    "DeadlineBackend",
+    "TaskSlots",
+    "ThreadSlots",
+    "capped",
+    "install",
+]
 
 DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "tycho_client_deadline", default=None
@@ -89,9 +101,22 @@ class DeadlineBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
+def _readable(sock: Any) -> bool:
+    """Whether a read would return at once (data, or the b"" of a closed connection)."""
+    fileno = sock.fileno()
+    if fileno < 0:
+        return True
+    if hasattr(select, "poll"):
+        poll = select.poll()
+        poll.register(fileno, select.POLLIN)
+        return bool(poll.poll(0))
+    return bool(select.select([fileno], [], [], 0)[0])  # pragma: no cover - Windows
+
+
 class _AsyncStream(httpcore.AsyncNetworkStream):
     def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
         self._stream = stream
+        self._socket: Any = None
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self._stream.read(max_bytes, capped(timeout, httpcore.ReadTimeout))
@@ -112,6 +137,14 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         return _AsyncStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
+        # httpcore asks "is_readable" of every pooled connection each time it assigns one;
+        # anyio answers by building a table of attributes each time. Ask for the socket once.
+        if info == "is_readable":
+            if self._socket is None:
+                # asyncio gives a TransportSocket, which has fileno() too.
+                self._socket = self._stream.get_extra_info("socket")
+            if self._socket is not None:
+                return _readable(self._socket)
         return self._stream.get_extra_info(info)
 
 
@@ -159,3 +192,41 @@ def install(transport: Any) -> bool:
         pool._network_backend = DeadlineBackend(backend)  # type: ignore[union-attr]
         return True
     return False
+
+
+class ThreadSlots:
+    """At most ``size`` requests of a sync client in flight; waiting ends at the deadline."""
+
+    def __init__(self, size: int) -> None:
+        self._semaphore = threading.BoundedSemaphore(size)
+
+    def __enter__(self) -> None:
+        wait = capped(None, httpx.PoolTimeout)
+        if not self._semaphore.acquire(timeout=wait):
+            raise httpx.PoolTimeout("no free connection before the call's deadline")
+
+    def __exit__(self, *exc: object) -> None:
+        self._semaphore.release()
+
+
+class TaskSlots:
+    """At most ``size`` requests of an async client in flight; waiting ends at the deadline.
+
+    Keeps httpcore's own queue short: its pool does work for every queued request each time a
+    connection frees up, which with 1,000 waiting calls costs more than the calls themselves.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._semaphore = anyio.Semaphore(size)
+
+    async def __aenter__(self) -> None:
+        try:
+            self._semaphore.acquire_nowait()  # the usual case: no cancel scope needed
+        except anyio.WouldBlock:
+            with anyio.move_on_after(capped(None, httpx.PoolTimeout)):
+                await self._semaphore.acquire()
+                return
+            raise httpx.PoolTimeout("no free connection before the call's deadline") from None
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._semaphore.release()

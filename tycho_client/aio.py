@@ -82,11 +82,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         return httpx.AsyncClient(transport=transport, verify=verify, timeout=timeout, limits=limits)
 
     # async-only: begin
-    def _new_slots(self, size: int) -> Any:
-        return anyio.Semaphore(size)
-
-    def _deadline_scope(self, plan: CallPlan) -> Any:
-        # Cancels whatever the attempt awaits at the deadline, a transport we did not make too.
+    def _hard_deadline(self, plan: CallPlan) -> Any:
         return anyio.fail_after(max(plan.left(), 0.0))
 
     # The sync face inherits the blocking twin from the base: hence the override of its type.
