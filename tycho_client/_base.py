@@ -196,6 +196,11 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         return self._options.url
 
     @property
+    def display_url(self) -> str:
+        """``base_url`` with any password masked (``http://user:***@host``): what messages show."""
+        return self._options.display_url
+
+    @property
     def timeout(self) -> httpx.Timeout:
         """The default timeout of every call."""
         return self._options.timeout

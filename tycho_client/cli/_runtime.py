@@ -100,7 +100,7 @@ class Session:
                 "verify": not target.url.lower().startswith("http://"),
             }
             if self.args.timeout is not None:
-                options["timeout"] = self.args.timeout
+                options["timeout"] = options["deadline"] = self.args.timeout
             self._client = TychoClient(target.url, **options)
         return self._client
 
