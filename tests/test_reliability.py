@@ -510,3 +510,16 @@ def test_max_concurrency_is_validated_and_shown() -> None:
     tycho = TychoClient("http://127.0.0.1:1", max_concurrency=3, deadline=7)
     assert (tycho.max_concurrency, tycho.deadline) == (3, 7)
     assert tycho.with_options(max_retries=0).deadline == 7
+
+
+def test_threads_share_the_pool_without_more_connections_than_it_holds() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with (
+        FaultServer(json_reply()) as server,
+        TychoClient(server.url, max_concurrency=4) as tycho,
+        ThreadPoolExecutor(32) as threads,
+    ):
+        answers = list(threads.map(lambda _: tycho.status(), range(200)))
+        assert server.connections <= 4
+    assert len(answers) == 200
