@@ -21,7 +21,8 @@ One hierarchy, so callers can catch as broadly or as narrowly as they need::
     └── TychoDiscoveryError             the Tycho API could not be found in Kubernetes
 
 Messages never carry `.env` values or tokens: request bodies are not quoted in errors, and
-response bodies are quoted only in part (`MAX_BODY_QUOTE` characters).
+response bodies are quoted only in part (`MAX_BODY_QUOTE` characters), with a server's control
+characters escaped (`escape_controls`); attributes such as `.error` and `.body` keep its text.
 """
 
 from __future__ import annotations
