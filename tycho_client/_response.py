@@ -274,13 +274,15 @@ def check_unique_keys(body: bytes) -> None:
     """Raise ``_DuplicateKey`` if an object of ``body`` has a key twice (or a JSON error).
 
     Every object is checked in bodies up to 256 KiB. A larger body (a status of hundreds of
-    systems) is parsed only by pydantic, so it is checked as text, in about a millisecond: none
-    of the envelope's keys, which decide success or error, may appear twice anywhere (when one
-    does, or when ``\\u`` escapes could spell one, the exact check runs after all).
+    systems) is parsed only by pydantic, so it is checked as text, in about 4 ms for 10,000
+    systems (a tenth of pydantic's parse): none of the envelope's keys, which decide success
+    or error, may appear twice anywhere (when one does, or when ``\\u00`` escapes could spell
+    one, the exact check runs after all).
     """
     if (
         len(body) <= _EXACT_CHECK_BYTES
-        or b"\\u" in body
+        # A backslash is rare and found at memchr speed; "\\u" itself is slow to search for.
+        or (b"\\" in body and b"\\u00" in body)
         or any(body.count(key) > 1 for key in _ENVELOPE_KEYS)
     ):
         load_json(body)
