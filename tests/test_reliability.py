@@ -538,3 +538,32 @@ def test_a_key_twice_is_found_in_a_large_answer_too(second_key: str) -> None:
         pytest.raises(TychoResponseError, match="appears twice"),
     ):
         tycho.status()
+
+
+class _CountsInFlight(httpx.AsyncBaseTransport):
+    def __init__(self) -> None:
+        self.now = 0
+        self.most = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        await anyio.sleep(0.001)
+        self.now -= 1
+        return httpx.Response(200, content=recorded_exchange("03")["response"]["text"].encode())
+
+
+@pytest.mark.anyio
+async def test_requests_in_flight_are_bounded_by_max_concurrency() -> None:
+    # httpcore's pool does work for every queued request whenever a connection frees up: the
+    # client keeps that queue no longer than the pool.
+    transport = _CountsInFlight()
+    async with AsyncTychoClient("http://tycho.test", transport=transport, max_concurrency=5) as t:
+        async with anyio.create_task_group() as group:
+            for _ in range(200):
+                group.start_soon(t.status)
+        copy = t.with_options(max_retries=0)  # a copy shares the bound
+        async with anyio.create_task_group() as group:
+            for client in (t, copy) * 50:
+                group.start_soon(client.status)
+    assert transport.most == 5
