@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import pathlib
 import time
@@ -531,12 +532,16 @@ port_entries = st.one_of(
     st.builds(lambda t, p: {"target": t, "published": p}, st.integers(1, 65535), st.integers(1, 9)),
     st.sampled_from(["$P:80", "${P:-8080}:80", "80"]),
 )
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8))
+# No NUL characters and no numbers of 100 digits: normalize_compose refuses them (tested in
+# tests/test_reliability.py).
+_text = functools.partial(st.text, st.characters(exclude_characters="\x00"))
+_integers = st.integers(-(10**30), 10**30)
+scalars = st.one_of(st.none(), st.booleans(), _integers, _text(max_size=8))
 env_keys = st.from_regex(r"[A-Z_][A-Z0-9_]{0,6}", fullmatch=True)
 services_strategy = st.dictionaries(
     st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True),
     st.fixed_dictionaries(
-        {"image": st.text(min_size=1, max_size=8).filter(str.strip)},
+        {"image": _text(min_size=1, max_size=8).filter(str.strip)},
         optional={
             "ports": st.one_of(st.none(), st.lists(port_entries, max_size=3)),
             "expose": st.lists(st.one_of(st.integers(1, 65535), st.just("80/tcp")), max_size=2),
@@ -547,7 +552,7 @@ services_strategy = st.dictionaries(
             ),
             "env": st.one_of(st.none(), st.dictionaries(env_keys, scalars, max_size=3)),
             "command": st.one_of(
-                st.text(max_size=8), st.lists(st.one_of(st.text(max_size=5), st.integers()))
+                _text(max_size=8), st.lists(st.one_of(_text(max_size=5), _integers))
             ),
             "deploy": st.fixed_dictionaries(
                 {
@@ -557,8 +562,8 @@ services_strategy = st.dictionaries(
                 }
             ),
             "depends_on": st.one_of(
-                st.lists(st.text(max_size=5), max_size=2),
-                st.dictionaries(st.text(max_size=5), st.just({"condition": "x"}), max_size=2),
+                st.lists(_text(max_size=5), max_size=2),
+                st.dictionaries(_text(max_size=5), st.just({"condition": "x"}), max_size=2),
             ),
             "x-other": scalars,
         },

@@ -197,11 +197,25 @@ def test_retry_after_as_an_http_date(
 
 
 def test_retry_after_is_capped(face: Face, loopback: LoopbackServer, sleeps: list[float]) -> None:
-    loopback.add(Reply(429, b"", {"Retry-After": "3600"}), Reply.recorded("03"))
+    loopback.add(Reply(429, b"", {"Retry-After": "20"}), Reply.recorded("03"))
     policy = RetryPolicy(retry_after_max=4.0)
     with face(loopback.url, retry_policy=policy) as tycho:
         tycho.status()
     assert sleeps == [4.0]
+
+
+def test_retry_after_beyond_the_deadline_fails_at_once(
+    face: Face, loopback: LoopbackServer, sleeps: list[float]
+) -> None:
+    # Asked to come back in an hour, with 35 s left: waiting 4 s would ignore the server.
+    loopback.add(Reply(429, b"", {"Retry-After": "3600"}), Reply.recorded("03"))
+    policy = RetryPolicy(retry_after_max=4.0)
+    with (
+        face(loopback.url, retry_policy=policy) as tycho,
+        pytest.raises(TychoTimeoutError, match="retry after 3600 s"),
+    ):
+        tycho.status()
+    assert sleeps == []
 
 
 def test_unreadable_retry_after_falls_back_to_backoff(

@@ -9,6 +9,7 @@ and await.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import ssl
@@ -24,23 +25,36 @@ from . import build
 from ._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_URL,
+    MAX_CONCURRENCY,
+    MAX_RESPONSE_BYTES,
     NOT_GIVEN,
     ClientOptions,
     NotGiven,
+    check_deadline,
+    check_headers,
     check_retries,
+    derived_deadline,
     positive_seconds,
     resolve_timeout,
     ssl_verify,
 )
+from ._deadline import DEADLINE, TaskSlots, ThreadSlots, install
 from ._raw import RawResponse, raw_requested
-from ._response import parse, parse_object, transport_error
-from ._retry import RetryPolicy, next_delay
+from ._response import BodyReader, parse, parse_object, readable, transport_error
+from ._retry import RETRY_AFTER_STATUSES, RetryPolicy, retry_after, should_retry
 from .build import PreparedRequest
-from .errors import TychoDownError, TychoError, TychoNotReadyError, TychoTransportError, summarize
+from .errors import (
+    TychoDownError,
+    TychoError,
+    TychoNotReadyError,
+    TychoTimeoutError,
+    TychoTransportError,
+    summarize,
+)
 from .models import DeleteRequest, StartRequest, StatusResponse, SystemStatus
 from .naming import format_name
 
-__all__ = ["BaseTychoClient", "DownTally"]
+__all__ = ["BaseTychoClient", "CallPlan", "DownTally"]
 
 logger = logging.getLogger("tycho_client")
 
@@ -48,6 +62,49 @@ HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
 ModelT = TypeVar("ModelT", bound=BaseModel)
 T = TypeVar("T")
+
+
+# A timeout this close to the deadline was the deadline's doing.
+_DEADLINE_SLACK = 0.05
+
+
+class CallPlan:
+    """One call's budget (its per-phase timeout, its retries, when its deadline falls) and the
+    headers its requests add to the pool's."""
+
+    __slots__ = ("deadline", "ends_at", "headers", "longest", "retries", "timeout")
+
+    def __init__(
+        self,
+        timeout: httpx.Timeout,
+        retries: int,
+        deadline: float,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.headers = headers
+        self.timeout = timeout
+        self.retries = retries
+        self.deadline = deadline
+        self.ends_at = time.monotonic() + deadline
+        self.longest = max(timeout.connect or 0.0, timeout.read or 0.0, timeout.write or 0.0)
+
+    def left(self) -> float:
+        """Seconds until the deadline (negative once it has passed)."""
+        return self.ends_at - time.monotonic()
+
+    def attempt_timeout(self) -> httpx.Timeout:
+        """The timeout of the next attempt: each phase capped at the time left."""
+        left = self.ends_at - time.monotonic()
+        timeout = self.timeout
+        if left >= self.longest and left >= (timeout.pool or 0.0):
+            return timeout
+        left = max(left, 0.001)
+        return httpx.Timeout(
+            connect=min(timeout.connect or left, left),
+            read=min(timeout.read or left, left),
+            write=min(timeout.write or left, left),
+            pool=min(timeout.pool or left, left),
+        )
 
 
 class BaseTychoClient(Generic[HttpT, TransportT]):
@@ -69,6 +126,9 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         http_client: HttpT | None = None,
         transport: TransportT | None = None,
         retry_policy: RetryPolicy | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        max_concurrency: int = MAX_CONCURRENCY,
     ) -> None:
         self._configure(
             ClientOptions.create(
@@ -82,41 +142,67 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
                 http_client=http_client,
                 transport=transport,
                 retry_policy=retry_policy,
+                deadline=deadline,
+                max_response_bytes=max_response_bytes,
+                max_concurrency=max_concurrency,
             )
         )
 
-    def _configure(self, options: ClientOptions, shared_http: HttpT | None = None) -> None:
+    def _configure(
+        self, options: ClientOptions, shared: BaseTychoClient[Any, Any] | None = None
+    ) -> None:
         self._options = options
-        self._http: HttpT
-        self._owns_http = shared_http is None and options.http_client is None
-        # On a pool we make, what every client on it sends (JSON, User-Agent) and the timeout are
-        # set once, on the httpx client: cheaper per call. The token and the headers option go
-        # with each request, so that a with_options copy on the same pool can change them. A
-        # caller's http_client keeps its own timeout, User-Agent, limits, proxies and hooks.
         ours = options.http_client is None
-        if shared_http is not None:
-            self._http = shared_http
-        elif not ours:
-            self._http = options.http_client
+        # On a pool we make, what every request carries (JSON, User-Agent) is set once, on the
+        # httpx client; the token and the headers option go with each request, so that a
+        # with_options copy on the same pool can change them. A caller's http_client keeps its
+        # own timeout, User-Agent, limits, proxies and hooks: it gets only what the API needs.
+        self._headers: dict[str, str] | None = options.call_headers(own_pool=ours) or None
+        self._http: HttpT
+        self._urls: dict[str, httpx.URL] = {}
+        self._deadline_enforced = False
+        """Whether every socket operation of the pool honours the deadline (our own pool)."""
+        if shared is not None:
+            self._http, self._owns_http = shared._http, False
+            self._slots: Any = shared._slots
+            self._deadline_enforced = shared._deadline_enforced
+            return
+        if options.http_client is not None:
+            self._http, self._owns_http = options.http_client, False
         else:
-            self._http = self._new_http(
-                options.transport,
-                ssl_verify(options.verify),
-                options.timeout,
-                options.pool_headers(),
+            verify = ssl_verify(options.verify)
+            limits = httpx.Limits(
+                max_connections=options.max_concurrency,
+                # Every connection may stay open for the next request: reuse, not reconnects.
+                max_keepalive_connections=options.max_concurrency,
             )
-        self._fixed: dict[str, Any] = {}
-        headers = options.call_headers(own_pool=ours)
-        if headers:
-            self._fixed["headers"] = headers
-        if (options.timeout_given or ours) and options.timeout != self._http.timeout:
-            self._fixed["timeout"] = options.timeout
+            self._http = self._new_http(
+                options.transport, verify, options.timeout, limits, options.pool_headers()
+            )
+            self._owns_http = True
+            if options.transport is None:
+                # Our own pools enforce each call's deadline on every socket operation.
+                self._deadline_enforced = all(
+                    [
+                        install(pool_transport)
+                        for pool_transport in (
+                            getattr(self._http, "_transport", None),
+                            *getattr(self._http, "_mounts", {}).values(),
+                        )
+                        if pool_transport is not None
+                    ]
+                    or [False]
+                )
+        # What bounds this client's requests in flight: a semaphore of its face's kind.
+        is_async = isinstance(self._http, httpx.AsyncClient)
+        self._slots = (TaskSlots if is_async else ThreadSlots)(options.max_concurrency)
 
     def _new_http(
         self,
         transport: TransportT | None,
         verify: bool | ssl.SSLContext,
         timeout: httpx.Timeout,
+        limits: httpx.Limits,
         headers: Mapping[str, str],
     ) -> HttpT:
         """The connection pool this client owns (an ``httpx.Client`` or ``httpx.AsyncClient``)."""
@@ -130,6 +216,11 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         return self._options.url
 
     @property
+    def display_url(self) -> str:
+        """``base_url`` with any password masked (``http://user:***@host``): what messages show."""
+        return self._options.display_url
+
+    @property
     def timeout(self) -> httpx.Timeout:
         """The default timeout of every call (a given ``http_client``'s own, unless set here)."""
         if self._options.http_client is not None and not self._options.timeout_given:
@@ -140,6 +231,21 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
     def max_retries(self) -> int:
         """The default number of retries of a call."""
         return self._options.max_retries
+
+    @property
+    def deadline(self) -> float:
+        """The default deadline of a call in seconds, retries and waits included."""
+        return self._options.call_deadline
+
+    @property
+    def max_response_bytes(self) -> int:
+        """The most bytes an answer's body may have, after decompression."""
+        return self._options.max_response_bytes
+
+    @property
+    def max_concurrency(self) -> int:
+        """The connection pool's size: this client's requests in flight at most."""
+        return self._options.max_concurrency
 
     @property
     def username(self) -> str | None:
@@ -155,8 +261,8 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         options = self._options
         return (
             f"{type(self).__name__}(base_url={options.display_url!r}, "
-            f"timeout={options.timeout!r}, max_retries={options.max_retries}, "
-            f"username={options.username!r})"
+            f"timeout={options.timeout!r}, deadline={options.call_deadline:g}, "
+            f"max_retries={options.max_retries}, username={options.username!r})"
         )
 
     def with_options(
@@ -172,11 +278,15 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         http_client: HttpT | NotGiven | None = NOT_GIVEN,
         transport: TransportT | NotGiven | None = NOT_GIVEN,
         retry_policy: RetryPolicy | NotGiven | None = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+        max_response_bytes: int | NotGiven = NOT_GIVEN,
+        max_concurrency: int | NotGiven = NOT_GIVEN,
     ) -> Self:
         """A copy with some options changed.
 
-        The copy shares this client's HTTP connection pool unless ``http_client``, ``transport``
-        or ``verify`` is given; a shared pool stays owned (and closed) by this client.
+        The copy shares this client's HTTP connection pool (and its bound on requests in flight)
+        unless ``http_client``, ``transport``, ``verify`` or ``max_concurrency`` is given; a
+        shared pool stays owned (and closed) by this client.
         """
         options, shares_pool = self._options.replace(
             url=url,
@@ -189,9 +299,12 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
             http_client=http_client,
             transport=transport,
             retry_policy=retry_policy,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
+            max_concurrency=max_concurrency,
         )
         copy = object.__new__(type(self))
-        copy._configure(options, self._http if shares_pool else None)
+        copy._configure(options, self if shares_pool else None)
         return copy
 
     # ------------------------------------------------------------------------------ helpers
@@ -228,49 +341,96 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
             username=self._options.username,
         )
 
-    def _call_timeout(self, timeout: float | httpx.Timeout | None) -> httpx.Timeout:
-        return self.timeout if timeout is None else resolve_timeout(timeout)
-
-    def _per_call(
-        self, timeout: float | httpx.Timeout | None, extra_headers: Mapping[str, str] | None
-    ) -> dict[str, Any]:
-        """The keyword arguments of one ``post``: only what the pool does not already have."""
-        if timeout is None and extra_headers is None:
-            return self._fixed
-        kwargs = dict(self._fixed)
-        if timeout is not None:
-            kwargs["timeout"] = resolve_timeout(timeout)
+    def _plan(
+        self,
+        timeout: float | httpx.Timeout | None,
+        max_retries: int | None,
+        deadline: float | None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> CallPlan:
+        """The budget of one call: the options, overridden by what the call gives."""
+        options = self._options
+        call_timeout = self.timeout if timeout is None else resolve_timeout(timeout)
+        if deadline is not None:
+            seconds = check_deadline(deadline) or options.call_deadline
+        elif options.deadline is not None or (timeout is None and call_timeout == options.timeout):
+            seconds = options.call_deadline
+        else:
+            seconds = derived_deadline(call_timeout)
+        retries = options.max_retries if max_retries is None else check_retries(max_retries)
+        headers = self._headers
         if extra_headers is not None:
-            kwargs["headers"] = {**kwargs.get("headers", {}), **extra_headers}
-        return kwargs
+            headers = {**(headers or {}), **check_headers(extra_headers, "extra_headers")}
+        return CallPlan(call_timeout, retries, seconds, headers)
 
-    def _answer(
-        self, prepared: PreparedRequest, response: httpx.Response, expected: type[ModelT]
-    ) -> ModelT:
-        """The model of an answer (or, for with_raw_response, the RawResponse behind it)."""
-        where = self._options.display_url
-        return _deliver(response, functools.partial(parse, prepared, response, expected, where))
+    def _url(self, prepared: PreparedRequest) -> httpx.URL:
+        # Parsed once per path: httpx parses a string URL on every request (~20 us).
+        url = self._urls.get(prepared.path)
+        if url is None:
+            url = httpx.URL(self._options.send_url + prepared.path)
+            if len(self._urls) < 32:  # a few operations; request() may name any service
+                self._urls[prepared.path] = url
+        return url
 
-    def _answer_object(self, prepared: PreparedRequest, response: httpx.Response) -> dict[str, Any]:
-        """The JSON object of an answer to a generic ``request`` (or its RawResponse)."""
-        where = self._options.display_url
-        return _deliver(response, functools.partial(parse_object, prepared, response, where))
+    def _begin(self, prepared: PreparedRequest, plan: CallPlan, attempt: int) -> httpx.Timeout:
+        """The timeout of an attempt about to start; a TychoTimeoutError if no time is left."""
+        if plan.left() <= 0:
+            raise self._deadline_error(prepared, plan, attempt, sent=attempt > 0)
+        return plan.attempt_timeout()
 
-    def _call_retries(self, max_retries: int | None) -> int:
-        return self._options.max_retries if max_retries is None else check_retries(max_retries)
+    def _reader(
+        self, prepared: PreparedRequest, response: httpx.Response, plan: CallPlan
+    ) -> BodyReader:
+        return BodyReader(
+            prepared,
+            response,
+            self._options.display_url,
+            self._options.max_response_bytes,
+            plan.ends_at,
+        )
 
-    def _url(self, prepared: PreparedRequest) -> str:
-        return self._options.url + prepared.path
+    def _read_body(
+        self, prepared: PreparedRequest, response: httpx.Response, plan: CallPlan
+    ) -> bytes:
+        """The decoded body of a streamed answer, within the size limit and the deadline."""
+        reader = self._reader(prepared, response, plan)
+        if response.is_stream_consumed:
+            return reader.already_read(response.content)
+        for chunk in response.iter_raw():
+            reader.feed(chunk)
+        return reader.body()
+
+    def _deadline_scope(self, plan: CallPlan) -> contextlib.AbstractContextManager[Any]:
+        """Nothing for our own pool, which bounds every socket operation; for a transport we
+        did not make, a scope cancelling the attempt at the deadline (async only: the sync face
+        checks the clock between the body's chunks)."""
+        if self._deadline_enforced:
+            return contextlib.nullcontext()
+        return self._hard_deadline(plan)
+
+    def _hard_deadline(self, plan: CallPlan) -> contextlib.AbstractContextManager[Any]:
+        return contextlib.nullcontext()
+
+    def _enter_deadline(self, plan: CallPlan) -> Any:
+        return DEADLINE.set(plan.ends_at)
+
+    @staticmethod
+    def _exit_deadline(token: Any) -> None:
+        DEADLINE.reset(token)
 
     def _after_response(
         self,
         prepared: PreparedRequest,
         response: httpx.Response,
         attempt: int,
-        retries: int,
+        plan: CallPlan,
         started: float,
     ) -> float | None:
-        """Log an answer; the wait before another attempt, or None to return it."""
+        """Log an answer; the wait before another attempt, or None to return it.
+
+        A ``Retry-After`` longer than the time left fails at once (TychoTimeoutError); a backoff
+        longer than that makes this answer the last.
+        """
         logger.debug(
             "POST %s%s -> %d in %.1f ms",
             self._options.display_url,
@@ -278,21 +438,46 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )
-        return next_delay(
-            self._options.retry_policy,
+        if not should_retry(prepared.idempotent, attempt, plan.retries, response=response):
+            return None
+        left = plan.left()
+        asked = retry_after(response) if response.status_code in RETRY_AFTER_STATUSES else None
+        if asked is not None and asked >= left:
+            url = f"{self._options.display_url}{prepared.path}"
+            raise TychoTimeoutError(
+                f"POST {url} answered HTTP {response.status_code} and asked to retry after "
+                f"{asked:.12g} s, more than the {max(left, 0.0):.1f} s left of the call's "
+                f"{plan.deadline:g} s deadline",
+                url=url,
+            )
+        return self._delay(prepared, attempt, plan, left, response)
+
+    def _delay(
+        self,
+        prepared: PreparedRequest,
+        attempt: int,
+        plan: CallPlan,
+        left: float,
+        response: httpx.Response | None = None,
+    ) -> float | None:
+        delay = self._options.retry_policy.backoff(attempt, response)
+        if delay >= left:
+            return None
+        logger.debug(
+            "retrying POST %s in %.3f s (attempt %d of %d)",
             prepared.path,
-            prepared.idempotent,
-            attempt,
-            retries,
-            response=response,
+            delay,
+            attempt + 2,
+            plan.retries + 1,
         )
+        return delay
 
     def _after_failure(
         self,
         prepared: PreparedRequest,
         error: httpx.TransportError,
         attempt: int,
-        retries: int,
+        plan: CallPlan,
         started: float,
         timeout: httpx.Timeout,
     ) -> float:
@@ -304,22 +489,66 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
             type(error).__name__,
             (time.perf_counter() - started) * 1000,
         )
-        delay = next_delay(
-            self._options.retry_policy,
-            prepared.path,
-            prepared.idempotent,
-            attempt,
-            retries,
-            error=error,
-        )
+        left = plan.left()
+        if isinstance(error, httpx.TimeoutException) and left <= _DEADLINE_SLACK:
+            raise self._deadline_error(prepared, plan, attempt + 1, error=error) from error
+        delay = None
+        if should_retry(prepared.idempotent, attempt, plan.retries, error=error):
+            delay = self._delay(prepared, attempt, plan, left)
         if delay is None:
             raise self._transport_error(prepared, error, timeout) from error
         return delay
+
+    def _deadline_error(
+        self,
+        prepared: PreparedRequest,
+        plan: CallPlan,
+        attempts: int,
+        *,
+        sent: bool = True,
+        error: Exception | None = None,
+    ) -> TychoTimeoutError:
+        url = f"{self._options.display_url}{prepared.path}"
+        tries = f" ({attempts} attempts)" if attempts > 1 else ""
+        unknown = (
+            ""
+            if prepared.idempotent
+            or not sent
+            or (error is not None and isinstance(error, (httpx.ConnectTimeout, httpx.PoolTimeout)))
+            else f"; the server may have carried out the {prepared.operation} anyway: "
+            "check the systems' status before trying again"
+        )
+        what = "no complete answer" if sent else "not sent: no time left"
+        return TychoTimeoutError(
+            f"POST {url}: {what} within the call's {plan.deadline:g} s deadline{tries}{unknown}",
+            url=url,
+        )
 
     def _transport_error(
         self, prepared: PreparedRequest, error: httpx.TransportError, timeout: httpx.Timeout
     ) -> TychoTransportError:
         return transport_error(prepared, error, timeout, self._options.display_url)
+
+    def _parse(
+        self,
+        prepared: PreparedRequest,
+        response: httpx.Response,
+        body: bytes,
+        expected: type[ModelT],
+    ) -> ModelT:
+        """The model of an answer (or, for with_raw_response, the RawResponse behind it)."""
+        where = self._options.display_url
+        parsed = functools.partial(parse, prepared, response, body, expected, where)
+        return _deliver(response, body, parsed)
+
+    def _parse_object(
+        self, prepared: PreparedRequest, response: httpx.Response, body: bytes
+    ) -> dict[str, Any]:
+        """The JSON object of an answer to a generic ``request`` (or its RawResponse)."""
+        where = self._options.display_url
+        return _deliver(
+            response, body, functools.partial(parse_object, prepared, response, body, where)
+        )
 
     @staticmethod
     def _guids(systems: Iterable[SystemStatus]) -> list[str]:
@@ -353,13 +582,13 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         )
 
 
-def _deliver(response: httpx.Response, parsed: Callable[[], T]) -> T:
+def _deliver(response: httpx.Response, body: bytes, parsed: Callable[[], T]) -> T:
     if not raw_requested():
         return parsed()
     if not response.is_success:
         parsed()  # raises the TychoHTTPError a plain call raises
-    # The with_raw_response wrappers declare this type; the plain methods never see it.
-    return cast("T", RawResponse(response, parsed))
+    # The with_raw_response methods declare this type; the plain methods never see it.
+    return cast("T", RawResponse(readable(response, body), parsed))
 
 
 class DownTally:

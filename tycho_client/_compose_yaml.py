@@ -14,7 +14,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ._data import unshare
-from ._limits import MAX_EXPANDED_NODES
+from ._limits import MAX_EXPANDED_NODES, MAX_NUMBER_DIGITS, MAX_SERVICES
 from .errors import FieldError, Loc, TychoComposeError, summarize
 
 try:
@@ -77,6 +77,9 @@ def _check_node_graph(root: Node, context: _LoadContext) -> None:
         if isinstance(node, ScalarNode):
             if node.tag not in _SCALAR_TAGS:
                 raise context.error(loc, f"unsupported YAML tag {node.tag!r}", _line(node))
+            if node.tag == _INT and len(str(node.value)) > MAX_NUMBER_DIGITS:
+                problem = f"is a number of over {MAX_NUMBER_DIGITS} digits"
+                raise context.error(loc, problem, _line(node))
         elif node.tag not in (_TAG + "seq", _TAG + "map"):
             raise context.error(loc, f"unsupported YAML tag {node.tag!r}", _line(node))
         elif isinstance(node, SequenceNode):
@@ -87,7 +90,7 @@ def _check_node_graph(root: Node, context: _LoadContext) -> None:
         if total > MAX_EXPANDED_NODES:
             raise context.error(
                 loc,
-                f"expands to more than {MAX_EXPANDED_NODES} nodes through aliases; "
+                f"has more than {MAX_EXPANDED_NODES} values (aliases counted as expanded); "
                 "refusing to load it",
                 _line(node),
             )
@@ -96,6 +99,11 @@ def _check_node_graph(root: Node, context: _LoadContext) -> None:
         return total
 
     def _mapping_size(node: MappingNode, loc: Loc, size: Callable[[Node, Loc], int]) -> int:
+        if loc == ("system", "services") and len(node.value) > MAX_SERVICES:
+            problem = (
+                f"too many services ({len(node.value)}; a Tycho system has at most {MAX_SERVICES})"
+            )
+            raise context.error(loc, problem, _line(node))
         total = 0
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -146,6 +154,11 @@ def load_yaml_documents(text: str, *, source: str | None = None) -> dict[str, An
         raise context.error(("system",), f"not valid YAML: {problem}", line) from None
     except RecursionError:
         raise context.error(("system",), "nested too deeply", None) from None
+    except TychoComposeError:
+        raise
+    except ValueError as exc:  # a constructor's refusal PyYAML does not wrap
+        problem = f"not valid YAML: {type(exc).__name__}"
+        raise context.error(("system",), problem, None) from None
     finally:
         loader.dispose()
     return _merge_documents(documents, context)

@@ -7,11 +7,13 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import enum
 import functools
 import math
 import os
+import re
 import ssl
 from collections.abc import Mapping
 from typing import Any, Final
@@ -19,20 +21,25 @@ from typing import Any, Final
 import httpx
 from typing_extensions import TypedDict
 
+from ._limits import MAX_CONCURRENCY, MAX_RESPONSE_BYTES
 from ._retry import RetryPolicy
 from ._version import __version__
-from .errors import TychoValidationError
+from .errors import FieldError, TychoValidationError
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "DEFAULT_URL",
+    "MAX_CONCURRENCY",
+    "MAX_RESPONSE_BYTES",
     "NOT_GIVEN",
     "AsyncClientKwargs",
     "ClientKwargs",
     "ClientOptions",
     "CommonClientKwargs",
     "NotGiven",
+    "check_deadline",
+    "derived_deadline",
     "display_url",
     "positive_seconds",
     "resolve_timeout",
@@ -44,7 +51,12 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
 """Connect within 5 s; 30 s for each read/write, well above the 3+ s a real ``start`` takes."""
 DEFAULT_MAX_RETRIES: Final = 2
 USER_AGENT: Final = f"tycho-client/{__version__}"
-_JSON_HEADERS: Final = {"Accept": "application/json", "Content-Type": "application/json"}
+_JSON_HEADERS: Final = {
+    "Accept": "application/json",
+    # What the bounded body reader decodes; httpx would also offer br and zstd.
+    "Accept-Encoding": "gzip, deflate",
+    "Content-Type": "application/json",
+}
 
 
 class NotGiven(enum.Enum):
@@ -59,7 +71,11 @@ class NotGiven(enum.Enum):
 NOT_GIVEN: Final = NotGiven.NOT_GIVEN
 
 # A copy made by with_options keeps the connection pool unless one of these changes.
-_POOL_OPTIONS: Final = frozenset({"http_client", "transport", "verify"})
+_POOL_OPTIONS: Final = frozenset({"http_client", "transport", "verify", "max_concurrency"})
+# RFC 9110 header names; values: visible ASCII and inner blanks (httpx refuses the rest, quoting
+# the value, which may be a secret, in its error).
+_HEADER_NAME: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE: Final = re.compile(r"(?:[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?)?")
 
 
 def positive_seconds(value: float, name: str) -> float:
@@ -95,6 +111,28 @@ def _finite(value: float | None, default: float | None) -> float | None:
     return default if value is None else positive_seconds(value, "timeout")
 
 
+def derived_deadline(timeout: httpx.Timeout) -> float:
+    """The default deadline of a call: what one attempt may take (connect, then the answer)."""
+    return float(timeout.connect or 0.0) + float(timeout.read or 0.0)
+
+
+def check_deadline(value: float | None) -> float | None:
+    """``value`` if it is ``None`` (derived from the timeout) or a finite number of seconds > 0."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TychoValidationError(
+            f"deadline must be a number of seconds, not {type(value).__name__}"
+        )
+    return positive_seconds(float(value), "deadline")
+
+
+def _positive_int(value: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TychoValidationError(f"{name} must be an integer >= 1")
+    return value
+
+
 def check_retries(value: int) -> int:
     """``value`` if it is a whole number >= 0, else a TychoValidationError."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -126,25 +164,83 @@ def ssl_verify(verify: bool | str | ssl.SSLContext) -> bool | ssl.SSLContext:
 
 
 def display_url(url: httpx.URL) -> str:
-    """``url`` without a password, for messages, logs and reprs."""
+    """``url`` with its password masked (``http://user:***@host``), for messages, logs, reprs."""
     if url.password:
-        url = url.copy_with(password="***")  # noqa: S106 - a mask, not a password
+        # The user name given again: httpx drops it when only the password is replaced.
+        url = url.copy_with(username=url.username, password="***")  # noqa: S106 - a mask
     return str(url).rstrip("/")
 
 
-def _check_url(url: object) -> None:
+def _url_problem(message: str) -> TychoValidationError:
+    return TychoValidationError(message, [FieldError(("url",), message)])
+
+
+def _parse_url(url: object) -> httpx.URL:
+    """``url`` checked: http(s), a host (IDNA-valid), no query or fragment."""
     try:
         parsed = httpx.URL(url) if isinstance(url, str) else None
-    except httpx.InvalidURL:
-        parsed = None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
-        raise TychoValidationError("url must be an http:// or https:// URL with a host")
+        # Reading .host decodes it: an IDNA-invalid one raises idna's errors (ValueErrors).
+        host = parsed.host if parsed is not None else ""
+    except (httpx.InvalidURL, ValueError):
+        parsed, host = None, ""
+    if parsed is None or parsed.scheme not in ("http", "https") or not host:
+        raise _url_problem("url must be an http:// or https:// URL with a valid host name")
+    if parsed.query or parsed.fragment or "?" in str(url) or "#" in str(url):
+        # /system/... is appended to the path: a query would swallow it.
+        raise _url_problem("url must not have a query string or fragment (? or #)")
+    return parsed
+
+
+def _credentials_header(url: httpx.URL) -> tuple[str, str | None]:
+    """``url`` without userinfo, and the Basic ``Authorization`` value its userinfo makes.
+
+    The credentials never reach httpx's URL, so neither its log lines nor its errors show them.
+    """
+    if not url.userinfo:
+        return str(url).rstrip("/"), None
+    pair = f"{url.username}:{url.password}".encode()
+    bare = str(url.copy_with(username=None, password=None)).rstrip("/")
+    return bare, "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def check_header_value(value: object, name: str) -> None:
+    """A TychoValidationError naming ``name`` (never quoting ``value``) unless httpx can send it.
+
+    Visible ASCII and inner blanks only: httpx refuses the rest with an error quoting the value.
+    """
+    problem = None
+    if not isinstance(value, str):
+        problem = f"{name} must be a string"
+    elif not value:
+        problem = f"{name} must not be empty"
+    elif not _HEADER_VALUE.fullmatch(value):
+        problem = (
+            f"{name} must be printable ASCII without leading or trailing whitespace "
+            "(it has a non-ASCII or control character, or surrounding whitespace)"
+        )
+    if problem:
+        raise TychoValidationError(problem, [FieldError((name,), problem)])
 
 
 def _check_token(token: str | None) -> str | None:
-    if token is not None and (not token.strip() or any(c in token for c in "\r\n")):
-        raise TychoValidationError("token must be a non-empty single-line string")
+    if token is not None:
+        check_header_value(token, "token")
     return token
+
+
+def check_headers(headers: Mapping[str, str], option: str = "headers") -> dict[str, str]:
+    """``headers`` if httpx can send every one; else a TychoValidationError naming ``option``."""
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            message = (
+                f"{option}: a header name must be a token of ASCII letters, digits and "
+                "!#$%&'*+-.^_`|~"
+            )
+            raise TychoValidationError(message, [FieldError((option,), message)])
+        check_header_value(value, f"{option}[{name!r}]")
+        checked[name] = value
+    return checked
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,8 +251,8 @@ class ClientOptions:
     ``with_options`` copy is :meth:`replace` and a shared connection pool never sees a change.
     """
 
-    url: str
-    """The server's base URL, without a trailing slash."""
+    url: str = dataclasses.field(repr=False)
+    """The server's base URL as given (userinfo included), without a trailing slash."""
     timeout: httpx.Timeout
     timeout_given: bool
     """Whether the caller chose ``timeout`` (only then does it override an ``http_client``s)."""
@@ -168,12 +264,28 @@ class ClientOptions:
     retry_policy: RetryPolicy
     http_client: Any = dataclasses.field(repr=False, compare=False)
     transport: Any = dataclasses.field(repr=False, compare=False)
+    deadline: float | None = None
+    """Seconds a whole call may take, retries and waits included (None: derived from timeout)."""
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+    max_concurrency: int = MAX_CONCURRENCY
     display_url: str = dataclasses.field(init=False)
     """``url`` with any password masked: what messages, logs and reprs show."""
+    send_url: str = dataclasses.field(init=False, repr=False)
+    """``url`` without userinfo: what httpx is given (and logs)."""
+    basic_auth: str | None = dataclasses.field(init=False, repr=False)
+    """The ``Authorization: Basic`` value made from the URL's userinfo, if it has any."""
+    call_deadline: float = dataclasses.field(init=False)
+    """``deadline``, or the one derived from ``timeout``: the default of every call."""
 
     def __post_init__(self) -> None:
-        # Frozen: the one derived value is set once, here.
-        object.__setattr__(self, "display_url", display_url(httpx.URL(self.url)))
+        # Frozen: the derived values are set once, here.
+        parsed = httpx.URL(self.url)
+        send_url, basic_auth = _credentials_header(parsed)
+        object.__setattr__(self, "display_url", display_url(parsed))
+        object.__setattr__(self, "send_url", send_url)
+        object.__setattr__(self, "basic_auth", basic_auth)
+        deadline = self.deadline if self.deadline is not None else derived_deadline(self.timeout)
+        object.__setattr__(self, "call_deadline", deadline)
 
     @classmethod
     def create(
@@ -189,23 +301,33 @@ class ClientOptions:
         retry_policy: RetryPolicy | None = None,
         http_client: Any = None,
         transport: Any = None,
+        deadline: float | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        max_concurrency: int = MAX_CONCURRENCY,
     ) -> ClientOptions:
         """Validated options; a :class:`~tycho_client.TychoValidationError` names a bad one."""
         if http_client is not None and (transport is not None or verify is not True):
             raise ValueError("give either http_client or transport/verify, not both")
-        _check_url(url)
+        parsed = _parse_url(url)
+        token = _check_token(token)
+        if token is not None and parsed.userinfo:
+            message = "give either a token or user:password in the url, not both"
+            raise TychoValidationError(message, [FieldError(("url",), message)])
         return cls(
             url=str(url).rstrip("/"),
             timeout=DEFAULT_TIMEOUT if timeout is NOT_GIVEN else resolve_timeout(timeout),
             timeout_given=timeout is not NOT_GIVEN,
             max_retries=check_retries(max_retries),
-            headers=dict(headers) if headers is not None else None,
-            token=_check_token(token),
+            headers=None if headers is None else check_headers(headers),
+            token=token,
             verify=verify,
             username=username,
             retry_policy=retry_policy or RetryPolicy(),
             http_client=http_client,
             transport=transport,
+            deadline=check_deadline(deadline),
+            max_response_bytes=_positive_int(max_response_bytes, "max_response_bytes"),
+            max_concurrency=_positive_int(max_concurrency, "max_concurrency"),
         )
 
     def replace(self, **changes: Any) -> tuple[ClientOptions, bool]:
@@ -232,6 +354,8 @@ class ClientOptions:
         headers.update(self.headers or {})
         if self.token is not None:
             headers["Authorization"] = f"Bearer {self.token}"
+        elif self.basic_auth is not None:
+            headers["Authorization"] = self.basic_auth
         return headers
 
 
@@ -250,6 +374,9 @@ class CommonClientKwargs(TypedDict, total=False):
     verify: bool | str
     username: str | None
     retry_policy: RetryPolicy | None
+    deadline: float | None
+    max_response_bytes: int
+    max_concurrency: int
 
 
 class ClientKwargs(CommonClientKwargs, total=False):

@@ -24,10 +24,10 @@ import anyio
 import httpx
 from pydantic import BaseModel
 
-from ._base import BaseTychoClient, DownTally
+from ._base import BaseTychoClient, CallPlan, DownTally
 from ._raw import RawResponse, to_raw_async
 from .build import PreparedRequest, prepare_down, prepare_operation, prepare_raw
-from .errors import TychoError
+from .errors import TychoError, TychoTimeoutError
 from .models import (
     DeleteRequest,
     DeleteResponse,
@@ -63,6 +63,15 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
     ``http_client`` is used as given (not closed by :meth:`close`), else one is made with
     ``transport`` and ``verify``. ``retry_policy`` sets the backoff between retries.
 
+    ``deadline`` bounds each call as a whole, in seconds: every attempt, every read and every
+    wait between retries (default: the connect plus the read timeout, 35 s); a call that runs out
+    raises :class:`~tycho_client.errors.TychoTimeoutError`. ``max_response_bytes`` bounds an
+    answer's body after decompression (default 64 MiB; over it:
+    :class:`~tycho_client.errors.TychoResponseError`). ``max_concurrency`` is the connection
+    pool's size and the most requests this client has in flight (default 10); more calls wait
+    for a free slot, within their deadline. ``timeout``, ``max_retries`` and ``deadline`` can
+    also be given per call.
+
     Use it as an async context manager, or await :meth:`aclose`.
     """
 
@@ -71,11 +80,29 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         transport: httpx.AsyncBaseTransport | None,
         verify: bool | ssl.SSLContext,
         timeout: httpx.Timeout,
+        limits: httpx.Limits,
         headers: Mapping[str, str],
     ) -> httpx.AsyncClient:
         return httpx.AsyncClient(
-            transport=transport, verify=verify, timeout=timeout, headers=headers
+            transport=transport, verify=verify, timeout=timeout, limits=limits, headers=headers
         )
+
+    # async-only: begin
+    def _hard_deadline(self, plan: CallPlan) -> Any:
+        return anyio.fail_after(max(plan.left(), 0.0))
+
+    # The sync face inherits the blocking twin from the base: hence the override of its type.
+    async def _read_body(  # type: ignore[override]
+        self, prepared: PreparedRequest, response: httpx.Response, plan: CallPlan
+    ) -> bytes:
+        reader = self._reader(prepared, response, plan)
+        if response.is_stream_consumed:
+            return reader.already_read(response.content)
+        async for chunk in response.aiter_raw():
+            reader.feed(chunk)
+        return reader.body()
+
+    # async-only: end
 
     @functools.cached_property
     def with_raw_response(self) -> AsyncTychoClientWithRawResponse:
@@ -86,42 +113,56 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
     # ---------------------------------------------------------------------------- plumbing
 
     async def _send(
-        self,
-        prepared: PreparedRequest,
-        timeout: Timeout,
-        max_retries: int | None,
-        extra_headers: Headers,
-    ) -> httpx.Response:
-        call_timeout = self._call_timeout(timeout)
-        retries = self._call_retries(max_retries)
-        per_call = self._per_call(timeout, extra_headers)  # {} in the common case
-        attempt = 0
-        while True:
-            started = time.perf_counter()
-            try:
-                response = await self._http.post(
-                    self._url(prepared), content=prepared.content, **per_call
-                )
-            except httpx.TransportError as exc:
-                delay = self._after_failure(prepared, exc, attempt, retries, started, call_timeout)
-            else:
-                after = self._after_response(prepared, response, attempt, retries, started)
-                if after is None:
-                    return response
-                delay = after
-            await _sleep(delay)
-            attempt += 1
+        self, prepared: PreparedRequest, plan: CallPlan
+    ) -> tuple[httpx.Response, bytes]:
+        """Send until an answer is final: the answer and its body, or a TychoTransportError."""
+        token = self._enter_deadline(plan)
+        try:
+            attempt = 0
+            while True:
+                timeout = self._begin(prepared, plan, attempt)
+                started = time.perf_counter()
+                try:
+                    with self._deadline_scope(plan):
+                        response, body = await self._attempt(prepared, plan, timeout)
+                except httpx.TransportError as exc:
+                    delay = self._after_failure(prepared, exc, attempt, plan, started, timeout)
+                except TimeoutError:
+                    raise self._deadline_error(prepared, plan, attempt + 1) from None
+                else:
+                    after = self._after_response(prepared, response, attempt, plan, started)
+                    if after is None:
+                        return response, body
+                    delay = after
+                await _sleep(delay)
+                attempt += 1
+        finally:
+            self._exit_deadline(token)
+
+    async def _attempt(
+        self, prepared: PreparedRequest, plan: CallPlan, timeout: httpx.Timeout
+    ) -> tuple[httpx.Response, bytes]:
+        """One exchange: a slot in the pool, the request, the whole (bounded) body."""
+        async with (
+            self._slots,
+            self._http.stream(
+                "POST",
+                self._url(prepared),
+                content=prepared.content,
+                headers=plan.headers,
+                timeout=timeout,
+            ) as response,
+        ):
+            return response, await self._read_body(prepared, response, plan)
 
     async def _call(
         self,
         prepared: PreparedRequest,
         expected: type[ModelT],
-        timeout: Timeout,
-        max_retries: int | None,
-        extra_headers: Headers,
+        plan: CallPlan,
     ) -> ModelT:
-        response = await self._send(prepared, timeout, max_retries, extra_headers)
-        return self._answer(prepared, response, expected)
+        response, body = await self._send(prepared, plan)
+        return self._parse(prepared, response, body, expected)
 
     # -------------------------------------------------------------------------- operations
 
@@ -132,6 +173,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> dict[str, Any]:
         """``POST {url}/system/{service}`` with ``request`` as JSON; the answer's JSON object.
@@ -141,8 +183,10 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         ``delete`` are retried once they may have reached the server).
         """
         prepared = prepare_raw(service, request)
-        response = await self._send(prepared, timeout, max_retries, extra_headers)
-        return self._answer_object(prepared, response)
+        response, body = await self._send(
+            prepared, self._plan(timeout, max_retries, deadline, extra_headers)
+        )
+        return self._parse_object(prepared, response, body)
 
     async def start(
         self,
@@ -150,6 +194,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> StartResponse:
         """Start a system. ``request`` is a :class:`StartRequest` or a mapping validated into one.
@@ -159,7 +204,9 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         request surely never reached the server (the connection failed).
         """
         prepared = self._prepare_start(request)
-        return await self._call(prepared, StartResponse, timeout, max_retries, extra_headers)
+        return await self._call(
+            prepared, StartResponse, self._plan(timeout, max_retries, deadline, extra_headers)
+        )
 
     async def status(
         self,
@@ -167,6 +214,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> StatusResponse:
         """The systems running: all (``None``), by ``name`` (GUID) or by ``username``.
@@ -175,7 +223,9 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         ``Retry-After``), up to ``max_retries`` times.
         """
         prepared = prepare_operation("status", request)
-        return await self._call(prepared, StatusResponse, timeout, max_retries, extra_headers)
+        return await self._call(
+            prepared, StatusResponse, self._plan(timeout, max_retries, deadline, extra_headers)
+        )
 
     async def delete(
         self,
@@ -183,11 +233,14 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> DeleteResponse:
         """Delete the system whose GUID is ``request["name"]`` (a full name is reduced to it)."""
         prepared = prepare_operation("delete", request)
-        return await self._call(prepared, DeleteResponse, timeout, max_retries, extra_headers)
+        return await self._call(
+            prepared, DeleteResponse, self._plan(timeout, max_retries, deadline, extra_headers)
+        )
 
     async def modify(
         self,
@@ -195,6 +248,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> ModifyResponse:
         """Add labels and set cpu/memory of a running system.
@@ -203,7 +257,9 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         :class:`~tycho_client.errors.TychoNotFoundError`.
         """
         prepared = prepare_operation("modify", request)
-        return await self._call(prepared, ModifyResponse, timeout, max_retries, extra_headers)
+        return await self._call(
+            prepared, ModifyResponse, self._plan(timeout, max_retries, deadline, extra_headers)
+        )
 
     async def up(
         self,
@@ -215,6 +271,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         serviceaccount: str | None = None,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> StartResponse:
         """Start a compose document (a mapping, or YAML text) with its ``.env`` ``settings``.
@@ -226,7 +283,11 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         """
         model = self._up_request(name, system, settings, services, serviceaccount)
         return await self.start(
-            model, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+            model,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            extra_headers=extra_headers,
         )
 
     @overload
@@ -237,6 +298,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus]: ...
 
@@ -248,6 +310,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> builtins.list[str]: ...
 
@@ -259,6 +322,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         terse: Literal[True],
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> builtins.list[str]: ...
 
@@ -270,6 +334,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]: ...
 
@@ -280,6 +345,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]:
         """The running systems (all, or the one whose GUID is ``name``); ``terse``: GUIDs only.
@@ -288,7 +354,11 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         """
         request = None if name is None else {"name": name}
         response = await self.status(
-            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+            request,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            extra_headers=extra_headers,
         )
         return self._guids(response.result) if terse else response.result
 
@@ -298,6 +368,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> builtins.list[str]:
         """Delete the systems with these GUIDs (or full names); the GUIDs deleted, in order.
@@ -305,12 +376,18 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         Every name is validated before any request is sent. Every delete is tried; if any
         failed, :class:`~tycho_client.errors.TychoDownError` is raised afterwards, carrying
         ``deleted`` and ``failed`` (GUID -> error). Real servers answer success for unknown
-        GUIDs, so an unknown GUID counts as deleted.
+        GUIDs, so an unknown GUID counts as deleted. The deadline bounds the whole ``down``: a
+        delete left without time fails at once with
+        :class:`~tycho_client.errors.TychoTimeoutError` (in ``failed``).
         """
         tally = DownTally()
-        for prepared in prepare_down(names):
+        prepared_deletes = prepare_down(names)
+        plan = self._plan(
+            timeout, max_retries, deadline, extra_headers
+        )  # one deadline for all of them
+        for prepared in prepared_deletes:
             try:
-                await self._call(prepared, DeleteResponse, timeout, max_retries, extra_headers)
+                await self._call(prepared, DeleteResponse, plan)
             except TychoError as exc:
                 tally.add(prepared, exc)
             else:
@@ -323,12 +400,21 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         """Poll ``status`` until every Deployment of system ``guid`` is ready; return them.
 
         Raises :class:`~tycho_client.errors.TychoNotReadyError` naming the GUID after ``timeout``
-        seconds.
+        seconds. ``timeout`` bounds the whole wait: each poll's deadline is the client's, cut
+        to the time left.
         """
         self._check_wait(timeout, interval)
         deadline = time.monotonic() + timeout
+        last: StatusResponse | None = None
         while True:
-            last = await self.status({"name": guid})
+            poll = min(self.deadline, max(deadline - time.monotonic(), 0.001))
+            try:
+                last = await self.status({"name": guid}, deadline=poll)
+            except TychoTimeoutError:
+                # A poll cut short by the end of the wait: the server did answer before.
+                if last is None or time.monotonic() < deadline:
+                    raise
+                raise self._not_ready_error(guid, timeout, last) from None
             if self._all_ready(last):
                 return last.result
             remaining = deadline - time.monotonic()
@@ -377,12 +463,18 @@ class AsyncTychoClientWithRawResponse:
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> RawResponse[dict[str, Any]]:
         """:meth:`AsyncTychoClient.request`, answering with its RawResponse."""
         call = to_raw_async(self._client.request)
         return await call(
-            service, request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+            service,
+            request,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            extra_headers=extra_headers,
         )
 
     async def start(
@@ -391,12 +483,17 @@ class AsyncTychoClientWithRawResponse:
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> RawResponse[StartResponse]:
         """:meth:`AsyncTychoClient.start`, answering with its RawResponse."""
         call = to_raw_async(self._client.start)
         return await call(
-            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+            request,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            extra_headers=extra_headers,
         )
 
     async def status(
@@ -405,12 +502,17 @@ class AsyncTychoClientWithRawResponse:
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> RawResponse[StatusResponse]:
         """:meth:`AsyncTychoClient.status`, answering with its RawResponse."""
         call = to_raw_async(self._client.status)
         return await call(
-            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+            request,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            extra_headers=extra_headers,
         )
 
     async def delete(
@@ -419,12 +521,17 @@ class AsyncTychoClientWithRawResponse:
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> RawResponse[DeleteResponse]:
         """:meth:`AsyncTychoClient.delete`, answering with its RawResponse."""
         call = to_raw_async(self._client.delete)
         return await call(
-            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+            request,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            extra_headers=extra_headers,
         )
 
     async def modify(
@@ -433,12 +540,17 @@ class AsyncTychoClientWithRawResponse:
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> RawResponse[ModifyResponse]:
         """:meth:`AsyncTychoClient.modify`, answering with its RawResponse."""
         call = to_raw_async(self._client.modify)
         return await call(
-            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+            request,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            extra_headers=extra_headers,
         )
 
     async def up(
@@ -451,6 +563,7 @@ class AsyncTychoClientWithRawResponse:
         serviceaccount: str | None = None,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> RawResponse[StartResponse]:
         """:meth:`AsyncTychoClient.up`, answering with its RawResponse."""
@@ -463,5 +576,6 @@ class AsyncTychoClientWithRawResponse:
             serviceaccount=serviceaccount,
             timeout=timeout,
             max_retries=max_retries,
+            deadline=deadline,
             extra_headers=extra_headers,
         )

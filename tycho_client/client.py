@@ -23,10 +23,10 @@ from typing import Any, Literal, TypeVar, overload
 import httpx
 from pydantic import BaseModel
 
-from ._base import BaseTychoClient, DownTally
+from ._base import BaseTychoClient, CallPlan, DownTally
 from ._raw import RawResponse, to_raw
 from .build import PreparedRequest, prepare_down, prepare_operation, prepare_raw
-from .errors import TychoError
+from .errors import TychoError, TychoTimeoutError
 from .models import (
     DeleteRequest,
     DeleteResponse,
@@ -62,6 +62,15 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
     ``http_client`` is used as given (not closed by :meth:`close`), else one is made with
     ``transport`` and ``verify``. ``retry_policy`` sets the backoff between retries.
 
+    ``deadline`` bounds each call as a whole, in seconds: every attempt, every read and every
+    wait between retries (default: the connect plus the read timeout, 35 s); a call that runs out
+    raises :class:`~tycho_client.errors.TychoTimeoutError`. ``max_response_bytes`` bounds an
+    answer's body after decompression (default 64 MiB; over it:
+    :class:`~tycho_client.errors.TychoResponseError`). ``max_concurrency`` is the connection
+    pool's size and the most requests this client has in flight (default 10); more calls wait
+    for a free slot, within their deadline. ``timeout``, ``max_retries`` and ``deadline`` can
+    also be given per call.
+
     Use it as a context manager, or call :meth:`close`.
     """
 
@@ -70,9 +79,12 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         transport: httpx.BaseTransport | None,
         verify: bool | ssl.SSLContext,
         timeout: httpx.Timeout,
+        limits: httpx.Limits,
         headers: Mapping[str, str],
     ) -> httpx.Client:
-        return httpx.Client(transport=transport, verify=verify, timeout=timeout, headers=headers)
+        return httpx.Client(
+            transport=transport, verify=verify, timeout=timeout, limits=limits, headers=headers
+        )
 
     @functools.cached_property
     def with_raw_response(self) -> TychoClientWithRawResponse:
@@ -82,43 +94,55 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
 
     # ---------------------------------------------------------------------------- plumbing
 
-    def _send(
-        self,
-        prepared: PreparedRequest,
-        timeout: Timeout,
-        max_retries: int | None,
-        extra_headers: Headers,
-    ) -> httpx.Response:
-        call_timeout = self._call_timeout(timeout)
-        retries = self._call_retries(max_retries)
-        per_call = self._per_call(timeout, extra_headers)  # {} in the common case
-        attempt = 0
-        while True:
-            started = time.perf_counter()
-            try:
-                response = self._http.post(
-                    self._url(prepared), content=prepared.content, **per_call
-                )
-            except httpx.TransportError as exc:
-                delay = self._after_failure(prepared, exc, attempt, retries, started, call_timeout)
-            else:
-                after = self._after_response(prepared, response, attempt, retries, started)
-                if after is None:
-                    return response
-                delay = after
-            _sleep(delay)
-            attempt += 1
+    def _send(self, prepared: PreparedRequest, plan: CallPlan) -> tuple[httpx.Response, bytes]:
+        """Send until an answer is final: the answer and its body, or a TychoTransportError."""
+        token = self._enter_deadline(plan)
+        try:
+            attempt = 0
+            while True:
+                timeout = self._begin(prepared, plan, attempt)
+                started = time.perf_counter()
+                try:
+                    with self._deadline_scope(plan):
+                        response, body = self._attempt(prepared, plan, timeout)
+                except httpx.TransportError as exc:
+                    delay = self._after_failure(prepared, exc, attempt, plan, started, timeout)
+                except TimeoutError:
+                    raise self._deadline_error(prepared, plan, attempt + 1) from None
+                else:
+                    after = self._after_response(prepared, response, attempt, plan, started)
+                    if after is None:
+                        return response, body
+                    delay = after
+                _sleep(delay)
+                attempt += 1
+        finally:
+            self._exit_deadline(token)
+
+    def _attempt(
+        self, prepared: PreparedRequest, plan: CallPlan, timeout: httpx.Timeout
+    ) -> tuple[httpx.Response, bytes]:
+        """One exchange: a slot in the pool, the request, the whole (bounded) body."""
+        with (
+            self._slots,
+            self._http.stream(
+                "POST",
+                self._url(prepared),
+                content=prepared.content,
+                headers=plan.headers,
+                timeout=timeout,
+            ) as response,
+        ):
+            return response, self._read_body(prepared, response, plan)
 
     def _call(
         self,
         prepared: PreparedRequest,
         expected: type[ModelT],
-        timeout: Timeout,
-        max_retries: int | None,
-        extra_headers: Headers,
+        plan: CallPlan,
     ) -> ModelT:
-        response = self._send(prepared, timeout, max_retries, extra_headers)
-        return self._answer(prepared, response, expected)
+        response, body = self._send(prepared, plan)
+        return self._parse(prepared, response, body, expected)
 
     # -------------------------------------------------------------------------- operations
 
@@ -129,6 +153,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> dict[str, Any]:
         """``POST {url}/system/{service}`` with ``request`` as JSON; the answer's JSON object.
@@ -138,8 +163,10 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         ``delete`` are retried once they may have reached the server).
         """
         prepared = prepare_raw(service, request)
-        response = self._send(prepared, timeout, max_retries, extra_headers)
-        return self._answer_object(prepared, response)
+        response, body = self._send(
+            prepared, self._plan(timeout, max_retries, deadline, extra_headers)
+        )
+        return self._parse_object(prepared, response, body)
 
     def start(
         self,
@@ -147,6 +174,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> StartResponse:
         """Start a system. ``request`` is a :class:`StartRequest` or a mapping validated into one.
@@ -156,7 +184,9 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         request surely never reached the server (the connection failed).
         """
         prepared = self._prepare_start(request)
-        return self._call(prepared, StartResponse, timeout, max_retries, extra_headers)
+        return self._call(
+            prepared, StartResponse, self._plan(timeout, max_retries, deadline, extra_headers)
+        )
 
     def status(
         self,
@@ -164,6 +194,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> StatusResponse:
         """The systems running: all (``None``), by ``name`` (GUID) or by ``username``.
@@ -172,7 +203,9 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         ``Retry-After``), up to ``max_retries`` times.
         """
         prepared = prepare_operation("status", request)
-        return self._call(prepared, StatusResponse, timeout, max_retries, extra_headers)
+        return self._call(
+            prepared, StatusResponse, self._plan(timeout, max_retries, deadline, extra_headers)
+        )
 
     def delete(
         self,
@@ -180,11 +213,14 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> DeleteResponse:
         """Delete the system whose GUID is ``request["name"]`` (a full name is reduced to it)."""
         prepared = prepare_operation("delete", request)
-        return self._call(prepared, DeleteResponse, timeout, max_retries, extra_headers)
+        return self._call(
+            prepared, DeleteResponse, self._plan(timeout, max_retries, deadline, extra_headers)
+        )
 
     def modify(
         self,
@@ -192,6 +228,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> ModifyResponse:
         """Add labels and set cpu/memory of a running system.
@@ -200,7 +237,9 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         :class:`~tycho_client.errors.TychoNotFoundError`.
         """
         prepared = prepare_operation("modify", request)
-        return self._call(prepared, ModifyResponse, timeout, max_retries, extra_headers)
+        return self._call(
+            prepared, ModifyResponse, self._plan(timeout, max_retries, deadline, extra_headers)
+        )
 
     def up(
         self,
@@ -212,6 +251,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         serviceaccount: str | None = None,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> StartResponse:
         """Start a compose document (a mapping, or YAML text) with its ``.env`` ``settings``.
@@ -223,7 +263,11 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         """
         model = self._up_request(name, system, settings, services, serviceaccount)
         return self.start(
-            model, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+            model,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            extra_headers=extra_headers,
         )
 
     @overload
@@ -234,6 +278,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus]: ...
 
@@ -245,6 +290,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> builtins.list[str]: ...
 
@@ -256,6 +302,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         terse: Literal[True],
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> builtins.list[str]: ...
 
@@ -267,6 +314,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]: ...
 
@@ -277,6 +325,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> builtins.list[SystemStatus] | builtins.list[str]:
         """The running systems (all, or the one whose GUID is ``name``); ``terse``: GUIDs only.
@@ -285,7 +334,11 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         """
         request = None if name is None else {"name": name}
         response = self.status(
-            request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+            request,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            extra_headers=extra_headers,
         )
         return self._guids(response.result) if terse else response.result
 
@@ -295,6 +348,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> builtins.list[str]:
         """Delete the systems with these GUIDs (or full names); the GUIDs deleted, in order.
@@ -302,12 +356,18 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         Every name is validated before any request is sent. Every delete is tried; if any
         failed, :class:`~tycho_client.errors.TychoDownError` is raised afterwards, carrying
         ``deleted`` and ``failed`` (GUID -> error). Real servers answer success for unknown
-        GUIDs, so an unknown GUID counts as deleted.
+        GUIDs, so an unknown GUID counts as deleted. The deadline bounds the whole ``down``: a
+        delete left without time fails at once with
+        :class:`~tycho_client.errors.TychoTimeoutError` (in ``failed``).
         """
         tally = DownTally()
-        for prepared in prepare_down(names):
+        prepared_deletes = prepare_down(names)
+        plan = self._plan(
+            timeout, max_retries, deadline, extra_headers
+        )  # one deadline for all of them
+        for prepared in prepared_deletes:
             try:
-                self._call(prepared, DeleteResponse, timeout, max_retries, extra_headers)
+                self._call(prepared, DeleteResponse, plan)
             except TychoError as exc:
                 tally.add(prepared, exc)
             else:
@@ -320,12 +380,21 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         """Poll ``status`` until every Deployment of system ``guid`` is ready; return them.
 
         Raises :class:`~tycho_client.errors.TychoNotReadyError` naming the GUID after ``timeout``
-        seconds.
+        seconds. ``timeout`` bounds the whole wait: each poll's deadline is the client's, cut
+        to the time left.
         """
         self._check_wait(timeout, interval)
         deadline = time.monotonic() + timeout
+        last: StatusResponse | None = None
         while True:
-            last = self.status({"name": guid})
+            poll = min(self.deadline, max(deadline - time.monotonic(), 0.001))
+            try:
+                last = self.status({"name": guid}, deadline=poll)
+            except TychoTimeoutError:
+                # A poll cut short by the end of the wait: the server did answer before.
+                if last is None or time.monotonic() < deadline:
+                    raise
+                raise self._not_ready_error(guid, timeout, last) from None
             if self._all_ready(last):
                 return last.result
             remaining = deadline - time.monotonic()
@@ -367,12 +436,18 @@ class TychoClientWithRawResponse:
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> RawResponse[dict[str, Any]]:
         """:meth:`TychoClient.request`, answering with its RawResponse."""
         call = to_raw(self._client.request)
         return call(
-            service, request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers
+            service,
+            request,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            extra_headers=extra_headers,
         )
 
     def start(
@@ -381,11 +456,18 @@ class TychoClientWithRawResponse:
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> RawResponse[StartResponse]:
         """:meth:`TychoClient.start`, answering with its RawResponse."""
         call = to_raw(self._client.start)
-        return call(request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers)
+        return call(
+            request,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            extra_headers=extra_headers,
+        )
 
     def status(
         self,
@@ -393,11 +475,18 @@ class TychoClientWithRawResponse:
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> RawResponse[StatusResponse]:
         """:meth:`TychoClient.status`, answering with its RawResponse."""
         call = to_raw(self._client.status)
-        return call(request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers)
+        return call(
+            request,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            extra_headers=extra_headers,
+        )
 
     def delete(
         self,
@@ -405,11 +494,18 @@ class TychoClientWithRawResponse:
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> RawResponse[DeleteResponse]:
         """:meth:`TychoClient.delete`, answering with its RawResponse."""
         call = to_raw(self._client.delete)
-        return call(request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers)
+        return call(
+            request,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            extra_headers=extra_headers,
+        )
 
     def modify(
         self,
@@ -417,11 +513,18 @@ class TychoClientWithRawResponse:
         *,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> RawResponse[ModifyResponse]:
         """:meth:`TychoClient.modify`, answering with its RawResponse."""
         call = to_raw(self._client.modify)
-        return call(request, timeout=timeout, max_retries=max_retries, extra_headers=extra_headers)
+        return call(
+            request,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            extra_headers=extra_headers,
+        )
 
     def up(
         self,
@@ -433,6 +536,7 @@ class TychoClientWithRawResponse:
         serviceaccount: str | None = None,
         timeout: Timeout = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
         extra_headers: Headers = None,
     ) -> RawResponse[StartResponse]:
         """:meth:`TychoClient.up`, answering with its RawResponse."""
@@ -445,5 +549,6 @@ class TychoClientWithRawResponse:
             serviceaccount=serviceaccount,
             timeout=timeout,
             max_retries=max_retries,
+            deadline=deadline,
             extra_headers=extra_headers,
         )

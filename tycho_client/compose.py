@@ -27,12 +27,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ._data import number_as_string, unshare
-from ._limits import MAX_EXPANDED_NODES
+from ._limits import MAX_EXPANDED_NODES, MAX_NUMBER_DIGITS, MAX_SERVICES
 from .errors import FieldError, Loc, TychoComposeError, summarize
 from .naming import MAX_NAME_LENGTH, is_dns_label
 
 __all__ = [
     "MAX_EXPANDED_NODES",
+    "MAX_SERVICES",
     "container_port",
     "derive_normalized_services",
     "derive_services",
@@ -386,6 +387,36 @@ def _normalize_service(service: Any, loc: Loc, errors: list[FieldError]) -> Any:
     return out
 
 
+# An int this many bits long has more than MAX_NUMBER_DIGITS digits (checked without printing it).
+_MAX_NUMBER_BITS = int(MAX_NUMBER_DIGITS * 3.33)
+
+
+def _scalar_problems(value: Any, loc: Loc, errors: list[FieldError]) -> None:
+    """What no server can take, anywhere in the document: NUL characters, non-finite numbers,
+    integers too long to print. Iterative, so deep nesting cannot exhaust the stack."""
+    pending: list[tuple[Any, Loc]] = [(value, loc)]
+    while pending and len(errors) < 20:
+        item, where = pending.pop()
+        if isinstance(item, str):
+            if "\0" in item:
+                errors.append(FieldError(where, "contains a NUL character"))
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            if item.bit_length() > _MAX_NUMBER_BITS:
+                errors.append(FieldError(where, f"is a number of over {MAX_NUMBER_DIGITS} digits"))
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                errors.append(FieldError(where, "must be a finite number (not .inf or .nan)"))
+        elif isinstance(item, Mapping):
+            for key, child in item.items():
+                if isinstance(key, str) and "\0" in key:
+                    errors.append(FieldError(where, "a key contains a NUL character"))
+                pending.append((child, (*where, key)))
+        elif isinstance(item, (list, tuple)):
+            pending.extend((child, (*where, index)) for index, child in enumerate(item))
+
+
 def normalize_compose(system: Mapping[str, Any]) -> dict[str, Any]:
     """Rewrite a compose document into the forms real Tycho servers read; a new dict.
 
@@ -399,12 +430,19 @@ def normalize_compose(system: Mapping[str, Any]) -> dict[str, Any]:
     surrounding blanks. Other keys are left alone.
     Idempotent. Raises :class:`~tycho_client.errors.TychoComposeError` listing every problem.
     """
-    result: dict[str, Any] = {key: unshare(value) for key, value in system.items()}
-    services = result.get("services")
+    services = system.get("services")
     if not isinstance(services, Mapping) or not services:
         problem = "must be a non-empty mapping of services"
         raise _invalid([FieldError(("system", "services"), problem)])
+    if len(services) > MAX_SERVICES:
+        problem = f"too many services ({len(services)}; a Tycho system has at most {MAX_SERVICES})"
+        raise _invalid([FieldError(("system", "services"), problem)])
     errors: list[FieldError] = []
+    _scalar_problems(system, ("system",), errors)
+    if errors:
+        raise _invalid(errors)
+    result: dict[str, Any] = {key: unshare(value) for key, value in system.items()}
+    services = result["services"]
     normalized: dict[str, Any] = {}
     for name, service in services.items():
         if not isinstance(name, str):
@@ -506,6 +544,8 @@ def _check_env_item(item: str) -> None:
     key, equals, value = item.partition("=")
     if not _VARIABLE_NAME.fullmatch(key.strip()):
         raise _Problem('must be "KEY=value" with a variable name as KEY')
+    if "\0" in value:
+        raise _Problem(f"the value of {key} contains a NUL character")
     # Servers split each item on every '=' and write the value into a double-quoted YAML string.
     if equals and "=" in value:
         raise _Problem(

@@ -17,7 +17,8 @@ Semantics (one ``KEY=value`` binding per line):
 - No interpolation: ``${HOME}`` and ``$HOME`` stay as written. A ``.env`` file never reads the
   process environment.
 - A UTF-8 byte order mark at the start and CRLF (or CR) line endings are accepted.
-- A line without ``=``, an invalid key, an unterminated quote or text after a closing quote is an
+- A line without ``=``, an invalid key, an unterminated quote, text after a closing quote or a
+  NUL character in a value (no process environment can hold one) is an
   error (:class:`~tycho_client.errors.TychoEnvError`) naming the line and the key, never the value.
 
 python-dotenv's parser is close but not used: it reads escapes inside single quotes, accepts a
@@ -100,6 +101,10 @@ def parse_env(text: str, *, source: str | None = None) -> dict[str, str]:
             next_pos = end_of_line + 1
         else:
             key, value, next_pos = _parse_binding(text, pos, end_of_line, line, source)
+            if "\0" in value:
+                raise TychoEnvError(
+                    f"the value of {key} contains a NUL character", line=line, source=source
+                )
             result[key] = value
         line += text.count("\n", pos, next_pos)
         pos = next_pos

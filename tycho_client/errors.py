@@ -23,11 +23,13 @@ One hierarchy, so callers can catch as broadly or as narrowly as they need::
                                         ModuleNotFoundError)
 
 Messages never carry `.env` values or tokens: request bodies are not quoted in errors, and
-response bodies are quoted only in part (`MAX_BODY_QUOTE` characters).
+response bodies are quoted only in part (`MAX_BODY_QUOTE` characters), with a server's control
+characters escaped (`escape_controls`); attributes such as `.error` and `.body` keep its text.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +58,7 @@ __all__ = [
     "TychoTimeoutError",
     "TychoTransportError",
     "TychoValidationError",
+    "escape_controls",
     "format_loc",
     "quote_body",
     "summarize",
@@ -86,9 +89,27 @@ def summarize(problems: Iterable[str], shown: int = 3) -> str:
     return "; ".join(listed[:shown]) + more
 
 
+# C0 and C1 control characters, DEL, and the Unicode controls that reorder or hide text.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters written as ``\\x1b`` escapes: safe on a terminal."""
+    return _CONTROLS.sub(_escape, text)
+
+
 def quote_body(text: str, limit: int = MAX_BODY_QUOTE) -> str:
-    """A bounded, single-line quotation of a response body for an error message."""
-    flat = " ".join(text.split())
+    """A bounded, single-line quotation of a response body for an error message.
+
+    Runs of whitespace become one space and other control characters are escaped (a server's
+    text never reaches a terminal raw).
+    """
+    flat = escape_controls(" ".join(text.split()))
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from pydantic import (
     BaseModel,
     ConfigDict,
+    PrivateAttr,
     TypeAdapter,
     ValidationInfo,
     field_validator,
@@ -152,6 +153,15 @@ class ComposeSystem(_generated.ComposeSystem):
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(extra="allow", populate_by_name=True)
+    _masked: tuple[str, ...] = PrivateAttr(default=())
+    """The ``.env`` values of the StartRequest holding this document, masked in ``repr()``."""
+
+    def __repr_args__(self) -> Any:
+        if not self._masked:
+            yield from super().__repr_args__()
+            return
+        # ${VAR} copied .env values into the document: show it as masked plain data.
+        yield from _mask_values(wire_dict(self), list(self._masked)).items()
 
     @model_validator(mode="before")
     @classmethod
@@ -229,6 +239,8 @@ class StartRequest(_generated.StartRequest):
             raise ValueError(
                 f"services names {', '.join(unknown)}, which the compose document does not define"
             )
+        # The document's own repr masks this request's .env values too.
+        self.system._masked = tuple(self._env_secrets())
         return self
 
     def _env_secrets(self) -> list[str]:

@@ -106,7 +106,8 @@ class Session:
                 "verify": not target.url.lower().startswith("http://"),
             }
             if self.args.timeout is not None:
-                options["timeout"] = self.args.timeout
+                # --timeout bounds each command's wait on the server as a whole.
+                options["timeout"] = options["deadline"] = self.args.timeout
             if target.fallback:
                 # Nothing named a server: a refused connection to the default URL means no
                 # server is there, and retrying it only delays saying so.
@@ -190,8 +191,13 @@ def message_for(exc: BaseException, target: Target | None) -> str:
     if not isinstance(exc, (TychoError, CommandError)):
         text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     if isinstance(exc, TychoTransportError) and target is not None:
-        if target.url not in text:
-            text = f"{text} (Tycho API at {target.url})"
+        import httpx  # loaded already: a transport error came through it
+
+        from tycho_client._config import display_url
+
+        shown = display_url(httpx.URL(target.url))  # never a URL's password
+        if shown not in text:
+            text = f"{text} (Tycho API at {shown})"
         text = f"{text}; the URL was {target.how}"
         if target.fallback:
             text += " (pass --url or set TYCHO_URL)"

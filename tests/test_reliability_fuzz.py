@@ -1,0 +1,134 @@
+"""Whatever text or data they are given, the input functions raise only their documented errors.
+
+``format_name``, ``parse_env``, ``load_compose`` and ``normalize_compose`` take what users write;
+a bare ``ValueError``, ``RecursionError`` or ``UnicodeError`` from any of them would reach the
+CLI as a traceback. 10,000 examples of each (marked ``slow``; CI runs every test, slow ones too).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from tycho_client.compose import load_compose, normalize_compose, validate_for_tycho
+from tycho_client.envfile import parse_env
+from tycho_client.errors import TychoComposeError, TychoEnvError, TychoNameError
+from tycho_client.naming import format_name
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES = settings(
+    max_examples=10_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+# Text that looks like what users write, plus the characters that break parsers.
+awkward = st.characters(codec="utf-8") | st.sampled_from(
+    ["\0", "\r", "\n", "\t", "\x0b", "\x0c", "\x1b", "\ufeff", "\u2028", "'", '"', "\\", "#", "="]
+)
+user_text = st.text(awkward, max_size=40)
+
+
+def _env_line(parts: tuple[str, str, str]) -> str:
+    key, quote, value = parts
+    return f"{key}={quote}{value}{quote}"
+
+
+env_texts = st.lists(
+    st.one_of(
+        user_text,
+        st.tuples(
+            st.from_regex(r"(export )?[A-Za-z_][A-Za-z0-9_]{0,5}", fullmatch=True),
+            st.sampled_from(["", "'", '"']),
+            user_text,
+        ).map(_env_line),
+    ),
+    max_size=6,
+).map("\n".join)
+
+scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=10**90, max_value=10**200),
+    st.floats(),
+    user_text,
+)
+data = st.recursive(
+    scalar,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.one_of(user_text, st.integers()), children, max_size=4)
+    ),
+    max_leaves=8,
+)
+services = st.dictionaries(
+    st.text(st.characters(codec="ascii"), max_size=10),
+    st.one_of(
+        data,
+        st.fixed_dictionaries(
+            {"image": st.one_of(user_text, scalar)},
+            optional={
+                key: data
+                for key in ("ports", "expose", "environment", "env", "deploy", "volumes", "command")
+            },
+        ),
+    ),
+    max_size=2,
+)
+yaml_texts = st.one_of(
+    user_text,
+    st.lists(
+        st.sampled_from(
+            [
+                "services:",
+                "  web:",
+                "    image: nginx",
+                "    ports: [80, '8080:80', 99999999999999999999999999999999999]",
+                "    environment: {A: 1, B: .inf, C: .nan}",
+                "    deploy: {resources: {limits: {cpus: 1e999}}}",
+                "  &a x: *a",
+                "---",
+                "- 1",
+                "!!python/object:os.system x",
+                "? [a]\n: b",
+                "<<: *nowhere",
+                '    image: "\\0"',
+            ]
+        )
+        | user_text,
+        max_size=8,
+    ).map("\n".join),
+)
+
+
+@EXAMPLES
+@given(user_text, env_texts, yaml_texts, services, data)
+def test_input_functions_raise_only_their_documented_errors(
+    name: str, env_text: str, yaml_text: str, compose_services: dict[str, Any], extra: Any
+) -> None:
+    # One test, five inputs per example: 10,000 examples of each in about a minute.
+    try:
+        formatted = format_name(name)
+    except TychoNameError:
+        pass
+    else:
+        assert format_name(formatted) == formatted
+
+    try:
+        parsed = parse_env(env_text)
+    except TychoEnvError as exc:
+        line = exc.line
+        assert 1 <= line <= env_text.count("\n") + env_text.count("\r") + 1
+    else:
+        assert all("\0" not in value for value in parsed.values())
+
+    with contextlib.suppress(TychoComposeError):
+        validate_for_tycho(load_compose(yaml_text))
+
+    with contextlib.suppress(TychoComposeError):
+        validate_for_tycho(normalize_compose({"services": compose_services, "x-extra": extra}))
