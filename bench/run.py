@@ -67,6 +67,8 @@ class Row:
     floors: dict[str, float | None] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    # figure / floor, the median of the ratios within each round (robust to load that drifts)
+    ratios: dict[str, float | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,7 +78,6 @@ class Target:
     figure: float | None
     limit: float
     kind: str  # "<=" or ">="
-    shown: str = ""
 
     @property
     def met(self) -> bool | None:
@@ -98,8 +99,19 @@ def ratio(value: float | None, floor: float | None) -> float | None:
     return value / floor
 
 
-def median(values: Sequence[float]) -> float | None:
-    return statistics.median(values) if values else None
+Samples = list[float | None]  # one per round; None where that round's run failed
+
+
+def median(values: Sequence[float | None]) -> float | None:
+    present = [value for value in values if value is not None]
+    return statistics.median(present) if present else None
+
+
+def paired(values: Samples, floors: Samples) -> float | None:
+    """The median over rounds of value / floor, both from the same round."""
+    return median(
+        [v / f if v is not None and f else None for v, f in zip(values, floors, strict=True)]
+    )
 
 
 def percentile(values: Sequence[float], fraction: float) -> float | None:
@@ -109,21 +121,17 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def interleaved(
-    variants: dict[str, Callable[[], float | None]], rounds: int
-) -> dict[str, list[float]]:
+def interleaved(variants: dict[str, Callable[[], float | None]], rounds: int) -> dict[str, Samples]:
     """Call each variant once per round, in an order shuffled per round; its samples by name.
 
-    A variant returns one sample, or None when it failed (the failure is left out)."""
-    samples: dict[str, list[float]] = {name: [] for name in variants}
+    A variant returns one sample, or None when it failed."""
+    samples: dict[str, Samples] = {name: [] for name in variants}
     order = list(variants)
     shuffle = random.Random(1)
     for _ in range(rounds):
         shuffle.shuffle(order)
         for name in order:
-            sample = variants[name]()
-            if sample is not None:
-                samples[name].append(sample)
+            samples[name].append(variants[name]())
     return samples
 
 
@@ -333,15 +341,17 @@ def part1(report: Report, runs: int) -> None:
             command.measure()  # warm-up: bytecode caches, page cache
             command.seconds.clear()
             command.megabytes.clear()
-        interleaved({name: c.measure for name, c in commands.items()}, runs)
+        samples = interleaved({name: c.measure for name, c in commands.items()}, runs)
 
     def seconds(name: str) -> float | None:
-        command = commands.get(name)
-        return median(command.seconds) if command else None
+        return median(samples[name]) if name in samples else None
 
     def megabytes(name: str) -> float | None:
         command = commands.get(name)
         return max(command.megabytes) if command and command.megabytes else None
+
+    def over(name: str, floor: str) -> float | None:
+        return paired(samples[name], samples[floor]) if name in samples else None
 
     floors = {
         "tycho --help": None,
@@ -356,9 +366,7 @@ def part1(report: Report, runs: int) -> None:
         )
     for name, floor in floors.items():
         command = commands.get(name)
-        row_floors = {"python -c pass": seconds("python -c pass")}
-        if floor:
-            row_floors[floor] = seconds(floor)
+        names = ["python -c pass", *([floor] if floor else [])]
         note = command.failure if command and not command.seconds else ""
         if command is None:
             note = f"not run: {kube_problem}"
@@ -368,22 +376,21 @@ def part1(report: Report, runs: int) -> None:
                 name,
                 "s",
                 seconds(name),
-                row_floors,
+                {n: seconds(n) for n in names},
                 {"peak_rss_mb": megabytes(name), "runs": len(command.seconds) if command else 0},
                 note,
+                {n: over(name, n) for n in names},
             )
         )
 
     for systems in (0, 100):
-        figure = ratio(
-            seconds(f"tycho status --url ({systems} systems)"),
-            seconds(f"minimal status ({systems} systems)"),
-        )
         report.targets.append(
             Target(
                 "P1",
                 f"`tycho status --url` ({systems} systems) / minimal script",
-                figure,
+                over(
+                    f"tycho status --url ({systems} systems)", f"minimal status ({systems} systems)"
+                ),
                 1.0,
                 "<=",
             )
@@ -392,7 +399,7 @@ def part1(report: Report, runs: int) -> None:
         Target(
             "P1",
             "`tycho --help` / `python -c pass`",
-            ratio(seconds("tycho --help"), seconds("python -c pass")),
+            over("tycho --help", "python -c pass"),
             3.0,
             "<=",
         )
@@ -400,18 +407,16 @@ def part1(report: Report, runs: int) -> None:
     report.targets.append(
         Target("P1", "`tycho --help` peak RSS (MB)", megabytes("tycho --help"), 20.0, "<=")
     )
-    discovery, by_url = (
-        seconds("tycho status (discovery)"),
-        seconds("tycho status --url (0 systems)"),
+    discovery = samples.get("tycho status (discovery)", [])
+    by_url = samples["tycho status --url (0 systems)"]
+    extra = median(
+        [
+            d - u if d is not None and u is not None else None
+            for d, u in zip(discovery, by_url, strict=False)
+        ]
     )
     report.targets.append(
-        Target(
-            "P1",
-            "`tycho status` through discovery minus `--url` (s)",
-            None if discovery is None or by_url is None else discovery - by_url,
-            0.15,
-            "<=",
-        )
+        Target("P1", "`tycho status` through discovery minus `--url` (s)", extra, 0.15, "<=")
     )
 
 
@@ -464,18 +469,18 @@ def part2(report: Report, runs: int, quick: bool, bodies: dict[str, bytes], base
             raw_typed_call()
         variants = {"ours": ours.status, "raw": raw_call, "typed": raw_typed_call}
         samples = interleaved({k: per_call(call, calls) for k, call in variants.items()}, runs)
-        value, floor, typed_floor = (median(samples[k]) for k in variants)
+        ms = {k: None if median(v) is None else median(v) * 1e3 for k, v in samples.items()}
+        names = {"raw": "raw httpx `.post().json()`", "typed": "raw + minimal model"}
         report.rows.append(
             Row(
                 "P2",
                 f"`TychoClient.status()`, {systems} systems, {case}",
                 "ms",
-                None if value is None else value * 1e3,
-                {
-                    "raw httpx `.post().json()`": None if floor is None else floor * 1e3,
-                    "raw + minimal model": None if typed_floor is None else typed_floor * 1e3,
-                },
+                ms["ours"],
+                {names[k]: ms[k] for k in names},
                 {"calls_per_sample": calls},
+                "",
+                {names[k]: paired(samples["ours"], samples[k]) for k in names},
             )
         )
         if systems == 100 and case == "loopback":
@@ -483,7 +488,7 @@ def part2(report: Report, runs: int, quick: bool, bodies: dict[str, bytes], base
                 Target(
                     "P2",
                     "`status()` / raw httpx, 100 systems, loopback",
-                    ratio(value, floor),
+                    paired(samples["ours"], samples["raw"]),
                     1.05,
                     "<=",
                 )
@@ -580,33 +585,38 @@ def part3(report: Report, runs: int, body: bytes) -> None:
         {name: per_call(lambda p=p: p(body), 1) for name, p in parsers.items()}, max(3 * runs, 15)
     )
     memories = {name: memory(parse, body) for name, parse in parsers.items()}
-    seconds = {name: median(values) for name, values in samples.items()}
-    ms = {name: None if value is None else value * 1e3 for name, value in seconds.items()}
+    ms = {name: None if median(v) is None else median(v) * 1e3 for name, v in samples.items()}
+    floors = ("json.loads", "minimal model")
     report.rows.append(
         Row(
             "P3",
             f"parse 10,000 systems ({len(body) / 1e6:.1f} MB): {entry}",
             "ms",
             ms["ours"],
-            {"json.loads": ms["json.loads"], "minimal model": ms["minimal model"]},
+            {name: ms[name] for name in floors},
             {"memory_mb": {name: {"peak": m[0], "retained": m[1]} for name, m in memories.items()}},
+            "",
+            {name: paired(samples["ours"], samples[name]) for name in floors},
         )
     )
-    for name, (peak, retained) in memories.items():
+    for index, what in ((1, "memory retained by the result"), (0, "peak memory of the parse")):
         report.rows.append(
             Row(
                 "P3",
-                f"memory of the parse, {name}",
-                "MB retained",
-                retained,
-                extra={"peak_mb": peak},
+                f"{what} (tracemalloc)",
+                "MB",
+                memories["ours"][index],
+                {name: memories[name][index] for name in floors},
+                ratios={
+                    name: ratio(memories["ours"][index], memories[name][index]) for name in floors
+                },
             )
         )
     report.targets.append(
         Target(
             "P3",
             "parse / minimal model",
-            ratio(seconds["ours"], seconds["minimal model"]),
+            paired(samples["ours"], samples["minimal model"]),
             1.10,
             "<=",
         )
@@ -707,7 +717,7 @@ def part4(report: Report, runs: int, base: str) -> None:
 
     probe = AsyncTychoClient(url)
     limits = pool_limits(probe)
-    asyncio.run(probe.aclose()) if hasattr(probe, "aclose") else None
+    asyncio.run(probe.aclose())
     if limits is None:
         report.notes.append(
             "P4: the client's pool limits were not found; raw uses httpx's defaults"
@@ -744,6 +754,9 @@ def part4(report: Report, runs: int, base: str) -> None:
                 {} if which == "raw" else {"raw httpx": raw["throughput"]},
                 {**figures, "pool": {"max_connections": limits[0], "max_keepalive": limits[1]}},
                 figures["first_failure"],
+                {}
+                if which == "raw"
+                else {"raw httpx": ratio(ours["throughput"], raw["throughput"])},
             )
         )
     report.targets.append(
@@ -777,7 +790,7 @@ def table(report: Report) -> str:
     lines = ["| part | case | figure | floor(s) | ratio |", "|---|---|---:|---|---:|"]
     for row in report.rows:
         floors = "; ".join(f"{name}: {fmt(v, row.unit)}" for name, v in row.floors.items())
-        ratios = " / ".join(fmt(ratio(row.value, v)) + "x" for v in row.floors.values() if v)
+        ratios = " / ".join(fmt(v) + "x" for v in row.ratios.values() if v is not None)
         figure = fmt(row.value, row.unit)
         if "peak_rss_mb" in row.extra:
             figure += f", {fmt(row.extra['peak_rss_mb'], 'MB')}"
@@ -855,6 +868,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{time.perf_counter() - began:.0f} s\n"
     )
     print(table(report))
+    busiest = max(started["load_average"][0], load_after[0])
+    if busiest > (os.cpu_count() or 1):
+        report.notes.append(
+            f"The load average reached {busiest:.1f} on {os.cpu_count()} CPUs: other work shared "
+            "the machine, so figures are stretched and ratios noisier; re-run when it is quiet."
+        )
     for note in report.notes:
         print(f"\n{note}")
     results = {
