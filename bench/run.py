@@ -738,6 +738,7 @@ def part4(report: Report, runs: int, base: str) -> None:
             "p50_ms": None if not latencies else percentile(latencies, 0.50) * 1e3,
             "p99_ms": None if not latencies else percentile(latencies, 0.99) * 1e3,
             "failures": sum(t.failures for t in done),
+            "calls": P4_CALLS * len(done),
             "connections": max(t.connections for t in done),
             "first_failure": next((t.first_failure for t in done if t.first_failure), ""),
         }
@@ -764,7 +765,9 @@ def part4(report: Report, runs: int, base: str) -> None:
             "P4", "throughput / raw httpx", ratio(ours["throughput"], raw["throughput"]), 5.0, ">="
         )
     )
-    report.targets.append(Target("P4", "failed calls", float(ours["failures"]), 0, "<="))
+    report.targets.append(
+        Target("P4", "failed calls (all trials)", float(ours["failures"]), 0, "<=")
+    )
     report.targets.append(
         Target(
             "P4",
@@ -798,7 +801,7 @@ def table(report: Report) -> str:
             x = row.extra
             figure += (
                 f"; p50 {fmt(x['p50_ms'], 'ms')}, p99 {fmt(x['p99_ms'], 'ms')}; "
-                f"{x['connections']} connections, {x['failures']} failed"
+                f"{x['connections']} connections, {x['failures']} of {x['calls']} calls failed"
             )
         if row.note:
             figure += f" ({row.note})"
