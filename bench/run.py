@@ -121,6 +121,14 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def rounded(samples: dict[str, Samples], scale: float = 1.0) -> dict[str, list[float | None]]:
+    """Samples as stored in results.json: scaled, 4 significant digits, None for failures."""
+    return {
+        name: [None if v is None else float(f"{v * scale:.4g}") for v in values]
+        for name, values in samples.items()
+    }
+
+
 def interleaved(variants: dict[str, Callable[[], float | None]], rounds: int) -> dict[str, Samples]:
     """Call each variant once per round, in an order shuffled per round; its samples by name.
 
@@ -377,7 +385,11 @@ def part1(report: Report, runs: int) -> None:
                 "s",
                 seconds(name),
                 {n: seconds(n) for n in names},
-                {"peak_rss_mb": megabytes(name), "runs": len(command.seconds) if command else 0},
+                {
+                    "peak_rss_mb": megabytes(name),
+                    "runs": len(command.seconds) if command else 0,
+                    "samples_s": rounded({n: samples[n] for n in [name, *names] if n in samples}),
+                },
                 note,
                 {n: over(name, n) for n in names},
             )
@@ -478,7 +490,7 @@ def part2(report: Report, runs: int, quick: bool, bodies: dict[str, bytes], base
                 "ms",
                 ms["ours"],
                 {names[k]: ms[k] for k in names},
-                {"calls_per_sample": calls},
+                {"calls_per_sample": calls, "samples_ms": rounded(samples, 1e3)},
                 "",
                 {names[k]: paired(samples["ours"], samples[k]) for k in names},
             )
@@ -608,7 +620,12 @@ def part3(report: Report, runs: int, body: bytes) -> None:
             "ms",
             ms["ours"],
             {name: ms[name] for name in floors},
-            {"memory_mb": {name: {"peak": m[0], "retained": m[1]} for name, m in memories.items()}},
+            {
+                "memory_mb": {
+                    name: {"peak": m[0], "retained": m[1]} for name, m in memories.items()
+                },
+                "samples_ms": rounded(samples, 1e3),
+            },
             "",
             {name: paired(samples["ours"], samples[name]) for name in floors},
         )
