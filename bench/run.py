@@ -244,15 +244,18 @@ print(time.perf_counter() - started, usage.ru_maxrss, os.waitstatus_to_exitcode(
 class Command:
     argv: list[str]
     env: dict[str, str]
+    # arguments that differ from run to run (the GUID `down` deletes), appended to argv
+    more: Callable[[], list[str]] | None = None
     seconds: list[float] = field(default_factory=list)
     megabytes: list[float] = field(default_factory=list)
     failure: str = ""
 
     def measure(self) -> float | None:
         """Run once; record wall seconds and peak RSS, or the failure."""
+        argv = [*self.argv, *(self.more() if self.more else [])]
         try:
             launched = subprocess.run(
-                [sys.executable, "-S", "-I", "-c", LAUNCHER, *self.argv],
+                [sys.executable, "-S", "-I", "-c", LAUNCHER, *argv],
                 capture_output=True,
                 text=True,
                 env=self.env,
@@ -325,14 +328,13 @@ def part1(report: Report, runs: int) -> None:
     with contextlib.ExitStack() as stack:
         url0 = stack.enter_context(FakeTycho().serve())
         url100 = stack.enter_context(populated_fake(100).serve())
-        down_fake = populated_fake(1)
-        guid = next(iter(down_fake.systems))
+        # Each `down` (and each minimal delete) deletes a system that exists: one per run.
+        down_fake = populated_fake(2 * (runs + 1))
+        guids = iter(list(down_fake.systems))
         url_down = stack.enter_context(down_fake.serve())
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tycho-bench-")))
         kube_env, kube_problem = stack.enter_context(discovery_env(url0, directory))
 
-        # Deleting a GUID that is gone answers success too (as on real servers), so `down`
-        # can run again and again.
         commands = {
             "python -c pass": Command([python, "-c", "pass"], env),
             "tycho --help": Command([tycho, "--help"], env),
@@ -340,8 +342,12 @@ def part1(report: Report, runs: int) -> None:
             "tycho status --url (0 systems)": Command([tycho, "status", "--url", url0], env),
             "minimal status (100 systems)": Command([python, minimal, "status", url100], env),
             "tycho status --url (100 systems)": Command([tycho, "status", "--url", url100], env),
-            "minimal delete": Command([python, minimal, "delete", url_down, guid], env),
-            "tycho down GUID": Command([tycho, "down", guid, "--url", url_down], env),
+            "minimal delete": Command(
+                [python, minimal, "delete", url_down], env, lambda: [next(guids)]
+            ),
+            "tycho down GUID": Command(
+                [tycho, "down", "--url", url_down], env, lambda: [next(guids)]
+            ),
         }
         if kube_env is not None:
             commands["tycho status (discovery)"] = Command([tycho, "status"], kube_env)
