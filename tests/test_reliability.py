@@ -527,7 +527,7 @@ def test_threads_share_the_pool_without_more_connections_than_it_holds() -> None
 
 @pytest.mark.parametrize("second_key", ['"status"', '"st\\u0061tus"'])
 def test_a_key_twice_is_found_in_a_large_answer_too(second_key: str) -> None:
-    # Over 256 KiB only the envelope is checked, as text: a repeat, even one spelled with
+    # Over 16 KiB only the envelope is checked, as text: a repeat, even one spelled with
     # escapes, sends it to the exact check.
     result = json.dumps(recorded_exchange("03")["response"]["json"]["result"][:1] * 2_000)
     body = f'{{"status": "error", "message": "x", "result": {result}, {second_key}: "success"}}'
