@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 import httpcore
 
+from tycho_client._deadline import DEADLINE, DeadlineBackend
 from tycho_client.errors import TychoDiscoveryError, TychoValidationError, quote_body
 
 __all__ = [
@@ -80,10 +81,10 @@ class Deadline:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._end = time.monotonic() + seconds
+        self.end = time.monotonic() + seconds
 
     def remaining(self) -> float:
-        return self._end - time.monotonic()
+        return self.end - time.monotonic()
 
     @property
     def expired(self) -> bool:
@@ -649,7 +650,8 @@ class KubeAPI:
             proxy=httpcore.Proxy(connection.proxy) if connection.proxy else None,
             max_connections=1,
             retries=0,
-            network_backend=_DeadlineBackend(deadline),
+            # The clients' backend: every socket operation waits at most until DEADLINE.
+            network_backend=DeadlineBackend(httpcore.SyncBackend()),
         )
 
     def __enter__(self) -> KubeAPI:
@@ -676,6 +678,7 @@ class KubeAPI:
         if self.connection.tls_server_name:
             extensions["sni_hostname"] = self.connection.tls_server_name
         url = self.connection.server + path
+        token = DEADLINE.set(self.deadline.end)
         try:
             with self._pool.stream("GET", url, headers=headers, extensions=extensions) as answer:
                 body = self._read(answer.iter_stream(), answer.headers)
@@ -689,6 +692,8 @@ class KubeAPI:
             raise self._unreachable(_root_cause(exc)) from exc
         except (httpcore.UnsupportedProtocol, ValueError) as exc:  # e.g. a host httpcore rejects
             raise self._unreachable(safe_quote(exc)) from exc
+        finally:
+            DEADLINE.reset(token)
         return _reply(status, reason, body, self.connection, path)
 
     def _read(self, chunks: Iterable[bytes], headers: list[tuple[bytes, bytes]]) -> bytes:
@@ -747,65 +752,6 @@ def _root_cause(exc: BaseException) -> str:
     while root.__cause__ is not None or root.__context__ is not None:
         root = root.__cause__ or root.__context__  # type: ignore[assignment]
     return safe_quote(str(root) or str(exc) or type(root).__name__)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A socket whose every read, write and handshake waits at most until the deadline."""
-
-    def __init__(self, stream: httpcore.NetworkStream, deadline: Deadline) -> None:
-        self._stream = stream
-        self._deadline = deadline
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, self._deadline.clamp(timeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, self._deadline.clamp(timeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        tls = self._stream.start_tls(ssl_context, server_hostname, self._deadline.clamp(timeout))
-        return _DeadlineStream(tls, self._deadline)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self, deadline: Deadline) -> None:
-        self._backend = httpcore.SyncBackend()
-        self._deadline = deadline
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        stream = self._backend.connect_tcp(
-            host, port, self._deadline.clamp(timeout), local_address, socket_options
-        )
-        return _DeadlineStream(stream, self._deadline)
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        stream = self._backend.connect_unix_socket(
-            path, self._deadline.clamp(timeout), socket_options
-        )
-        return _DeadlineStream(stream, self._deadline)
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(min(seconds, max(self._deadline.remaining(), 0.0)))
 
 
 def deadline_seconds(timeout: Any, default: float) -> float:
