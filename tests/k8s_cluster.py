@@ -96,8 +96,10 @@ def parse_quantity(text: Any) -> tuple[Fraction, str]:
     text = str(text) if not isinstance(text, float) else repr(text)
     match = _QUANTITY.match(text)
     if match is None or len(text) > 64:
-        raise ValueError("quantities must match the regular expression "
-                         "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+        raise ValueError(
+            "quantities must match the regular expression "
+            "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+        )
     number = Fraction(match["number"])
     suffix = match["suffix"] or ""
     if suffix in _BINARY_SUFFIXES:
@@ -268,16 +270,20 @@ def _json_type(value: Any) -> str:
 def _check_labels(problems: _Problems, path: str, labels: Any) -> None:
     for key, value in problems.mapping(path, labels).items():
         if not _valid_label_key(key):
-            problems.add(f"{path}", f'Invalid value: "{key}": name part must consist of '
-                         "alphanumeric characters, '-', '_' or '.'")
+            problems.add(
+                f"{path}",
+                f'Invalid value: "{key}": name part must consist of '
+                "alphanumeric characters, '-', '_' or '.'",
+            )
         if value is None:
             continue
         if problems.string(f"{path}.{key}", value) and (
             len(value) > 63 or not LABEL_VALUE.match(value)
         ):
             problems.add(
-                f"{path}", f'Invalid value: "{value}": a valid label must be an empty string '
-                "or consist of alphanumeric characters, '-', '_' or '.'"
+                f"{path}",
+                f'Invalid value: "{value}": a valid label must be an empty string '
+                "or consist of alphanumeric characters, '-', '_' or '.'",
             )
 
 
@@ -305,7 +311,9 @@ def _check_resources(problems: _Problems, path: str, resources: Any) -> None:
                     f"quantities must match the regular expression: {where}: {exc}", 400
                 ) from None
             if value < 0:
-                problems.add(where, f'Invalid value: "{quantity}": must be greater than or equal to 0')
+                problems.add(
+                    where, f'Invalid value: "{quantity}": must be greater than or equal to 0'
+                )
             if name not in _STANDARD_RESOURCES and value.denominator != 1:
                 problems.add(where, f'Invalid value: "{quantity}": must be an integer')
             amounts[kind][name] = value
@@ -313,28 +321,40 @@ def _check_resources(problems: _Problems, path: str, resources: Any) -> None:
     for name, value in requests.items():
         if name in _STANDARD_RESOURCES:
             if name in limits and value > limits[name]:
-                problems.add(f"{path}.requests", f'Invalid value: "{value}": must be less than '
-                             f"or equal to {name} limit")
+                problems.add(
+                    f"{path}.requests",
+                    f'Invalid value: "{value}": must be less than or equal to {name} limit',
+                )
         elif name not in limits:
-            problems.add(f"{path}.limits", "Required value: Limit must be set for non "
-                         "overcommitable resources")
+            problems.add(
+                f"{path}.limits",
+                "Required value: Limit must be set for non overcommitable resources",
+            )
         elif limits[name] != value:
-            problems.add(f"{path}.requests[{name}]", "Invalid value: must be equal to "
-                         f"{name} limit")
+            problems.add(
+                f"{path}.requests[{name}]", f"Invalid value: must be equal to {name} limit"
+            )
 
 
 def _check_probe(problems: _Problems, path: str, probe: Any) -> None:
     probe = problems.mapping(path, probe)
     handlers = [key for key in ("exec", "httpGet", "tcpSocket", "grpc") if probe.get(key)]
     if len(handlers) != 1:
-        problems.add(path, "Required value: must specify a handler type" if not handlers
-                     else "Forbidden: may not specify more than 1 handler type")
+        problems.add(
+            path,
+            "Required value: must specify a handler type"
+            if not handlers
+            else "Forbidden: may not specify more than 1 handler type",
+        )
     for key in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "failureThreshold"):
         problems.integer(f"{path}.{key}", probe.get(key), 0, 2**31 - 1)
     if "exec" in probe:
-        for index, arg in enumerate(problems.sequence(f"{path}.exec.command",
-                                                      problems.mapping(f"{path}.exec",
-                                                                       probe["exec"]).get("command"))):
+        for index, arg in enumerate(
+            problems.sequence(
+                f"{path}.exec.command",
+                problems.mapping(f"{path}.exec", probe["exec"]).get("command"),
+            )
+        ):
             problems.string(f"{path}.exec.command[{index}]", arg)
     for key in ("httpGet", "tcpSocket"):
         if key not in probe:
@@ -343,23 +363,30 @@ def _check_probe(problems: _Problems, path: str, probe: Any) -> None:
         port = handler.get("port")
         if isinstance(port, str):
             if not _IANA_SVC_NAME.match(port) or len(port) > 15:
-                problems.add(f"{path}.{key}.port", f'Invalid value: "{port}": must contain only '
-                             "alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+                problems.add(
+                    f"{path}.{key}.port",
+                    f'Invalid value: "{port}": must contain only '
+                    "alpha-numeric characters (a-z, 0-9), and hyphens (-)",
+                )
         elif port is None:
             problems.add(f"{path}.{key}.port", "Required value")
         else:
             problems.integer(f"{path}.{key}.port", port, 1, 65535)
         if key == "httpGet":
             problems.string(f"{path}.httpGet.path", handler.get("path"))
-            for index, header in enumerate(problems.sequence(f"{path}.httpGet.httpHeaders",
-                                                             handler.get("httpHeaders"))):
+            for index, header in enumerate(
+                problems.sequence(f"{path}.httpGet.httpHeaders", handler.get("httpHeaders"))
+            ):
                 header = problems.mapping(f"{path}.httpGet.httpHeaders[{index}]", header)
                 name = header.get("name")
-                if problems.string(f"{path}.httpGet.httpHeaders[{index}].name", name,
-                                   required=True) and not _HTTP_HEADER_NAME.match(name):
-                    problems.add(f"{path}.httpGet.httpHeaders[{index}].name",
-                                 f'Invalid value: "{name}": a valid HTTP header must consist '
-                                 "of alphanumeric characters or '-'")
+                if problems.string(
+                    f"{path}.httpGet.httpHeaders[{index}].name", name, required=True
+                ) and not _HTTP_HEADER_NAME.match(name):
+                    problems.add(
+                        f"{path}.httpGet.httpHeaders[{index}].name",
+                        f'Invalid value: "{name}": a valid HTTP header must consist '
+                        "of alphanumeric characters or '-'",
+                    )
                 problems.string(f"{path}.httpGet.httpHeaders[{index}].value", header.get("value"))
 
 
@@ -388,28 +415,36 @@ def _check_container(problems: _Problems, path: str, container: Any, volumes: se
         if problems.string(f"{path}.env[{index}].name", env_name, required=True) and (
             not ENV_NAME.match(env_name)
         ):
-            problems.add(f"{path}.env[{index}].name", f'Invalid value: "{env_name}": a valid '
-                         "environment variable name must consist of alphabetic characters, "
-                         "digits, '_', '-', or '.', and must not start with a digit")
+            problems.add(
+                f"{path}.env[{index}].name",
+                f'Invalid value: "{env_name}": a valid '
+                "environment variable name must consist of alphabetic characters, "
+                "digits, '_', '-', or '.', and must not start with a digit",
+            )
         problems.string(f"{path}.env[{index}].value", variable.get("value"))
     for index, port in enumerate(problems.sequence(f"{path}.ports", container.get("ports"))):
         port = problems.mapping(f"{path}.ports[{index}]", port)
         if port.get("containerPort") is None:
             problems.add(f"{path}.ports[{index}].containerPort", "Required value")
-        problems.integer(f"{path}.ports[{index}].containerPort", port.get("containerPort"), 1,
-                         65535)
+        problems.integer(
+            f"{path}.ports[{index}].containerPort", port.get("containerPort"), 1, 65535
+        )
     _check_resources(problems, f"{path}.resources", container.get("resources"))
     _check_security_context(problems, f"{path}.securityContext", container.get("securityContext"))
     for key in ("livenessProbe", "readinessProbe"):
         if container.get(key) is not None:
             _check_probe(problems, f"{path}.{key}", container[key])
     paths: set[str] = set()
-    for index, mount in enumerate(problems.sequence(f"{path}.volumeMounts",
-                                                    container.get("volumeMounts"))):
+    for index, mount in enumerate(
+        problems.sequence(f"{path}.volumeMounts", container.get("volumeMounts"))
+    ):
         mount = problems.mapping(f"{path}.volumeMounts[{index}]", mount)
         where = f"{path}.volumeMounts[{index}]"
         mount_name = mount.get("name")
-        if problems.string(f"{where}.name", mount_name, required=True) and mount_name not in volumes:
+        if (
+            problems.string(f"{where}.name", mount_name, required=True)
+            and mount_name not in volumes
+        ):
             problems.add(f"{where}.name", f'Not found: "{mount_name}"')
         mount_path = mount.get("mountPath")
         if problems.string(f"{where}.mountPath", mount_path, required=True):
@@ -420,26 +455,34 @@ def _check_container(problems: _Problems, path: str, container: Any, volumes: se
         if problems.string(f"{where}.subPath", sub_path) and (
             sub_path.startswith("/") or ".." in sub_path.split("/")
         ):
-            problems.add(f"{where}.subPath", f'Invalid value: "{sub_path}": must be a relative '
-                         "path without '..'")
+            problems.add(
+                f"{where}.subPath",
+                f"Invalid value: \"{sub_path}\": must be a relative path without '..'",
+            )
 
 
 def _check_pod_spec(problems: _Problems, path: str, spec: Any) -> None:
     spec = problems.mapping(path, spec)
     account = spec.get("serviceAccountName")
-    if problems.string(f"{path}.serviceAccountName", account) and account and (
-        len(account) > 253 or not DNS_SUBDOMAIN.match(account)
+    if (
+        problems.string(f"{path}.serviceAccountName", account)
+        and account
+        and (len(account) > 253 or not DNS_SUBDOMAIN.match(account))
     ):
-        problems.add(f"{path}.serviceAccountName", f'Invalid value: "{account}": a lowercase '
-                     "RFC 1123 subdomain")
+        problems.add(
+            f"{path}.serviceAccountName",
+            f'Invalid value: "{account}": a lowercase RFC 1123 subdomain',
+        )
     volumes: set[str] = set()
     for index, volume in enumerate(problems.sequence(f"{path}.volumes", spec.get("volumes"))):
         volume = problems.mapping(f"{path}.volumes[{index}]", volume)
         name = volume.get("name")
         if problems.string(f"{path}.volumes[{index}].name", name, required=True):
             if len(name) > 63 or not DNS_LABEL.match(name):
-                problems.add(f"{path}.volumes[{index}].name", f'Invalid value: "{name}": a '
-                             "lowercase RFC 1123 label")
+                problems.add(
+                    f"{path}.volumes[{index}].name",
+                    f'Invalid value: "{name}": a lowercase RFC 1123 label',
+                )
             if name in volumes:
                 problems.add(f"{path}.volumes[{index}].name", f'Duplicate value: "{name}"')
             volumes.add(name)
@@ -458,8 +501,15 @@ def _check_pod_spec(problems: _Problems, path: str, spec: Any) -> None:
 
 def _validate(kind: str, body: dict[str, Any]) -> None:
     problems = _Problems()
-    _check_metadata(problems, body.get("metadata"), DNS_1035_LABEL if kind == "Service"
-                    else DNS_LABEL if kind in ("Pod", "Deployment") else DNS_SUBDOMAIN)
+    _check_metadata(
+        problems,
+        body.get("metadata"),
+        DNS_1035_LABEL
+        if kind == "Service"
+        else DNS_LABEL
+        if kind in ("Pod", "Deployment")
+        else DNS_SUBDOMAIN,
+    )
     spec = problems.mapping("spec", body.get("spec"))
     if kind == "Deployment":
         template = problems.mapping("spec.template", spec.get("template"))
@@ -565,10 +615,16 @@ class FakeKubeCluster:
             self.requests.clear()
 
     def add_ambassador(self, namespace: str = "default") -> None:
-        self.create(namespace, "Service", {
-            "metadata": {"name": "ambassador", "labels": {"app": "ambassador"}},
-            "spec": {"type": "ClusterIP", "ports": [{"name": "http", "port": 80}]},
-        })
+        if ("Service", namespace, "ambassador") in self.objects:
+            return
+        self.create(
+            namespace,
+            "Service",
+            {
+                "metadata": {"name": "ambassador", "labels": {"app": "ambassador"}},
+                "spec": {"type": "ClusterIP", "ports": [{"name": "http", "port": 80}]},
+            },
+        )
 
     def remove_ambassador(self, namespace: str = "default") -> None:
         with self._lock:
@@ -591,14 +647,16 @@ class FakeKubeCluster:
             if key in self.objects:
                 raise KubeInvalid(f'{kind.lower()}s "{meta["name"]}" already exists', 409)
             self._resource_version += 1
-            meta.update({
-                "namespace": namespace,
-                "uid": str(uuid.uuid4()),
-                "resourceVersion": str(self._resource_version),
-                "creationTimestamp": datetime.datetime.now(datetime.timezone.utc).strftime(
-                    "%Y-%m-%dT%H:%M:%SZ"
-                ),
-            })
+            meta.update(
+                {
+                    "namespace": namespace,
+                    "uid": str(uuid.uuid4()),
+                    "resourceVersion": str(self._resource_version),
+                    "creationTimestamp": datetime.datetime.now(datetime.timezone.utc).strftime(
+                        "%Y-%m-%dT%H:%M:%SZ"
+                    ),
+                }
+            )
             body["kind"] = kind
             body["apiVersion"] = _API_VERSIONS.get(kind, "v1")
             if kind == "Deployment":
@@ -609,7 +667,9 @@ class FakeKubeCluster:
             if kind == "Service":
                 spec = body.setdefault("spec", {})
                 spec.setdefault("type", "ClusterIP")
-                spec["clusterIP"] = f"10.96.{len(self.objects) // 250}.{len(self.objects) % 250 + 1}"
+                spec["clusterIP"] = (
+                    f"10.96.{len(self.objects) // 250}.{len(self.objects) % 250 + 1}"
+                )
                 for port in spec.get("ports", []):
                     port.setdefault("protocol", "TCP")
                     port.setdefault("targetPort", port.get("port"))
@@ -623,8 +683,11 @@ class FakeKubeCluster:
     def _answerable(self, body: dict[str, Any]) -> dict[str, Any]:
         out = copy.deepcopy(body)
         if out["kind"] == "Deployment" and self.ready is not None:
-            out["status"] = {"replicas": 1, "readyReplicas": 1 if self.ready else None,
-                             "observedGeneration": 1}
+            out["status"] = {
+                "replicas": 1,
+                "readyReplicas": 1 if self.ready else None,
+                "observedGeneration": 1,
+            }
         return out
 
     def list(self, namespace: str, kind: str, labels: str = "", fields: str = "") -> dict[str, Any]:
@@ -639,7 +702,8 @@ class FakeKubeCluster:
             items = [
                 self._answerable(obj)
                 for (k, ns, name), obj in sorted(self.objects.items())
-                if k == kind and ns == namespace
+                if k == kind
+                and ns == namespace
                 and wanted.get("metadata.name", name) == name
                 and all(test(obj["metadata"].get("labels") or {}) for test in tests)
             ]
@@ -741,8 +805,9 @@ class _ClusterHandler(BaseHTTPRequestHandler):
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
-            self._send(400, _status(400, "BadRequest", "the body of the request was in an "
-                                    "unknown format"))
+            self._send(
+                400, _status(400, "BadRequest", "the body of the request was in an unknown format")
+            )
             return
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         try:

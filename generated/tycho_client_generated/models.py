@@ -22,50 +22,11 @@ class ServiceSpec(BaseModel):
     """
     The container port the Kubernetes Service exposes (a string of digits).
     """
-    clients: list[str] | None = None
+    clients: Annotated[list[str] | None, Field(max_length=0)] = None
     """
     CIDRs allowed to reach the service through a network policy. Real servers need a network-policy
-    template for a non-empty list; tycho-api 1.17.3 ships none, so a non-empty list fails there.
-
-    """
-
-
-class StatusRequest(BaseModel):
-    """
-    What `/system/status` reads. `{}` lists every system. Real servers reject `null` values (they
-    answer `"name 'abort' is not defined"`): leave a key out instead.
-
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    name: str | None = None
-    """
-    The GUID (`sid`) of a system.
-    """
-    username: str | None = None
-    """
-    A user whose systems to list. Wins over `name` when both are given.
-    """
-
-
-class DeleteRequest(BaseModel):
-    """
-    What `/system/delete` reads.
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    name: str
-    """
-    The GUID (`sid`) of the system. Real servers answer success for any string, so a full system
-    name or an unknown GUID deletes nothing and still succeeds.
+    template for a non-empty list; tycho-api 1.17.3 ships none, so any non-empty list fails there
+    (exchange 21): send `[]` or leave it out.
 
     """
 
@@ -100,179 +61,150 @@ class ModifyRequest(BaseModel):
     """
 
 
-class Resources(BaseModel):
-    """
-    Amounts of resources for one container.
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    cpus: str | None = None
-    """
-    CPUs, possibly fractional, e.g. `"0.5"`.
-    """
-    memory: str | None = None
-    """
-    Memory with a unit, e.g. `"512M"`, `"4Gi"`.
-    """
-    gpus: str | None = None
-    """
-    GPUs, e.g. `"1"`.
-    """
-    ephemeralStorage: str | None = None
-    """
-    Ephemeral storage with a unit, e.g. `"1G"`.
-    """
-
-
-class HttpHeader(BaseModel):
-    """
-    One header.
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        populate_by_name=True,
-    )
-    name: str | None = None
-    """
-    The header's name.
-    """
-    value: str | None = None
-    """
-    The header's value.
-    """
-
-
-class HttpGet(BaseModel):
-    """
-    An HTTP probe.
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    path: str | None = None
-    """
-    The path to GET; default `/`.
-    """
-    port: int | None = None
-    """
-    The port; default 80.
-    """
-    httpHeaders: list[HttpHeader] | None = None
-    """
-    Headers to send.
-    """
-
-
 class TcpSocket(BaseModel):
     """
-    A TCP probe.
+    Where to connect.
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
         defer_build=True,
-        extra="allow",
+        extra="forbid",
         populate_by_name=True,
     )
-    port: int | None = None
+    port: Annotated[int, Field(ge=1, le=65535)]
     """
     The port to connect to.
     """
 
 
-class Probe(BaseModel):
-    """
-    A Kubernetes probe as Tycho renders it.
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    cmd: str | list[str] | None = None
-    """
-    A command probe.
-    """
-    httpGet: HttpGet | None = None
-    """
-    An HTTP probe.
-    """
-    tcpSocket: TcpSocket | None = None
-    """
-    A TCP probe.
-    """
-    delay: int | None = None
-    """
-    Seconds before the first probe.
-    """
-    period: int | None = None
-    """
-    Seconds between probes.
-    """
-    threshold: int | None = None
-    """
-    Failures before the probe fails.
-    """
+PosixId1 = TypeAliasType("PosixId1", Annotated[int, Field(ge=0, le=2147483647)])
+"""
+A user or group id, an integer or a string of digits (`1000`, `"1000"`).
+"""
 
 
-class ProxyRewrite(BaseModel):
-    """
-    Tycho-specific proxy rewrite settings.
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    target: str | None = None
-    """
-    The rewrite target; null rewrites to the system's own path.
-    """
-    enabled: bool | None = None
-    """
-    Whether the rewrite is on.
-    """
+PosixId2 = TypeAliasType(
+    "PosixId2", Annotated[str, Field(pattern="^(0|[1-9][0-9]{0,8})$")]
+)
+"""
+A user or group id, an integer or a string of digits (`1000`, `"1000"`).
+"""
 
 
-class SecurityContext(BaseModel):
-    """
-    Tycho-specific, at the top of the compose document. Ids the system's containers run as.
-    """
+TemplateText = TypeAliasType(
+    "TemplateText", Annotated[str, Field(pattern="^([^{]|\\{[^{%#])*\\{?$")]
+)
+"""
+Text free of Jinja markers (`{{`, `{%`, `{#`), because servers render the compose document as a Jinja template.
+"""
 
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    runAsUser: int | str | None = None
-    """
-    The container user id.
-    """
-    runAsGroup: int | str | None = None
-    """
-    The container group id.
-    """
-    fsGroup: int | str | None = None
-    """
-    The group owning mounted volumes.
-    """
-    initRunAsUser: int | str | None = None
-    """
-    The init container's user id.
-    """
-    initRunAsGroup: int | str | None = None
-    """
-    The init container's group id.
-    """
+
+LineText = TypeAliasType(
+    "LineText",
+    Annotated[
+        str,
+        Field(
+            pattern="^([^{\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]|\\{[^{%#\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029])*\\{?$"
+        ),
+    ],
+)
+"""
+One line of text, no control characters and no Jinja markers.
+"""
+
+
+QuotedText = TypeAliasType(
+    "QuotedText",
+    Annotated[
+        str,
+        Field(
+            pattern='^([^{"\\\\\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]|\\{[^{%#"\\\\\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029])*\\{?$'
+        ),
+    ],
+)
+"""
+Text servers write inside a double-quoted YAML string: no `"`, `\\`, control characters, line
+breaks or Jinja markers.
+
+"""
+
+
+CommandWord = TypeAliasType(
+    "CommandWord", Annotated[str, Field(pattern="^([^{]|\\{[^{%#])*\\{?$")]
+)
+"""
+One word of a command; not both `'` and `"` (servers write it as a Python literal into YAML).
+"""
+
+
+YamlScalarText = TypeAliasType(
+    "YamlScalarText",
+    Annotated[
+        str,
+        Field(
+            max_length=512,
+            pattern="^([A-Za-z0-9._/+]|[A-Za-z0-9._/+][-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%]|-[-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%])$",
+        ),
+    ],
+)
+"""
+A string servers write unquoted into YAML, which must read back as the same string: letters,
+digits and `._/+-:=@%` (not `:` last, not starting with `-` alone), and not a YAML number,
+boolean, null or date.
+
+"""
+
+
+YamlImplicitScalar = TypeAliasType(
+    "YamlImplicitScalar",
+    Annotated[
+        str,
+        Field(
+            pattern="^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|~|null|Null|NULL|[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+|[-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9][0-9_]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \\t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]*)?([ \\t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?|[0-9]{4}-[0-9]{2}-[0-9]{2}|<<|=)$"
+        ),
+    ],
+)
+"""
+What YAML 1.1 (PyYAML, as servers use it) reads as a number, boolean, null, date, merge key or
+value key rather than a string; used with `not`.
+
+"""
+
+
+EnvName = TypeAliasType(
+    "EnvName", Annotated[str, Field(pattern="^[A-Za-z_][A-Za-z0-9_]*$")]
+)
+"""
+An environment variable name (written unquoted into YAML, so not `true`, `null`, `on` ...).
+"""
+
+
+EnvItem = TypeAliasType(
+    "EnvItem",
+    Annotated[
+        str,
+        Field(
+            pattern='^[A-Za-z_][A-Za-z0-9_]*(=([^{"\\\\\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]|\\{[^{%#"\\\\\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029])*\\{?)?$'
+        ),
+    ],
+)
+"""
+`KEY=value` (or `KEY` for an empty value). Servers split it on `=` and write the value inside a
+double-quoted YAML string: no `"`, `\\`, control characters, line breaks or Jinja markers.
+
+"""
+
+
+SelectorValue = TypeAliasType(
+    "SelectorValue",
+    Annotated[
+        str,
+        Field(max_length=63, pattern="^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"),
+    ],
+)
+"""
+A Kubernetes label value (servers put it in a label selector).
+"""
 
 
 class ContainerEndpoint(BaseModel):
@@ -432,15 +364,29 @@ The web framework's HTML page for a path it does not route.
 
 
 PortMapping = TypeAliasType(
-    "PortMapping", Annotated[str, Field(pattern="^([^:]+:)?[0-9]{1,5}$")]
+    "PortMapping",
+    Annotated[
+        str,
+        Field(
+            pattern="^(([^:{]|\\{[^:{%#])*\\{?:)?([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"
+        ),
+    ],
 )
 """
-A compose ports entry, `"host:container"` or `"container"`; the host side may be a `$VAR`.
+A compose ports entry, `"host:container"` or `"container"`; the host side may be a `$VAR`. The
+container port is 1-65535 without leading zeros (servers write it unquoted as a number).
+
 """
 
 
 ExposedPort1 = TypeAliasType(
-    "ExposedPort1", Annotated[str, Field(pattern="^[0-9]{1,5}$")]
+    "ExposedPort1",
+    Annotated[
+        str,
+        Field(
+            pattern="^([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"
+        ),
+    ],
 )
 """
 A container port, as a string of digits or an integer.
@@ -454,16 +400,28 @@ A container port, as a string of digits or an integer.
 
 
 PvcVolume = TypeAliasType(
-    "PvcVolume", Annotated[str, Field(pattern="^pvc://[^/:\\s]+(/[^:]*)?:/[^:]*$")]
+    "PvcVolume",
+    Annotated[
+        str,
+        Field(
+            pattern="^pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*:/[A-Za-z0-9._/-]*$"
+        ),
+    ],
 )
 """
-A volume in Tycho's form `pvc://<claim>[/<subpath>]:<container path>`.
+A volume in Tycho's form `pvc://<claim>[/<subpath>]:<container path>`: the claim a DNS label (it
+names the pod's volume), the subpath relative without `..`, the path absolute (both written
+unquoted into YAML).
+
 """
 
 
-class ResourcesModel(BaseModel):
+class StatusRequest(BaseModel):
     """
-    Resource limits and reservations (Kubernetes limits and requests).
+    What `/system/status` reads. `{}` lists every system. Real servers reject a `null` `name`
+    (they answer `"name 'abort' is not defined"`) and read a `null` `username` as none given.
+    Both are used in a Kubernetes label selector, so they must be label values.
+
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
@@ -471,13 +429,22 @@ class ResourcesModel(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    limits: Resources | None = None
-    reservations: Resources | None = None
-
-
-class Deploy(BaseModel):
+    name: Annotated[
+        str | None,
+        Field(max_length=63, pattern="^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"),
+    ] = None
     """
-    Compose `deploy`; Tycho reads only `resources`.
+    The GUID (`sid`) of a system.
+    """
+    username: SelectorValue | None = None
+    """
+    A user whose systems to list. Wins over `name` when both are given; `null` or `""` lists all.
+    """
+
+
+class DeleteRequest(BaseModel):
+    """
+    What `/system/delete` reads.
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
@@ -485,9 +452,237 @@ class Deploy(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    resources: ResourcesModel | None = None
+    name: Annotated[
+        str,
+        Field(max_length=63, pattern="^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"),
+    ]
     """
-    Resource limits and reservations (Kubernetes limits and requests).
+    The GUID (`sid`) of the system, used in a label selector. Real servers answer success for any
+    label value, so a full system name or an unknown GUID deletes nothing and still succeeds.
+
+    """
+
+
+class Resources(BaseModel):
+    """
+    Amounts of resources for one container: exactly the keys servers know (any other fails with
+    `Limits.__init__() got an unexpected keyword argument`). Servers write `memory` only together
+    with `cpus` (and fail on `cpus` without `memory`).
+
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="forbid",
+        populate_by_name=True,
+    )
+    cpus: Annotated[
+        str | None,
+        Field(
+            max_length=24,
+            pattern="^([0-9]{1,12}(\\.[0-9]{0,9})?|\\.[0-9]{1,9})([numkMGTPE]|[KMGTPE]i)?$",
+        ),
+    ] = None
+    """
+    CPUs, possibly fractional, e.g. `"0.5"`.
+    """
+    memory: Annotated[
+        str | None,
+        Field(
+            max_length=24,
+            pattern="^([0-9]{1,12}(\\.[0-9]{0,9})?|\\.[0-9]{1,9})([numkMGTPE]|[KMGTPE]i)?$",
+        ),
+    ] = None
+    """
+    Memory with a unit, e.g. `"512M"`, `"4Gi"`.
+    """
+    gpus: Annotated[str | None, Field(pattern="^[0-9]{1,6}$")] = None
+    """
+    GPUs, a whole number, e.g. `"1"`.
+    """
+    ephemeralStorage: Annotated[
+        str | None,
+        Field(
+            max_length=24,
+            pattern="^([0-9]{1,12}(\\.[0-9]{0,9})?|\\.[0-9]{1,9})([numkMGTPE]|[KMGTPE]i)?$",
+        ),
+    ] = None
+    """
+    Ephemeral storage with a unit, e.g. `"1G"`.
+    """
+
+
+class HttpGet(BaseModel):
+    """
+    What to GET.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="forbid",
+        populate_by_name=True,
+    )
+    path: Annotated[
+        str | None,
+        Field(
+            max_length=512,
+            pattern="^([A-Za-z0-9._/+]|[A-Za-z0-9._/+][-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%]|-[-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%])$",
+        ),
+    ] = None
+    """
+    The path to GET; default `/`.
+    """
+    port: Annotated[int | None, Field(ge=1, le=65535)] = None
+    """
+    The port; default 80.
+    """
+    httpHeaders: (
+        dict[
+            Annotated[str, StringConstraints(pattern=r"^[A-Za-z][-A-Za-z0-9]*$")],
+            YamlScalarText,
+        ]
+        | None
+    ) = None
+    """
+    Headers to send, by name (servers iterate a mapping).
+    """
+
+
+class HttpProbe(BaseModel):
+    """
+    An HTTP probe.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="forbid",
+        populate_by_name=True,
+    )
+    httpGet: HttpGet
+    """
+    What to GET.
+    """
+    delay: Annotated[int | None, Field(ge=0, le=2147483647)] = None
+    """
+    Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).
+    """
+    period: Annotated[int | None, Field(ge=0, le=2147483647)] = None
+    """
+    Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).
+    """
+    threshold: Annotated[int | None, Field(ge=0, le=2147483647)] = None
+    """
+    Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).
+    """
+
+
+class TcpProbe(BaseModel):
+    """
+    A TCP probe.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="forbid",
+        populate_by_name=True,
+    )
+    tcpSocket: TcpSocket
+    """
+    Where to connect.
+    """
+    delay: Annotated[int | None, Field(ge=0, le=2147483647)] = None
+    """
+    Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).
+    """
+    period: Annotated[int | None, Field(ge=0, le=2147483647)] = None
+    """
+    Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).
+    """
+    threshold: Annotated[int | None, Field(ge=0, le=2147483647)] = None
+    """
+    Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).
+    """
+
+
+class ExecProbe(BaseModel):
+    """
+    A command probe.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="forbid",
+        populate_by_name=True,
+    )
+    cmd: Annotated[list[YamlScalarText], Field(min_length=1)]
+    """
+    The command and its arguments (each written unquoted into YAML).
+    """
+    delay: Annotated[int | None, Field(ge=0, le=2147483647)] = None
+    """
+    Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).
+    """
+    period: Annotated[int | None, Field(ge=0, le=2147483647)] = None
+    """
+    Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).
+    """
+    threshold: Annotated[int | None, Field(ge=0, le=2147483647)] = None
+    """
+    Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).
+    """
+
+
+class ProxyRewrite(BaseModel):
+    """
+    Tycho-specific proxy rewrite settings.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="allow",
+        populate_by_name=True,
+    )
+    target: LineText | None = None
+    """
+    The rewrite target (one line); null rewrites to the system's own path.
+    """
+    enabled: bool | None = None
+    """
+    Whether the rewrite is on.
+    """
+
+
+class SecurityContext(BaseModel):
+    """
+    Tycho-specific, at the top of the compose document. Ids the system's containers run as: servers
+    write them unquoted into the pod manifest, where Kubernetes needs integers.
+
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="allow",
+        populate_by_name=True,
+    )
+    runAsUser: PosixId1 | PosixId2 | None = None
+    """
+    The container user id.
+    """
+    runAsGroup: PosixId1 | PosixId2 | None = None
+    """
+    The container group id.
+    """
+    fsGroup: PosixId1 | PosixId2 | None = None
+    """
+    The group owning mounted volumes.
+    """
+    initRunAsUser: PosixId1 | PosixId2 | None = None
+    """
+    The init container's user id.
+    """
+    initRunAsGroup: PosixId1 | PosixId2 | None = None
+    """
+    The init container's group id.
     """
 
 
@@ -584,29 +779,9 @@ class ErrorResponse(BaseModel):
     result: ErrorResult
 
 
-class Kube(BaseModel):
+class ResourcesModel(BaseModel):
     """
-    Kubernetes probes of the container.
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    livenessProbe: Probe | Literal["none"] | None = None
-    """
-    A probe, or the string `none` for no probe.
-    """
-    readinessProbe: Probe | Literal["none"] | None = None
-    """
-    A probe, or the string `none` for no probe.
-    """
-
-
-class Ext(BaseModel):
-    """
-    Tycho's extension block for Kubernetes-specific settings.
+    Resource limits and reservations (Kubernetes limits and requests).
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
@@ -614,9 +789,23 @@ class Ext(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    kube: Kube | None = None
+    limits: Resources | None = None
+    reservations: Resources | None = None
+
+
+class Deploy(BaseModel):
     """
-    Kubernetes probes of the container.
+    Compose `deploy`; Tycho reads only `resources`.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="allow",
+        populate_by_name=True,
+    )
+    resources: ResourcesModel | None = None
+    """
+    Resource limits and reservations (Kubernetes limits and requests).
     """
 
 
@@ -667,6 +856,51 @@ class StartResponse(BaseModel):
     result: StartResult
 
 
+StartOutcome = TypeAliasType(
+    "StartOutcome",
+    Annotated[StartResponse | ErrorResponse, Field(discriminator="status")],
+)
+"""
+What `/system/start` answers with HTTP 200.
+"""
+
+
+class Kube(BaseModel):
+    """
+    Kubernetes probes of the container.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="allow",
+        populate_by_name=True,
+    )
+    livenessProbe: Literal["none"] | HttpProbe | TcpProbe | ExecProbe | None = None
+    """
+    A probe, or the string `none` for no probe.
+    """
+    readinessProbe: Literal["none"] | HttpProbe | TcpProbe | ExecProbe | None = None
+    """
+    A probe, or the string `none` for no probe.
+    """
+
+
+class Ext(BaseModel):
+    """
+    Tycho's extension block for Kubernetes-specific settings.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="allow",
+        populate_by_name=True,
+    )
+    kube: Kube | None = None
+    """
+    Kubernetes probes of the container.
+    """
+
+
 class ComposeService(BaseModel):
     """
     One compose service; it runs as one container of the system's pod.
@@ -677,23 +911,31 @@ class ComposeService(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    image: Annotated[str, Field(min_length=1)]
+    image: Annotated[
+        str,
+        Field(
+            max_length=512,
+            pattern="^([A-Za-z0-9._/+]|[A-Za-z0-9._/+][-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%]|-[-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%])$",
+        ),
+    ]
     """
-    The container image, e.g. `nginx:1.25`.
+    The container image, e.g. `nginx:1.25` (written unquoted into the pod manifest).
     """
-    entrypoint: str | list[str] | None = None
+    entrypoint: TemplateText | list[CommandWord] | None = None
     """
-    The command the container runs; a string is split on whitespace.
+    The command the container runs; a string is split on whitespace. Servers write the list
+    as a Python literal into YAML, so no word may hold both `'` and `"`.
+
     """
-    command: str | list[str] | None = None
+    command: TemplateText | list[TemplateText] | None = None
     """
     Accepted for compose compatibility; real servers run `entrypoint` and ignore `command`.
     """
-    env: list[str] | None = None
+    env: list[EnvItem] | None = None
     """
     Tycho's own environment list, `KEY=value` strings. Used instead of `environment` when non-empty.
     """
-    environment: list[str] | None = None
+    environment: list[EnvItem] | None = None
     """
     Environment as `KEY=value` strings. Real servers fail on compose's mapping form and on `null`:
     send the list form.
@@ -712,18 +954,23 @@ class ComposeService(BaseModel):
     volumes: list[PvcVolume] | None = None
     """
     Mounts in Tycho's form `pvc://<claim>[/<subpath>]:<container path>`; any other form fails on
-    real servers.
+    real servers. A claim that does not exist is left out by servers.
 
     """
-    depends_on: list[str] | None = None
+    depends_on: list[TemplateText] | None = None
     """
     Names of services this one depends on (passed through; servers do not order containers by it).
     """
     deploy: Deploy | None = None
     ext: Ext | None = None
-    conn_string: str | None = None
+    conn_string: Annotated[
+        str | None,
+        Field(max_length=63, pattern="^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"),
+    ] = None
     """
-    Tycho-specific. A path suffix for the proxy route. Servers read it from the last service listed.
+    Tycho-specific. A path suffix for the proxy route. Servers read it from the last service listed
+    and write it unquoted as a label value of the system's Services.
+
     """
     proxy_rewrite: ProxyRewrite | None = None
     proxy_rewrite_rule: bool | None = None
@@ -736,19 +983,11 @@ class ComposeService(BaseModel):
     """
 
 
-StartOutcome = TypeAliasType(
-    "StartOutcome",
-    Annotated[StartResponse | ErrorResponse, Field(discriminator="status")],
-)
-"""
-What `/system/start` answers with HTTP 200.
-"""
-
-
 class ComposeSystem(BaseModel):
     """
     The docker-compose subset Tycho reads, as JSON. Unknown keys are allowed and ignored by servers
-    (forward compatible), so any compose file's extra keys pass.
+    (forward compatible), so any compose file's extra keys pass. Servers render the whole document
+    as a Jinja template, so no string in it may hold `{{`, `{%` or `{#`.
 
     """
 
@@ -757,7 +996,7 @@ class ComposeSystem(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    version: str | None = None
+    version: Annotated[str | None, Field(pattern="^([^{]|\\{[^{%#])*\\{?$")] = None
     """
     The compose file format version, e.g. `"3"`. Servers ignore it.
     """
@@ -781,7 +1020,9 @@ class ComposeSystem(BaseModel):
 class StartRequest(BaseModel):
     """
     What `/system/start` reads. Real servers require `name`, `system` and `principal`; the keys they
-    do not read are ignored.
+    do not read are ignored. Servers render most strings of the request into YAML templates (the
+    compose document as a Jinja template, then the pod and Service manifests, many values
+    unquoted): the patterns below keep out what breaks that rendering or what Kubernetes refuses.
 
     """
 
@@ -797,19 +1038,17 @@ class StartRequest(BaseModel):
     """
     The system's name, a DNS label of at most 30 characters. Servers name the system
     `{name}-{sid}` (33 more characters) and use that as a Kubernetes label value, which is limited
-    to 63 characters.
+    to 63 characters; they also write the name unquoted as a label value, so it must not read as a
+    YAML number, boolean or null (`123`, `yes`, `null`).
 
     """
     system: ComposeSystem
-    env: (
-        dict[
-            Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], str
-        ]
-        | None
-    ) = None
+    env: dict[EnvName, QuotedText] | None = None
     """
     Settings (the `.env` file as a mapping). Each becomes a `KEY=value` environment variable of
-    every container. Values must be strings: a number fails on real servers; `null` fails too.
+    every container, written inside double quotes: values must be strings without `"`, `\\`,
+    control characters, line breaks or Jinja markers (`{{`, `{%`, `{#`). A number fails on real
+    servers; `null` fails too.
 
     """
     services: (
@@ -823,19 +1062,59 @@ class StartRequest(BaseModel):
     ) = None
     """
     Which compose services get a Kubernetes Service (named `{service}-{sid}`), keyed by compose
-    service name. Only services listed here appear in the start result's `containers`.
+    service name. Only services listed here appear in the start result's `containers`; a listed
+    compose service must have `ports` (a Service needs one), with no container port twice.
 
     """
     principal: Annotated[
-        str, Field(json_schema_extra={"contentMediaType": "application/json"})
+        str,
+        Field(
+            json_schema_extra={
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                    "type": "object",
+                    "description": "The JSON object inside a start request's `principal` string. Servers copy each of its entries\ninto every container's environment (name and value written unquoted into YAML).\n",
+                    "required": ["username"],
+                    "properties": {
+                        "username": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 63,
+                            "pattern": "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$",
+                            "allOf": [
+                                {
+                                    "not": {
+                                        "$ref": "#/components/schemas/YamlImplicitScalar"
+                                    }
+                                },
+                                {"not": {"const": "shared"}},
+                            ],
+                            "description": "The owner: a Kubernetes label value (servers label every object with it). Not `shared`:\nservers mount the user's home at `home/<username>` beside `home/shared`, and Kubernetes\nrefuses two mounts at one path.\n",
+                        }
+                    },
+                    "additionalProperties": {
+                        "$ref": "#/components/schemas/YamlScalarText"
+                    },
+                    "propertyNames": {"$ref": "#/components/schemas/EnvName"},
+                },
+            }
+        ),
     ]
     """
-    A **string** holding a JSON object, e.g. `{"username": "renci"}`, that servers `json.loads`;
-    `username` labels the system's objects and `status` filters by it. An object (not a string)
-    fails on real servers, and so does a missing principal.
+    A **string** holding a JSON object (its `contentSchema`), e.g. `{"username": "renci"}`, that servers
+    `json.loads`; `username` labels the system's objects and `status` filters by it. An object
+    (not a string) fails on real servers, and so does a missing principal.
 
     """
-    serviceaccount: str | None = None
+    serviceaccount: Annotated[
+        str | None,
+        Field(
+            max_length=253,
+            pattern="^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+        ),
+    ] = None
     """
-    The Kubernetes service account the system's pod runs as. Servers default it to `default`.
+    The Kubernetes service account the system's pod runs as (a DNS subdomain, written unquoted).
+    Servers default it to `default`.
+
     """

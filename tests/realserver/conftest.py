@@ -11,7 +11,6 @@ Without the environment the suite is skipped locally, with the command that buil
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
 import subprocess
@@ -19,11 +18,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from k8s_cluster import FakeKubeCluster
 from k8s_fake import write_kubeconfig
@@ -32,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import setup_server  # noqa: E402
+from realserver import RealTycho  # noqa: E402
 
 START_DEADLINE = 60.0
 SETUP_COMMAND = "python tests/realserver/setup_server.py"
@@ -45,34 +42,12 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-@dataclass
-class RealTycho:
-    """The running real server: ``url``, its ``cluster``, and its output so far (``log()``)."""
-
-    url: str
-    cluster: FakeKubeCluster
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def post(self, operation: str, body: Any, **kwargs: Any) -> httpx.Response:
-        return httpx.post(f"{self.url}/system/{operation}", json=body, timeout=30.0, **kwargs)
-
-    @contextlib.contextmanager
-    def without_ambassador(self) -> Iterator[None]:
-        self.cluster.remove_ambassador()
-        try:
-            yield
-        finally:
-            self.cluster.add_ambassador()
-
-
 def _unavailable(reason: str) -> None:
     if _in_ci():
         pytest.fail(f"the real Tycho server is not available in CI: {reason}", pytrace=False)
-    pytest.skip(f"the real Tycho server is not available ({reason}); set it up with: "
-                f"{SETUP_COMMAND}")
+    pytest.skip(
+        f"the real Tycho server is not available ({reason}); set it up with: {SETUP_COMMAND}"
+    )
 
 
 def _read_port(process: subprocess.Popen[str], deadline: float) -> int:

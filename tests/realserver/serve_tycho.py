@@ -7,9 +7,8 @@ binds 0.0.0.0; this binds loopback only, on a port the OS picks.
 
 import sys
 
-from werkzeug.serving import make_server
-
 from tycho.api import app  # connects to Kubernetes through KUBECONFIG on import
+from werkzeug.serving import make_server
 
 server = make_server("127.0.0.1", 0, app, threaded=True)
 sys.stdout.write(f"PORT {server.server_port}\n")
