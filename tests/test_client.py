@@ -200,7 +200,7 @@ def test_start_takes_env_text_and_normalizes_compose_forms(
         (
             {"name": "x", "system": MINIMAL_SYSTEM, "services": {"ghost": {"port": "80"}}},
             TychoValidationError,
-            "(root)",
+            "services.ghost",
         ),
         ({"system": MINIMAL_SYSTEM}, TychoValidationError, "name"),
     ],

@@ -504,8 +504,11 @@ class StartRequest(_generated.StartRequest):
     def services_name_compose_services(self) -> StartRequest:
         unknown = sorted(set(self.services or {}) - set(self.system.services))
         if unknown:
-            raise ValueError(
+            message = (
                 f"services names {', '.join(unknown)}, which the compose document does not define"
+            )
+            raise TychoValidationError(
+                message, [FieldError(("services", name), message) for name in unknown]
             )
         return self
 

@@ -38,6 +38,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "realserver: runs against the real tycho-api server")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The long runs are for local use: only an explicit `-m slow` selects them.
+    if "slow" in (config.option.markexpr or ""):
+        return
+    for item in items:
+        if item.get_closest_marker("slow") and "realserver" in item.nodeid:
+            item.add_marker(pytest.mark.skip(reason="long run: select it with -m slow"))
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

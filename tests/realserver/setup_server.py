@@ -2,6 +2,7 @@
 
     python tests/realserver/setup_server.py          # builds .realserver-venv, once
     python tests/realserver/setup_server.py --check  # exit 0 if it is built and current
+    python tests/realserver/setup_server.py --run    # builds it if needed, runs the suite
 
 tycho-api 1.17.3 pins packages that no longer install together (and an old PyYAML that does not
 build on current Python), so its dependencies are installed by hand, with the oldest pins that
@@ -116,10 +117,16 @@ def build() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only say whether it is built")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--run", action="store_true", help="then run the real-server suite (more args: pytest's)"
+    )
+    args, pytest_args = parser.parse_known_args()
     if args.check:
         raise SystemExit(0 if is_current() else 1)
     build()
+    if args.run:
+        suite = [sys.executable, "-m", "pytest", str(Path(__file__).parent), *pytest_args]
+        raise SystemExit(subprocess.run(suite, cwd=ROOT, check=False).returncode)
 
 
 if __name__ == "__main__":
