@@ -109,6 +109,10 @@ NOT_JSON_CONTENT = "(body): not sent as application/json"
 TOO_DEEP = "(body): nested too deeply to check"
 """The problem recorded for JSON nested beyond what the validator can follow (answered as a
 body the document rejects)."""
+MAX_RECORDED_REQUESTS = 1000
+"""``FakeTycho.requests`` keeps the last this many requests (``tycho mock`` runs for long)."""
+MAX_RECORDED_BODY_BYTES = 64 * 1024
+"""Larger bodies are answered but recorded as ``None``: the fake does not hold on to them."""
 FIRST_NODE_PORT = 30000
 LAST_NODE_PORT = 32767
 _NO_SPEC = "cannot access local variable 'spec' where it is not associated with a value"
@@ -205,8 +209,9 @@ class FakeSystem:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """A request the fake answered: its parsed JSON ``body`` (``None`` if none; left out of
-    ``repr()``, as it carries ``.env`` values), the document's complaints about it (``problems``:
+    """A request the fake answered: its parsed JSON ``body`` (``None`` if none or larger than
+    ``MAX_RECORDED_BODY_BYTES``; left out of ``repr()``, as it carries ``.env`` values), the
+    document's complaints about it (``problems``:
     field paths and schema keywords, never values; empty when valid) and the answer's status."""
 
     method: str
@@ -413,7 +418,9 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.service_ip_address = service_ip_address
         self._lock = threading.RLock()
         self._systems: dict[str, FakeSystem] = {}
-        self._requests: list[RecordedRequest] = []
+        self._requests: collections.deque[RecordedRequest] = collections.deque(
+            maxlen=MAX_RECORDED_REQUESTS
+        )
         self._faults: collections.deque[_Fault] = collections.deque()
         self._next_node_port = FIRST_NODE_PORT
 
@@ -432,7 +439,8 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every API request answered so far, oldest first (a snapshot)."""
+        """The API requests answered so far (the last ``MAX_RECORDED_REQUESTS``), oldest first
+        (a snapshot)."""
         with self._lock:
             return list(self._requests)
 
@@ -555,7 +563,7 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
                     method,
                     path,
                     operation,
-                    body,
+                    body if len(content) <= MAX_RECORDED_BODY_BYTES else None,
                     tuple(problems),
                     answer.status_code,
                     injected=fault is not None,

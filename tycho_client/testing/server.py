@@ -29,12 +29,16 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from .fake import FakeTycho
 
-__all__ = ["FakeTychoServer", "run_forever", "serve"]
+__all__ = ["FakeTychoServer", "RequestCallback", "run_forever", "serve"]
+
+RequestCallback = Callable[[str, str, int, float], None]
+"""``(method, path, status, seconds)`` of one answered request."""
 
 logger: logging.Logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 32 * 1024 * 1024
-"""Larger request bodies are refused (413): nothing legitimate comes close."""
+MAX_BODY_BYTES = 1024 * 1024
+"""Larger request bodies are refused (413) before they are read: a compose document with its
+``.env`` is a few kilobytes, and the fake keeps what it is sent."""
 _LINE_LIMIT = 65536
 _INTERNAL_ERROR = b'{"message": "Internal Server Error"}\n'
 
@@ -61,6 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
         target = urlsplit(self.path).path if "://" in self.path else self.path
         headers = {key.lower(): value for key, value in self.headers.items()}
         fake = self.server.fake
+        began = time.monotonic()
         try:
             with self.server.handling:
                 answer = fake.handle(self.command, target, headers, content)
@@ -69,10 +74,16 @@ class _Handler(BaseHTTPRequestHandler):
             logger.exception("FakeTycho failed on %s %s", self.command, target)
             self.server.errors.append(f"{self.command} {target}")
             self._send(500, [("Content-Type", "application/json")], _INTERNAL_ERROR)
+            self._log(target, 500, began)
             return
         if fake.latency:
             time.sleep(fake.latency)
         self._send(answer.status_code, list(answer.headers), answer.content)
+        self._log(target, answer.status_code, began)
+
+    def _log(self, target: str, status: int, began: float) -> None:
+        if self.server.on_request is not None:
+            self.server.on_request(self.command, target, status, time.monotonic() - began)
 
     def _read_body(self) -> bytes | None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -132,10 +143,18 @@ class FakeTychoServer(ThreadingHTTPServer):
     # backlog would drop connection attempts and make them wait for SYN retransmits.
     request_queue_size = 1024
 
-    def __init__(self, fake: FakeTycho, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        fake: FakeTycho,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        on_request: RequestCallback | None = None,
+    ) -> None:
         if ":" in host:
             self.address_family: socket.AddressFamily = socket.AF_INET6
         self.fake = fake
+        self.on_request = on_request
+        """Called after each answer with (method, path, status, seconds), e.g. to log it."""
         # One request at a time in the (CPU-bound) fake: the GIL serializes that work anyway, and
         # threads queued on a lock do not fight for the GIL with the threads doing socket I/O.
         self.handling: threading.Lock = threading.Lock()
@@ -183,13 +202,15 @@ def run_forever(
     host: str = "127.0.0.1",
     port: int = 5000,
     ready_callback: Callable[[str], None] | None = None,
+    on_request: RequestCallback | None = None,
 ) -> None:
     """Serve ``fake`` in the calling thread until KeyboardInterrupt or SIGTERM, then return.
 
-    ``ready_callback(url)`` is called once the server listens (``tycho mock`` prints the URL).
-    Binding errors (port in use) propagate as ``OSError`` before anything is served.
+    ``ready_callback(url)`` is called once the server listens (``tycho mock`` prints the URL);
+    ``on_request`` after each answer (see :class:`FakeTychoServer`). Binding errors (port in
+    use) propagate as ``OSError`` before anything is served.
     """
-    server = FakeTychoServer(fake, host, port)
+    server = FakeTychoServer(fake, host, port, on_request)
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
