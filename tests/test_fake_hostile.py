@@ -194,3 +194,18 @@ def test_the_server_reports_each_answer_to_a_callback() -> None:
         server.shutdown()
         server.server_close()
     assert seen == [("POST", "/system/status", 200), ("POST", "/system/modify", 404)]
+
+
+def test_the_fake_keeps_only_its_last_requests_and_no_large_bodies() -> None:
+    from tycho_client.testing.fake import MAX_RECORDED_BODY_BYTES, MAX_RECORDED_REQUESTS
+
+    fake = FakeTycho()
+    headers = {"content-type": "application/json"}
+    for index in range(MAX_RECORDED_REQUESTS + 5):
+        fake.handle("POST", "/system/status", headers, json.dumps({"n": index}).encode())
+    assert len(fake.requests) == MAX_RECORDED_REQUESTS
+    assert fake.requests[0].body == {"n": 5}
+    big = json.dumps({"padding": "x" * MAX_RECORDED_BODY_BYTES}).encode()
+    fake.handle("POST", "/system/status", headers, big)
+    assert fake.requests[-1].body is None
+    assert fake.requests[-1].status_code == 200

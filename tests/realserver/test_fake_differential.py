@@ -122,6 +122,15 @@ def sequence() -> Iterator[Exchange]:
     )
     yield Exchange("status, name null", "POST", "/system/status", json_body={"name": None})
     yield Exchange("status, name a number", "POST", "/system/status", json_body={"name": 5})
+    yield Exchange(
+        "status, name no label value", "POST", "/system/status", json_body={"name": "a b"}
+    )
+    yield Exchange(
+        "status, username no label value",
+        "POST",
+        "/system/status",
+        json_body={"username": "x" * 64},
+    )
     yield Exchange("delete", "POST", "/system/delete", json_body={}, guid_of="start 01")
     yield Exchange(
         "status after delete", "POST", "/system/status", json_body={}, guid_of="start 01"

@@ -254,3 +254,27 @@ class _nothing:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+# status and delete put `name` and `username` in a Kubernetes label selector.
+SELECTOR_WITNESSES: list[tuple[str, str, dict[str, Any]]] = [
+    ("status name with a space", "status", {"name": "a b"}),
+    ("status name with '='", "status", {"name": "a=b"}),
+    ("status username with a space", "status", {"username": "a b"}),
+    ("delete name with a space", "delete", {"name": "a b"}),
+    ("delete name over 63 characters", "delete", {"name": "a" * 64}),
+]
+
+
+@pytest.mark.realserver
+@pytest.mark.parametrize(
+    ("what", "operation", "body"), SELECTOR_WITNESSES, ids=[w for w, _, _ in SELECTOR_WITNESSES]
+)
+def test_status_and_delete_names_must_be_label_values(
+    real_tycho: RealTycho, what: str, operation: str, body: dict[str, Any]
+) -> None:
+    assert document_problems(operation, body), f"the document accepts: {what}"
+    answer = real_tycho.post(operation, body)
+    # status fails formatting Kubernetes' refusal and answers 500; delete answers an error.
+    failed = answer.status_code == 500 or answer.json()["status"] == "error"
+    assert failed, f"tycho-api 1.17.3 accepts {what}"

@@ -272,6 +272,19 @@ def _json_response(
     return FakeResponse(status_code, (("Content-Type", "application/json"), *extra), content)
 
 
+INTERNAL_SERVER_ERROR = {"message": "Internal Server Error"}
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+
+
+def selector_refused(body: Any) -> bool:
+    """Whether a status request puts a string into its label selector that is no label value
+    (``username`` wins over ``name``, and an empty one selects all)."""
+    if not isinstance(body, dict):
+        return False
+    value = body.get("username") or body.get("name")
+    return isinstance(value, str) and not (len(value) <= 63 and _LABEL_VALUE.fullmatch(value))
+
+
 def _off_document(operation: str, problems: list[str]) -> _ServerError:
     """The fake's own answer to a request the document rejects but real servers' own schema
     check lets through: what they would do with it is not known, so say why, in our words."""
@@ -553,6 +566,10 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
             answer = self._injected(fault)
         elif unreadable is not None:
             answer = unreadable
+        elif operation == "status" and selector_refused(body):
+            # Kubernetes refuses the label selector; tycho-api then fails formatting the
+            # ApiException (it has no args) and Flask answers 500.
+            answer = self._checked(operation, _json_response(500, INTERNAL_SERVER_ERROR))
         else:
             answer = self._checked(
                 operation, _json_response(200, self._dispatch(operation, body, problems))
@@ -586,7 +603,7 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
         try:
             body = json.loads(content)
         except (ValueError, RecursionError):
-            answer = _json_response(500, {"message": "Internal Server Error"})
+            answer = _json_response(500, INTERNAL_SERVER_ERROR)
             return None, [INVALID_JSON], self._checked(operation, answer)
         try:
             return body, document_problems(operation, body), None
