@@ -1073,7 +1073,7 @@ class StartRequest(BaseModel):
                 "contentMediaType": "application/json",
                 "contentSchema": {
                     "type": "object",
-                    "description": "The JSON object inside a start request's `principal` string. Servers copy each of its entries\ninto every container's environment (name and value written unquoted into YAML).\n",
+                    "description": "The JSON object inside a start request's `principal` string. Servers copy each of its entries\ninto every container's environment (name and value written unquoted into YAML). Its rules\nare written out rather than referred to, so that the generated models' JSON Schema, which\ncarries this schema, stands alone.\n",
                     "required": ["username"],
                     "properties": {
                         "username": {
@@ -1084,7 +1084,8 @@ class StartRequest(BaseModel):
                             "allOf": [
                                 {
                                     "not": {
-                                        "$ref": "#/components/schemas/YamlImplicitScalar"
+                                        "description": "Not what YAML reads as a number, boolean or null (`YamlImplicitScalar`).",
+                                        "pattern": "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|~|null|Null|NULL|[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+|[-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9][0-9_]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \\t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]*)?([ \\t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?|[0-9]{4}-[0-9]{2}-[0-9]{2}|<<|=)$",
                                     }
                                 },
                                 {"not": {"const": "shared"}},
@@ -1093,9 +1094,21 @@ class StartRequest(BaseModel):
                         }
                     },
                     "additionalProperties": {
-                        "$ref": "#/components/schemas/YamlScalarText"
+                        "description": "A value written unquoted into YAML (as `YamlScalarText`).",
+                        "type": "string",
+                        "maxLength": 512,
+                        "pattern": "^([A-Za-z0-9._/+]|[A-Za-z0-9._/+][-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%]|-[-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%])$",
+                        "not": {
+                            "pattern": "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|~|null|Null|NULL|[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+|[-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9][0-9_]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \\t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]*)?([ \\t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?|[0-9]{4}-[0-9]{2}-[0-9]{2}|<<|=)$"
+                        },
                     },
-                    "propertyNames": {"$ref": "#/components/schemas/EnvName"},
+                    "propertyNames": {
+                        "description": "An environment variable name (as `EnvName`).",
+                        "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                        "not": {
+                            "pattern": "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|~|null|Null|NULL|[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+|[-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9][0-9_]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \\t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]*)?([ \\t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?|[0-9]{4}-[0-9]{2}-[0-9]{2}|<<|=)$"
+                        },
+                    },
                 },
             }
         ),

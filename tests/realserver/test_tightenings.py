@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 from realserver import RealTycho
 
-from tycho_client import models
+from tycho_client import TychoClient, models
+from tycho_client.errors import TychoValidationError
+from tycho_client.testing import FakeTycho
 from tycho_client.testing.fake import document_problems
 
 Body = dict[str, Any]
@@ -278,3 +280,29 @@ def test_status_and_delete_names_must_be_label_values(
     # status fails formatting Kubernetes' refusal and answers 500; delete answers an error.
     failed = answer.status_code == 500 or answer.json()["status"] == "error"
     assert failed, f"tycho-api 1.17.3 accepts {what}"
+
+
+@pytest.mark.parametrize(
+    ("what", "change"),
+    DOCUMENT_WITNESSES + SERVER_RULE_WITNESSES,
+    ids=[what for what, _ in DOCUMENT_WITNESSES + SERVER_RULE_WITNESSES],
+)
+def test_the_client_refuses_every_witness_before_sending(
+    what: str, change: Callable[[Body], None]
+) -> None:
+    fake = FakeTycho()
+    client = TychoClient("http://tycho.test", transport=fake)
+    with pytest.raises(TychoValidationError) as refused:
+        client.start(_witness(change))
+    client.close()
+    assert refused.value.paths, what
+    assert fake.requests == []
+
+
+def test_request_models_have_a_json_schema() -> None:
+    # The principal's contentSchema travels in the generated field's JSON Schema: it must not
+    # refer to the document's other schemas.
+    for model in (models.StartRequest, models.StatusRequest, models.DeleteRequest):
+        assert json.dumps(model.model_json_schema())
+    principal = models.StartRequest.model_json_schema()["properties"]["principal"]
+    assert principal["contentSchema"]["required"] == ["username"]
