@@ -104,7 +104,7 @@ def parse_quantity(text: Any) -> tuple[Fraction, str]:
     suffix = match["suffix"] or ""
     if suffix in _BINARY_SUFFIXES:
         return number * 1024 ** _BINARY_SUFFIXES[suffix], "BinarySI"
-    if suffix[:1] in ("e", "E"):
+    if len(suffix) > 1 and suffix[0] in ("e", "E"):  # "E" alone is exa
         exponent = int(suffix[1:])
         if abs(exponent) > 30:
             raise ValueError("quantity exponent out of range")

@@ -306,3 +306,29 @@ def test_request_models_have_a_json_schema() -> None:
         assert json.dumps(model.model_json_schema())
     principal = models.StartRequest.model_json_schema()["properties"]["principal"]
     assert principal["contentSchema"]["required"] == ["username"]
+
+
+@pytest.mark.parametrize(
+    ("given", "canonical"),
+    [
+        ("0.01", "10m"),
+        ("5000M", "5G"),
+        ("1024Mi", "1Gi"),
+        ("0.5Gi", "512Mi"),
+        ("1E", "1E"),
+        ("2000P", "2E"),
+        ("1e3", "1e3"),
+        ("0.5Ki", "512"),
+        ("1.5", "1500m"),
+    ],
+)
+def test_the_fake_kubernetes_canonicalizes_as_apimachinery_and_fake_tycho_agrees(
+    given: str, canonical: str
+) -> None:
+    from k8s_cluster import canonical_quantity as kubernetes_form
+
+    from tycho_client.testing.fake import canonical_quantity
+
+    assert kubernetes_form(given) == canonical
+    if "e" not in given:
+        assert canonical_quantity(given) == canonical
