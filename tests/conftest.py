@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
 
 import pytest
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.from_thread import start_blocking_portal
+from faces import Face
 from loopback import LoopbackServer, Reply
 
 from tycho_client import aio, client
@@ -45,58 +42,6 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setattr(client, "_sleep", record)
     monkeypatch.setattr(aio, "_sleep", record_async)
     return waited
-
-
-class BlockingAsyncClient:
-    """An :class:`AsyncTychoClient` called like a :class:`TychoClient`, for the shared suite.
-
-    Each coroutine method runs to completion on the portal's event loop, one loop for the whole
-    test, so the client's connection pool lives where it was made. Everything else (properties,
-    ``format_name``, ``repr``) is the async client's own.
-    """
-
-    def __init__(self, tycho: AsyncTychoClient, portal: BlockingPortal) -> None:
-        self.tycho = tycho
-        self._portal = portal
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self.tycho, name)
-        if not inspect.iscoroutinefunction(attribute):
-            return attribute
-
-        def blocking(*args: Any, **kwargs: Any) -> Any:
-            return self._portal.call(functools.partial(attribute, *args, **kwargs))
-
-        return blocking
-
-    def with_options(self, **options: Any) -> BlockingAsyncClient:
-        return BlockingAsyncClient(self.tycho.with_options(**options), self._portal)
-
-    def __repr__(self) -> str:
-        return repr(self.tycho)
-
-    def __enter__(self) -> BlockingAsyncClient:
-        assert self._portal.call(self.tycho.__aenter__) is self.tycho
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._portal.call(self.tycho.__aexit__, *exc)
-
-
-@dataclass(frozen=True)
-class Face:
-    """Makes clients of one face: ``face(url, **options)`` as ``TychoClient(url, **options)``."""
-
-    name: str
-    cls: type[TychoClient] | type[AsyncTychoClient]
-    portal: BlockingPortal | None = None
-
-    def __call__(self, *args: Any, **options: Any) -> TychoClient:
-        if self.portal is None:
-            return TychoClient(*args, **options)
-        # Made on the loop, as async code would make it; errors propagate unchanged.
-        made = self.portal.call(functools.partial(AsyncTychoClient, *args, **options))
-        return cast(TychoClient, BlockingAsyncClient(made, self.portal))
 
 
 @pytest.fixture(params=["sync", "async"])

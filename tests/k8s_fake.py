@@ -490,3 +490,10 @@ def make_client_cert(directory: Path, name: str = "tester") -> tuple[Path, Path]
         )
     )
     return cert_file, key_file
+
+
+# The fuller fake Kubernetes that the real Tycho server runs on (Deployments, Services, label
+# selectors, validation, canonical quantities) lives beside this one.
+from k8s_cluster import FakeKubeCluster  # noqa: E402
+
+__all__ += ["FakeKubeCluster"]

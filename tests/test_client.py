@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import BlockingAsyncClient, Face
+from faces import BlockingAsyncClient, Face
 from loopback import (
     LoopbackServer,
     Reply,
@@ -213,7 +213,7 @@ def test_start_takes_env_text_and_normalizes_compose_forms(
         (
             {"name": "x", "system": MINIMAL_SYSTEM, "services": {"ghost": {"port": "80"}}},
             TychoValidationError,
-            "(root)",
+            "services.ghost",
         ),
         ({"system": MINIMAL_SYSTEM}, TychoValidationError, "name"),
     ],

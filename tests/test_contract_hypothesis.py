@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from hypothesis_jsonschema import from_schema
 
-from tycho_client import models
+from tycho_client import format_name, models
 from tycho_client.client import TychoClient
 from tycho_client.compose import derive_services
 from tycho_client.errors import TychoAPIError
@@ -98,9 +98,9 @@ env_keys = st.from_regex(r"[A-Z_][A-Z0-9_]{0,12}", fullmatch=True).filter(
     lambda key: key != "HOST_PORT"
 )
 # What servers can carry in an environment item: no '=', '"', '\' (they split and quote items),
-# no '$' (compose interpolation) and nothing that is not a printable character.
+# no '$' (compose interpolation), no '{' (Jinja) and nothing that is not a printable character.
 env_item_text = st.text(
-    st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters='="\\$'),
+    st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters='="\\${'),
     max_size=12,
 )
 
@@ -134,14 +134,24 @@ def amounts() -> st.SearchStrategy[dict[str, Any]]:
         st.sampled_from([0.25, 1.5]),
     )
     memory = st.sampled_from(["50M", "256Mi", "1G", "4Gi"])
-    return st.fixed_dictionaries({"cpus": cpus}, optional={"memory": memory})
+    # Servers write memory only beside cpus, and fail on cpus without memory.
+    return st.fixed_dictionaries({"cpus": cpus, "memory": memory})
+
+
+def _container(entry: Any) -> str:
+    if isinstance(entry, dict):
+        return str(entry["target"])
+    return str(entry).split("/")[0].rsplit(":", 1)[-1]
 
 
 @st.composite
 def compose_service(draw: st.DrawFn, *, needs_ports: bool, host_port_defined: bool) -> Any:
     service: dict[str, Any] = {"image": draw(images)}
     if needs_ports or draw(st.booleans()):
-        service["ports"] = draw(st.lists(port_entry(host_port_defined), min_size=1, max_size=3))
+        # One container port once: Kubernetes refuses a Service with a duplicate port.
+        service["ports"] = draw(
+            st.lists(port_entry(host_port_defined), min_size=1, max_size=3, unique_by=_container)
+        )
     if draw(st.booleans()):
         service["environment"] = draw(environment())
     elif draw(st.booleans()):
@@ -154,7 +164,8 @@ def compose_service(draw: st.DrawFn, *, needs_ports: bool, host_port_defined: bo
     if draw(st.booleans()):
         resources = {"limits": draw(amounts())}
         if draw(st.booleans()):
-            resources["reservations"] = draw(amounts())
+            # Kubernetes refuses reservations above the limits.
+            resources["reservations"] = dict(resources["limits"])
         service["deploy"] = {"resources": resources}
     if draw(st.booleans()):
         claim = draw(st.from_regex(r"[a-z][a-z0-9-]{0,8}[a-z0-9]", fullmatch=True))
@@ -207,7 +218,8 @@ def dotenv_texts(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
     # What the client accepts in a setting (servers split on '=' and quote values unescaped),
     # without CR, which .env reading turns into a line break, or NUL, which it refuses.
     any_text = st.text(
-        st.characters(blacklist_categories=["Cs"], blacklist_characters='\x00="\\\r'), max_size=15
+        st.characters(blacklist_categories=["Cs", "Cc", "Zl", "Zp"], blacklist_characters='="\\{'),
+        max_size=15,
     )
     for key in keys:
         style = draw(st.sampled_from(["plain", "single", "double"]))
@@ -229,6 +241,8 @@ def dotenv_texts(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
 names = st.text(min_size=1, max_size=50).filter(
     lambda name: any(c in LOWER_ALNUM for c in name.lower())
 )
+# Names the document accepts once formatted: not what YAML reads as a number or boolean ("123").
+start_names = names.filter(lambda name: not models._reads_as_non_string(format_name(name)))
 
 
 def captured(fake: FakeTycho, call: Callable[[TychoClient], Any]) -> dict[str, Any]:
@@ -244,7 +258,7 @@ def captured(fake: FakeTycho, call: Callable[[TychoClient], Any]) -> dict[str, A
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(name=names, dotenv=dotenv_texts(), data=st.data())
+@given(name=start_names, dotenv=dotenv_texts(), data=st.data())
 def test_up_sends_what_the_document_accepts_and_servers_start(
     name: str, dotenv: tuple[str, dict[str, str]], data: st.DataObject
 ) -> None:
@@ -263,7 +277,7 @@ def test_up_sends_what_the_document_accepts_and_servers_start(
 
 
 @CONTRACT
-@given(name=names, settings_mapping=dotenv_texts().map(lambda d: d[1]), data=st.data())
+@given(name=start_names, settings_mapping=dotenv_texts().map(lambda d: d[1]), data=st.data())
 def test_start_request_models_serialize_to_what_the_document_accepts(
     name: str, settings_mapping: dict[str, str], data: st.DataObject
 ) -> None:
@@ -293,7 +307,7 @@ label_values = st.from_regex(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,10}[A-Za-z0-9])?)?"
 @given(
     guid=guids,
     prefix=st.one_of(st.just(""), names.map(lambda n: n.strip() + "-")),
-    username=st.text(min_size=1, max_size=20),
+    username=st.from_regex(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,10}[A-Za-z0-9])?", fullmatch=True),
 )
 def test_status_and_delete_requests_are_valid(guid: str, prefix: str, username: str) -> None:
     fake = FakeTycho()
@@ -315,7 +329,7 @@ def test_status_and_delete_requests_are_valid(guid: str, prefix: str, username: 
 def test_modify_requests_are_valid(
     labels: dict[str, str], cpu: int | str | None, memory: str | None
 ) -> None:
-    fake = FakeTycho()
+    fake = FakeTycho(modify_supported=True)
     with TychoClient("http://tycho.test", transport=fake) as client:
         sid = client.up(
             "app", {"services": {"web": {"image": "nginx", "ports": ["80"]}}}
@@ -333,7 +347,7 @@ def test_modify_requests_are_valid(
 
 
 def test_a_modify_of_an_unknown_system_is_still_a_valid_request() -> None:
-    fake = FakeTycho()
+    fake = FakeTycho(modify_supported=True)
     with TychoClient("http://tycho.test", transport=fake) as client, pytest.raises(TychoAPIError):
         client.modify({"tycho-guid": "0" * 32, "labels": {"a": "b"}})
     (request,) = fake.requests

@@ -82,18 +82,19 @@ def test_marker_options_configure_the_fake(pytester: pytest.Pytester) -> None:
 import pytest
 from tycho_client.errors import TychoNotFoundError
 
-@pytest.mark.tycho_fake(modify_supported=False, ready_after=1)
+@pytest.mark.tycho_fake(modify_supported=True, ready_after=1)
 def test_options(tycho_client, tycho_fake):
     sid = tycho_client.up("app", {COMPOSE}).result.sid
     assert [s.is_ready for s in tycho_client.list()] == [False]
     assert [s.is_ready for s in tycho_client.list()] == [True]
-    with pytest.raises(TychoNotFoundError):
-        tycho_client.modify({{"tycho-guid": sid, "labels": {{"a": "b"}}}})
+    tycho_client.modify({{"tycho-guid": sid, "labels": {{"a": "b"}}}})
 
 def test_defaults(tycho_client):
+    # As tycho-api 1.17.3: ready at once, and no modify route.
     sid = tycho_client.up("app", {COMPOSE}).result.sid
     assert [s.is_ready for s in tycho_client.list()] == [True]
-    tycho_client.modify({{"tycho-guid": sid, "labels": {{"a": "b"}}}})
+    with pytest.raises(TychoNotFoundError):
+        tycho_client.modify({{"tycho-guid": sid, "labels": {{"a": "b"}}}})
 """,
     )
     result.assert_outcomes(passed=2)

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Face
+from faces import Face
 from loopback import LoopbackServer, Reply, closed_port, recorded_exchange
 
 from tycho_client import aio, client

@@ -29,61 +29,14 @@ class ServiceSpec(BaseModel):
     clients: Annotated[
         list[str] | None,
         Field(
-            description="CIDRs allowed to reach the service through a network policy. Real servers need a network-policy\ntemplate for a non-empty list; tycho-api 1.17.3 ships none, so a non-empty list fails there.\n"
+            description="CIDRs allowed to reach the service through a network policy. Real servers need a network-policy\ntemplate for a non-empty list; tycho-api 1.17.3 ships none, so any non-empty list fails there\n(exchange 21): send `[]` or leave it out.\n",
+            max_length=0,
         ),
     ] = None
     """
     CIDRs allowed to reach the service through a network policy. Real servers need a network-policy
-    template for a non-empty list; tycho-api 1.17.3 ships none, so a non-empty list fails there.
-
-    """
-
-
-class StatusRequest(BaseModel):
-    """
-    What `/system/status` reads. `{}` lists every system. Real servers reject `null` values (they
-    answer `"name 'abort' is not defined"`): leave a key out instead.
-
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    name: Annotated[str | None, Field(description="The GUID (`sid`) of a system.")] = (
-        None
-    )
-    """The GUID (`sid`) of a system."""
-
-    username: Annotated[
-        str | None,
-        Field(
-            description="A user whose systems to list. Wins over `name` when both are given."
-        ),
-    ] = None
-    """A user whose systems to list. Wins over `name` when both are given."""
-
-
-class DeleteRequest(BaseModel):
-    """
-    What `/system/delete` reads.
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    name: Annotated[
-        str,
-        Field(
-            description="The GUID (`sid`) of the system. Real servers answer success for any string, so a full system\nname or an unknown GUID deletes nothing and still succeeds.\n"
-        ),
-    ]
-    """
-    The GUID (`sid`) of the system. Real servers answer success for any string, so a full system
-    name or an unknown GUID deletes nothing and still succeeds.
+    template for a non-empty list; tycho-api 1.17.3 ships none, so any non-empty list fails there
+    (exchange 21): send `[]` or leave it out.
 
     """
 
@@ -133,180 +86,174 @@ class ModifyRequest(BaseModel):
     """A Kubernetes memory quantity (e.g. `512Mi`, `1G`), set as both limit and request of every container."""
 
 
-class Resources(BaseModel):
-    """
-    Amounts of resources for one container.
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    cpus: Annotated[
-        str | None, Field(description='CPUs, possibly fractional, e.g. `"0.5"`.')
-    ] = None
-    """CPUs, possibly fractional, e.g. `"0.5"`."""
-
-    memory: Annotated[
-        str | None, Field(description='Memory with a unit, e.g. `"512M"`, `"4Gi"`.')
-    ] = None
-    """Memory with a unit, e.g. `"512M"`, `"4Gi"`."""
-
-    gpus: Annotated[str | None, Field(description='GPUs, e.g. `"1"`.')] = None
-    """GPUs, e.g. `"1"`."""
-
-    ephemeralStorage: Annotated[
-        str | None, Field(description='Ephemeral storage with a unit, e.g. `"1G"`.')
-    ] = None
-    """Ephemeral storage with a unit, e.g. `"1G"`."""
-
-
-class HttpHeader(BaseModel):
-    """
-    One header.
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        populate_by_name=True,
-    )
-    name: Annotated[str | None, Field(description="The header's name.")] = None
-    """The header's name."""
-
-    value: Annotated[str | None, Field(description="The header's value.")] = None
-    """The header's value."""
-
-
-class HttpGet(BaseModel):
-    """
-    An HTTP probe.
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    path: Annotated[str | None, Field(description="The path to GET; default `/`.")] = (
-        None
-    )
-    """The path to GET; default `/`."""
-
-    port: Annotated[int | None, Field(description="The port; default 80.")] = None
-    """The port; default 80."""
-
-    httpHeaders: Annotated[
-        list[HttpHeader] | None, Field(description="Headers to send.")
-    ] = None
-    """Headers to send."""
-
-
 class TcpSocket(BaseModel):
     """
-    A TCP probe.
+    Where to connect.
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
         defer_build=True,
-        extra="allow",
+        extra="forbid",
         populate_by_name=True,
     )
-    port: Annotated[int | None, Field(description="The port to connect to.")] = None
+    port: Annotated[int, Field(description="The port to connect to.", ge=1, le=65535)]
     """The port to connect to."""
 
 
-class Probe(BaseModel):
-    """
-    A Kubernetes probe as Tycho renders it.
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    cmd: Annotated[str | list[str] | None, Field(description="A command probe.")] = None
-    """A command probe."""
-
-    httpGet: Annotated[HttpGet | None, Field(description="An HTTP probe.")] = None
-    """An HTTP probe."""
-
-    tcpSocket: Annotated[TcpSocket | None, Field(description="A TCP probe.")] = None
-    """A TCP probe."""
-
-    delay: Annotated[
-        int | None, Field(description="Seconds before the first probe.")
-    ] = None
-    """Seconds before the first probe."""
-
-    period: Annotated[int | None, Field(description="Seconds between probes.")] = None
-    """Seconds between probes."""
-
-    threshold: Annotated[
-        int | None, Field(description="Failures before the probe fails.")
-    ] = None
-    """Failures before the probe fails."""
-
-
-class ProxyRewrite(BaseModel):
-    """
-    Tycho-specific proxy rewrite settings.
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    target: Annotated[
-        str | None,
+PosixId1 = TypeAliasType(
+    "PosixId1",
+    Annotated[
+        int,
         Field(
-            description="The rewrite target; null rewrites to the system's own path."
+            description='A user or group id, an integer or a string of digits (`1000`, `"1000"`).',
+            ge=0,
+            le=2147483647,
         ),
-    ] = None
-    """The rewrite target; null rewrites to the system's own path."""
-
-    enabled: Annotated[bool | None, Field(description="Whether the rewrite is on.")] = (
-        None
-    )
-    """Whether the rewrite is on."""
+    ],
+)
 
 
-class SecurityContext(BaseModel):
-    """
-    Tycho-specific, at the top of the compose document. Ids the system's containers run as.
-    """
+PosixId2 = TypeAliasType(
+    "PosixId2",
+    Annotated[
+        str,
+        Field(
+            description='A user or group id, an integer or a string of digits (`1000`, `"1000"`).',
+            pattern="^(0|[1-9][0-9]{0,8})$",
+        ),
+    ],
+)
 
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    runAsUser: Annotated[
-        int | str | None, Field(description="The container user id.")
-    ] = None
-    """The container user id."""
 
-    runAsGroup: Annotated[
-        int | str | None, Field(description="The container group id.")
-    ] = None
-    """The container group id."""
+TemplateText = TypeAliasType(
+    "TemplateText",
+    Annotated[
+        str,
+        Field(
+            description="Text free of Jinja markers (`{{`, `{%`, `{#`), because servers render the compose document as a Jinja template.",
+            pattern="^([^{]|\\{[^{%#])*\\{?$",
+        ),
+    ],
+)
 
-    fsGroup: Annotated[
-        int | str | None, Field(description="The group owning mounted volumes.")
-    ] = None
-    """The group owning mounted volumes."""
 
-    initRunAsUser: Annotated[
-        int | str | None, Field(description="The init container's user id.")
-    ] = None
-    """The init container's user id."""
+LineText = TypeAliasType(
+    "LineText",
+    Annotated[
+        str,
+        Field(
+            description="One line of text, no control characters and no Jinja markers.",
+            pattern="^([^{\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]|\\{[^{%#\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029])*\\{?$",
+        ),
+    ],
+)
 
-    initRunAsGroup: Annotated[
-        int | str | None, Field(description="The init container's group id.")
-    ] = None
-    """The init container's group id."""
+
+QuotedText = TypeAliasType(
+    "QuotedText",
+    Annotated[
+        str,
+        Field(
+            description='Text servers write inside a double-quoted YAML string: no `"`, `\\`, control characters, line\nbreaks or Jinja markers.\n',
+            pattern='^([^{"\\\\\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]|\\{[^{%#"\\\\\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029])*\\{?$',
+        ),
+    ],
+)
+"""
+Text servers write inside a double-quoted YAML string: no `"`, `\\`, control characters, line
+breaks or Jinja markers.
+
+"""
+
+
+CommandWord = TypeAliasType(
+    "CommandWord",
+    Annotated[
+        str,
+        Field(
+            description="One word of a command; not both `'` and `\"` (servers write it as a Python literal into YAML).",
+            pattern="^([^{]|\\{[^{%#])*\\{?$",
+        ),
+    ],
+)
+
+
+YamlScalarText = TypeAliasType(
+    "YamlScalarText",
+    Annotated[
+        str,
+        Field(
+            description="A string servers write unquoted into YAML, which must read back as the same string: letters,\ndigits and `._/+-:=@%` (not `:` last, not starting with `-` alone), and not a YAML number,\nboolean, null or date.\n",
+            max_length=512,
+            pattern="^([A-Za-z0-9._/+]|[A-Za-z0-9._/+][-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%]|-[-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%])$",
+        ),
+    ],
+)
+"""
+A string servers write unquoted into YAML, which must read back as the same string: letters,
+digits and `._/+-:=@%` (not `:` last, not starting with `-` alone), and not a YAML number,
+boolean, null or date.
+
+"""
+
+
+YamlImplicitScalar = TypeAliasType(
+    "YamlImplicitScalar",
+    Annotated[
+        str,
+        Field(
+            description="What YAML 1.1 (PyYAML, as servers use it) reads as a number, boolean, null, date, merge key or\nvalue key rather than a string; used with `not`.\n",
+            pattern="^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|~|null|Null|NULL|[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+|[-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9][0-9_]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \\t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]*)?([ \\t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?|[0-9]{4}-[0-9]{2}-[0-9]{2}|<<|=)$",
+        ),
+    ],
+)
+"""
+What YAML 1.1 (PyYAML, as servers use it) reads as a number, boolean, null, date, merge key or
+value key rather than a string; used with `not`.
+
+"""
+
+
+EnvName = TypeAliasType(
+    "EnvName",
+    Annotated[
+        str,
+        Field(
+            description="An environment variable name (written unquoted into YAML, so not `true`, `null`, `on` ...).",
+            pattern="^[A-Za-z_][A-Za-z0-9_]*$",
+        ),
+    ],
+)
+
+
+EnvItem = TypeAliasType(
+    "EnvItem",
+    Annotated[
+        str,
+        Field(
+            description='`KEY=value` (or `KEY` for an empty value). Servers split it on `=` and write the value inside a\ndouble-quoted YAML string: no `"`, `\\`, control characters, line breaks or Jinja markers.\n',
+            pattern='^[A-Za-z_][A-Za-z0-9_]*(=([^{"\\\\\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]|\\{[^{%#"\\\\\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029])*\\{?)?$',
+        ),
+    ],
+)
+"""
+`KEY=value` (or `KEY` for an empty value). Servers split it on `=` and write the value inside a
+double-quoted YAML string: no `"`, `\\`, control characters, line breaks or Jinja markers.
+
+"""
+
+
+SelectorValue = TypeAliasType(
+    "SelectorValue",
+    Annotated[
+        str,
+        Field(
+            description="A Kubernetes label value (servers put it in a label selector).",
+            max_length=63,
+            pattern="^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$",
+        ),
+    ],
+)
 
 
 class ContainerEndpoint(BaseModel):
@@ -515,11 +462,16 @@ PortMapping = TypeAliasType(
     Annotated[
         str,
         Field(
-            description='A compose ports entry, `"host:container"` or `"container"`; the host side may be a `$VAR`.',
-            pattern="^([^:]+:)?[0-9]{1,5}$",
+            description='A compose ports entry, `"host:container"` or `"container"`; the host side may be a `$VAR`. The\ncontainer port is 1-65535 without leading zeros (servers write it unquoted as a number).\n',
+            pattern="^(([^:{]|\\{[^:{%#])*\\{?:)?([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",
         ),
     ],
 )
+"""
+A compose ports entry, `"host:container"` or `"container"`; the host side may be a `$VAR`. The
+container port is 1-65535 without leading zeros (servers write it unquoted as a number).
+
+"""
 
 
 ExposedPort1 = TypeAliasType(
@@ -528,7 +480,7 @@ ExposedPort1 = TypeAliasType(
         str,
         Field(
             description="A container port, as a string of digits or an integer.",
-            pattern="^[0-9]{1,5}$",
+            pattern="^([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",
         ),
     ],
 )
@@ -552,30 +504,25 @@ PvcVolume = TypeAliasType(
     Annotated[
         str,
         Field(
-            description="A volume in Tycho's form `pvc://<claim>[/<subpath>]:<container path>`.",
-            pattern="^pvc://[^/:\\s]+(/[^:]*)?:/[^:]*$",
+            description="A volume in Tycho's form `pvc://<claim>[/<subpath>]:<container path>`: the claim a DNS label (it\nnames the pod's volume), the subpath relative without `..`, the path absolute (both written\nunquoted into YAML).\n",
+            pattern="^pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*:/[A-Za-z0-9._/-]*$",
         ),
     ],
 )
+"""
+A volume in Tycho's form `pvc://<claim>[/<subpath>]:<container path>`: the claim a DNS label (it
+names the pod's volume), the subpath relative without `..`, the path absolute (both written
+unquoted into YAML).
+
+"""
 
 
-class ResourcesModel(BaseModel):
+class StatusRequest(BaseModel):
     """
-    Resource limits and reservations (Kubernetes limits and requests).
-    """
+    What `/system/status` reads. `{}` lists every system. Real servers reject a `null` `name`
+    (they answer `"name 'abort' is not defined"`) and read a `null` `username` as none given.
+    Both are used in a Kubernetes label selector, so they must be label values.
 
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    limits: Resources | None = None
-    reservations: Resources | None = None
-
-
-class Deploy(BaseModel):
-    """
-    Compose `deploy`; Tycho reads only `resources`.
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
@@ -583,13 +530,335 @@ class Deploy(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    resources: Annotated[
-        ResourcesModel | None,
+    name: Annotated[
+        str | None,
         Field(
-            description="Resource limits and reservations (Kubernetes limits and requests)."
+            description="The GUID (`sid`) of a system.",
+            max_length=63,
+            pattern="^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$",
         ),
     ] = None
-    """Resource limits and reservations (Kubernetes limits and requests)."""
+    """The GUID (`sid`) of a system."""
+
+    username: Annotated[
+        SelectorValue | None,
+        Field(
+            description='A user whose systems to list. Wins over `name` when both are given; `null` or `""` lists all.'
+        ),
+    ] = None
+    """A user whose systems to list. Wins over `name` when both are given; `null` or `""` lists all."""
+
+
+class DeleteRequest(BaseModel):
+    """
+    What `/system/delete` reads.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="allow",
+        populate_by_name=True,
+    )
+    name: Annotated[
+        str,
+        Field(
+            description="The GUID (`sid`) of the system, used in a label selector. Real servers answer success for any\nlabel value, so a full system name or an unknown GUID deletes nothing and still succeeds.\n",
+            max_length=63,
+            pattern="^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$",
+        ),
+    ]
+    """
+    The GUID (`sid`) of the system, used in a label selector. Real servers answer success for any
+    label value, so a full system name or an unknown GUID deletes nothing and still succeeds.
+
+    """
+
+
+class Resources(BaseModel):
+    """
+    Amounts of resources for one container: exactly the keys servers know (any other fails with
+    `Limits.__init__() got an unexpected keyword argument`). Servers write `memory` only together
+    with `cpus` (and fail on `cpus` without `memory`).
+
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="forbid",
+        populate_by_name=True,
+    )
+    cpus: Annotated[
+        str | None,
+        Field(
+            description='CPUs, possibly fractional, e.g. `"0.5"`.',
+            max_length=24,
+            pattern="^([0-9]{1,12}(\\.[0-9]{0,9})?|\\.[0-9]{1,9})([numkMGTPE]|[KMGTPE]i)?$",
+        ),
+    ] = None
+    """CPUs, possibly fractional, e.g. `"0.5"`."""
+
+    memory: Annotated[
+        str | None,
+        Field(
+            description='Memory with a unit, e.g. `"512M"`, `"4Gi"`.',
+            max_length=24,
+            pattern="^([0-9]{1,12}(\\.[0-9]{0,9})?|\\.[0-9]{1,9})([numkMGTPE]|[KMGTPE]i)?$",
+        ),
+    ] = None
+    """Memory with a unit, e.g. `"512M"`, `"4Gi"`."""
+
+    gpus: Annotated[
+        str | None,
+        Field(description='GPUs, a whole number, e.g. `"1"`.', pattern="^[0-9]{1,6}$"),
+    ] = None
+    """GPUs, a whole number, e.g. `"1"`."""
+
+    ephemeralStorage: Annotated[
+        str | None,
+        Field(
+            description='Ephemeral storage with a unit, e.g. `"1G"`.',
+            max_length=24,
+            pattern="^([0-9]{1,12}(\\.[0-9]{0,9})?|\\.[0-9]{1,9})([numkMGTPE]|[KMGTPE]i)?$",
+        ),
+    ] = None
+    """Ephemeral storage with a unit, e.g. `"1G"`."""
+
+
+class HttpGet(BaseModel):
+    """
+    What to GET.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="forbid",
+        populate_by_name=True,
+    )
+    path: Annotated[
+        str | None,
+        Field(
+            description="The path to GET; default `/`.",
+            max_length=512,
+            pattern="^([A-Za-z0-9._/+]|[A-Za-z0-9._/+][-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%]|-[-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%])$",
+        ),
+    ] = None
+    """The path to GET; default `/`."""
+
+    port: Annotated[
+        int | None, Field(description="The port; default 80.", ge=1, le=65535)
+    ] = None
+    """The port; default 80."""
+
+    httpHeaders: Annotated[
+        dict[
+            Annotated[str, StringConstraints(pattern=r"^[A-Za-z][-A-Za-z0-9]*$")],
+            YamlScalarText,
+        ]
+        | None,
+        Field(description="Headers to send, by name (servers iterate a mapping)."),
+    ] = None
+    """Headers to send, by name (servers iterate a mapping)."""
+
+
+class HttpProbe(BaseModel):
+    """
+    An HTTP probe.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="forbid",
+        populate_by_name=True,
+    )
+    httpGet: Annotated[HttpGet, Field(description="What to GET.")]
+    """What to GET."""
+
+    delay: Annotated[
+        int | None,
+        Field(
+            description="Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).",
+            ge=0,
+            le=2147483647,
+        ),
+    ] = None
+    """Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`)."""
+
+    period: Annotated[
+        int | None,
+        Field(
+            description="Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).",
+            ge=0,
+            le=2147483647,
+        ),
+    ] = None
+    """Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`)."""
+
+    threshold: Annotated[
+        int | None,
+        Field(
+            description="Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).",
+            ge=0,
+            le=2147483647,
+        ),
+    ] = None
+    """Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`)."""
+
+
+class TcpProbe(BaseModel):
+    """
+    A TCP probe.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="forbid",
+        populate_by_name=True,
+    )
+    tcpSocket: Annotated[TcpSocket, Field(description="Where to connect.")]
+    """Where to connect."""
+
+    delay: Annotated[
+        int | None,
+        Field(
+            description="Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).",
+            ge=0,
+            le=2147483647,
+        ),
+    ] = None
+    """Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`)."""
+
+    period: Annotated[
+        int | None,
+        Field(
+            description="Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).",
+            ge=0,
+            le=2147483647,
+        ),
+    ] = None
+    """Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`)."""
+
+    threshold: Annotated[
+        int | None,
+        Field(
+            description="Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).",
+            ge=0,
+            le=2147483647,
+        ),
+    ] = None
+    """Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`)."""
+
+
+class ExecProbe(BaseModel):
+    """
+    A command probe.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="forbid",
+        populate_by_name=True,
+    )
+    cmd: Annotated[
+        list[YamlScalarText],
+        Field(
+            description="The command and its arguments (each written unquoted into YAML).",
+            min_length=1,
+        ),
+    ]
+    """The command and its arguments (each written unquoted into YAML)."""
+
+    delay: Annotated[
+        int | None,
+        Field(
+            description="Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).",
+            ge=0,
+            le=2147483647,
+        ),
+    ] = None
+    """Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`)."""
+
+    period: Annotated[
+        int | None,
+        Field(
+            description="Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).",
+            ge=0,
+            le=2147483647,
+        ),
+    ] = None
+    """Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`)."""
+
+    threshold: Annotated[
+        int | None,
+        Field(
+            description="Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`).",
+            ge=0,
+            le=2147483647,
+        ),
+    ] = None
+    """Seconds before the first probe (`delay`), between probes (`period`), or failures before it fails (`threshold`)."""
+
+
+class ProxyRewrite(BaseModel):
+    """
+    Tycho-specific proxy rewrite settings.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="allow",
+        populate_by_name=True,
+    )
+    target: Annotated[
+        LineText | None,
+        Field(
+            description="The rewrite target (one line); null rewrites to the system's own path."
+        ),
+    ] = None
+    """The rewrite target (one line); null rewrites to the system's own path."""
+
+    enabled: Annotated[bool | None, Field(description="Whether the rewrite is on.")] = (
+        None
+    )
+    """Whether the rewrite is on."""
+
+
+class SecurityContext(BaseModel):
+    """
+    Tycho-specific, at the top of the compose document. Ids the system's containers run as: servers
+    write them unquoted into the pod manifest, where Kubernetes needs integers.
+
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="allow",
+        populate_by_name=True,
+    )
+    runAsUser: Annotated[
+        PosixId1 | PosixId2 | None, Field(description="The container user id.")
+    ] = None
+    """The container user id."""
+
+    runAsGroup: Annotated[
+        PosixId1 | PosixId2 | None, Field(description="The container group id.")
+    ] = None
+    """The container group id."""
+
+    fsGroup: Annotated[
+        PosixId1 | PosixId2 | None,
+        Field(description="The group owning mounted volumes."),
+    ] = None
+    """The group owning mounted volumes."""
+
+    initRunAsUser: Annotated[
+        PosixId1 | PosixId2 | None, Field(description="The init container's user id.")
+    ] = None
+    """The init container's user id."""
+
+    initRunAsGroup: Annotated[
+        PosixId1 | PosixId2 | None, Field(description="The init container's group id.")
+    ] = None
+    """The init container's group id."""
 
 
 class StartResult(BaseModel):
@@ -694,32 +963,9 @@ class ErrorResponse(BaseModel):
     result: ErrorResult
 
 
-class Kube(BaseModel):
+class ResourcesModel(BaseModel):
     """
-    Kubernetes probes of the container.
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    livenessProbe: Annotated[
-        Probe | Literal["none"] | None,
-        Field(description="A probe, or the string `none` for no probe."),
-    ] = None
-    """A probe, or the string `none` for no probe."""
-
-    readinessProbe: Annotated[
-        Probe | Literal["none"] | None,
-        Field(description="A probe, or the string `none` for no probe."),
-    ] = None
-    """A probe, or the string `none` for no probe."""
-
-
-class Ext(BaseModel):
-    """
-    Tycho's extension block for Kubernetes-specific settings.
+    Resource limits and reservations (Kubernetes limits and requests).
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
@@ -727,10 +973,27 @@ class Ext(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    kube: Annotated[
-        Kube | None, Field(description="Kubernetes probes of the container.")
+    limits: Resources | None = None
+    reservations: Resources | None = None
+
+
+class Deploy(BaseModel):
+    """
+    Compose `deploy`; Tycho reads only `resources`.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="allow",
+        populate_by_name=True,
+    )
+    resources: Annotated[
+        ResourcesModel | None,
+        Field(
+            description="Resource limits and reservations (Kubernetes limits and requests)."
+        ),
     ] = None
-    """Kubernetes probes of the container."""
+    """Resource limits and reservations (Kubernetes limits and requests)."""
 
 
 StatusOutcome = TypeAliasType(
@@ -792,6 +1055,57 @@ class StartResponse(BaseModel):
     result: StartResult
 
 
+StartOutcome = TypeAliasType(
+    "StartOutcome",
+    Annotated[
+        StartResponse | ErrorResponse,
+        Field(
+            description="What `/system/start` answers with HTTP 200.",
+            discriminator="status",
+        ),
+    ],
+)
+
+
+class Kube(BaseModel):
+    """
+    Kubernetes probes of the container.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="allow",
+        populate_by_name=True,
+    )
+    livenessProbe: Annotated[
+        Literal["none"] | HttpProbe | TcpProbe | ExecProbe | None,
+        Field(description="A probe, or the string `none` for no probe."),
+    ] = None
+    """A probe, or the string `none` for no probe."""
+
+    readinessProbe: Annotated[
+        Literal["none"] | HttpProbe | TcpProbe | ExecProbe | None,
+        Field(description="A probe, or the string `none` for no probe."),
+    ] = None
+    """A probe, or the string `none` for no probe."""
+
+
+class Ext(BaseModel):
+    """
+    Tycho's extension block for Kubernetes-specific settings.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="allow",
+        populate_by_name=True,
+    )
+    kube: Annotated[
+        Kube | None, Field(description="Kubernetes probes of the container.")
+    ] = None
+    """Kubernetes probes of the container."""
+
+
 class ComposeService(BaseModel):
     """
     One compose service; it runs as one container of the system's pod.
@@ -803,20 +1117,29 @@ class ComposeService(BaseModel):
         populate_by_name=True,
     )
     image: Annotated[
-        str, Field(description="The container image, e.g. `nginx:1.25`.", min_length=1)
+        str,
+        Field(
+            description="The container image, e.g. `nginx:1.25` (written unquoted into the pod manifest).",
+            max_length=512,
+            pattern="^([A-Za-z0-9._/+]|[A-Za-z0-9._/+][-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%]|-[-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%])$",
+        ),
     ]
-    """The container image, e.g. `nginx:1.25`."""
+    """The container image, e.g. `nginx:1.25` (written unquoted into the pod manifest)."""
 
     entrypoint: Annotated[
-        str | list[str] | None,
+        TemplateText | list[CommandWord] | None,
         Field(
-            description="The command the container runs; a string is split on whitespace."
+            description="The command the container runs; a string is split on whitespace. Servers write the list\nas a Python literal into YAML, so no word may hold both `'` and `\"`.\n"
         ),
     ] = None
-    """The command the container runs; a string is split on whitespace."""
+    """
+    The command the container runs; a string is split on whitespace. Servers write the list
+    as a Python literal into YAML, so no word may hold both `'` and `"`.
+
+    """
 
     command: Annotated[
-        str | list[str] | None,
+        TemplateText | list[TemplateText] | None,
         Field(
             description="Accepted for compose compatibility; real servers run `entrypoint` and ignore `command`."
         ),
@@ -824,7 +1147,7 @@ class ComposeService(BaseModel):
     """Accepted for compose compatibility; real servers run `entrypoint` and ignore `command`."""
 
     env: Annotated[
-        list[str] | None,
+        list[EnvItem] | None,
         Field(
             description="Tycho's own environment list, `KEY=value` strings. Used instead of `environment` when non-empty."
         ),
@@ -832,7 +1155,7 @@ class ComposeService(BaseModel):
     """Tycho's own environment list, `KEY=value` strings. Used instead of `environment` when non-empty."""
 
     environment: Annotated[
-        list[str] | None,
+        list[EnvItem] | None,
         Field(
             description="Environment as `KEY=value` strings. Real servers fail on compose's mapping form and on `null`:\nsend the list form.\n"
         ),
@@ -866,17 +1189,17 @@ class ComposeService(BaseModel):
     volumes: Annotated[
         list[PvcVolume] | None,
         Field(
-            description="Mounts in Tycho's form `pvc://<claim>[/<subpath>]:<container path>`; any other form fails on\nreal servers.\n"
+            description="Mounts in Tycho's form `pvc://<claim>[/<subpath>]:<container path>`; any other form fails on\nreal servers. A claim that does not exist is left out by servers.\n"
         ),
     ] = None
     """
     Mounts in Tycho's form `pvc://<claim>[/<subpath>]:<container path>`; any other form fails on
-    real servers.
+    real servers. A claim that does not exist is left out by servers.
 
     """
 
     depends_on: Annotated[
-        list[str] | None,
+        list[TemplateText] | None,
         Field(
             description="Names of services this one depends on (passed through; servers do not order containers by it)."
         ),
@@ -888,10 +1211,16 @@ class ComposeService(BaseModel):
     conn_string: Annotated[
         str | None,
         Field(
-            description="Tycho-specific. A path suffix for the proxy route. Servers read it from the last service listed."
+            description="Tycho-specific. A path suffix for the proxy route. Servers read it from the last service listed\nand write it unquoted as a label value of the system's Services.\n",
+            max_length=63,
+            pattern="^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$",
         ),
     ] = None
-    """Tycho-specific. A path suffix for the proxy route. Servers read it from the last service listed."""
+    """
+    Tycho-specific. A path suffix for the proxy route. Servers read it from the last service listed
+    and write it unquoted as a label value of the system's Services.
+
+    """
 
     proxy_rewrite: ProxyRewrite | None = None
     proxy_rewrite_rule: Annotated[
@@ -911,22 +1240,11 @@ class ComposeService(BaseModel):
     """Tycho-specific. Mounts the user's Gitea credentials. Servers read it from the last service listed."""
 
 
-StartOutcome = TypeAliasType(
-    "StartOutcome",
-    Annotated[
-        StartResponse | ErrorResponse,
-        Field(
-            description="What `/system/start` answers with HTTP 200.",
-            discriminator="status",
-        ),
-    ],
-)
-
-
 class ComposeSystem(BaseModel):
     """
     The docker-compose subset Tycho reads, as JSON. Unknown keys are allowed and ignored by servers
-    (forward compatible), so any compose file's extra keys pass.
+    (forward compatible), so any compose file's extra keys pass. Servers render the whole document
+    as a Jinja template, so no string in it may hold `{{`, `{%` or `{#`.
 
     """
 
@@ -938,7 +1256,8 @@ class ComposeSystem(BaseModel):
     version: Annotated[
         str | None,
         Field(
-            description='The compose file format version, e.g. `"3"`. Servers ignore it.'
+            description='The compose file format version, e.g. `"3"`. Servers ignore it.',
+            pattern="^([^{]|\\{[^{%#])*\\{?$",
         ),
     ] = None
     """The compose file format version, e.g. `"3"`. Servers ignore it."""
@@ -967,7 +1286,9 @@ class ComposeSystem(BaseModel):
 class StartRequest(BaseModel):
     """
     What `/system/start` reads. Real servers require `name`, `system` and `principal`; the keys they
-    do not read are ignored.
+    do not read are ignored. Servers render most strings of the request into YAML templates (the
+    compose document as a Jinja template, then the pod and Service manifests, many values
+    unquoted): the patterns below keep out what breaks that rendering or what Kubernetes refuses.
 
     """
 
@@ -979,7 +1300,7 @@ class StartRequest(BaseModel):
     name: Annotated[
         str,
         Field(
-            description="The system's name, a DNS label of at most 30 characters. Servers name the system\n`{name}-{sid}` (33 more characters) and use that as a Kubernetes label value, which is limited\nto 63 characters.\n",
+            description="The system's name, a DNS label of at most 30 characters. Servers name the system\n`{name}-{sid}` (33 more characters) and use that as a Kubernetes label value, which is limited\nto 63 characters; they also write the name unquoted as a label value, so it must not read as a\nYAML number, boolean or null (`123`, `yes`, `null`).\n",
             max_length=30,
             min_length=1,
             pattern="^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
@@ -988,23 +1309,23 @@ class StartRequest(BaseModel):
     """
     The system's name, a DNS label of at most 30 characters. Servers name the system
     `{name}-{sid}` (33 more characters) and use that as a Kubernetes label value, which is limited
-    to 63 characters.
+    to 63 characters; they also write the name unquoted as a label value, so it must not read as a
+    YAML number, boolean or null (`123`, `yes`, `null`).
 
     """
 
     system: ComposeSystem
     env: Annotated[
-        dict[
-            Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], str
-        ]
-        | None,
+        dict[EnvName, QuotedText] | None,
         Field(
-            description="Settings (the `.env` file as a mapping). Each becomes a `KEY=value` environment variable of\nevery container. Values must be strings: a number fails on real servers; `null` fails too.\n"
+            description='Settings (the `.env` file as a mapping). Each becomes a `KEY=value` environment variable of\nevery container, written inside double quotes: values must be strings without `"`, `\\`,\ncontrol characters, line breaks or Jinja markers (`{{`, `{%`, `{#`). A number fails on real\nservers; `null` fails too.\n'
         ),
     ] = None
     """
     Settings (the `.env` file as a mapping). Each becomes a `KEY=value` environment variable of
-    every container. Values must be strings: a number fails on real servers; `null` fails too.
+    every container, written inside double quotes: values must be strings without `"`, `\\`,
+    control characters, line breaks or Jinja markers (`{{`, `{%`, `{#`). A number fails on real
+    servers; `null` fails too.
 
     """
 
@@ -1017,33 +1338,81 @@ class StartRequest(BaseModel):
         ]
         | None,
         Field(
-            description="Which compose services get a Kubernetes Service (named `{service}-{sid}`), keyed by compose\nservice name. Only services listed here appear in the start result's `containers`.\n"
+            description="Which compose services get a Kubernetes Service (named `{service}-{sid}`), keyed by compose\nservice name. Only services listed here appear in the start result's `containers`; a listed\ncompose service must have `ports` (a Service needs one), with no container port twice.\n"
         ),
     ] = None
     """
     Which compose services get a Kubernetes Service (named `{service}-{sid}`), keyed by compose
-    service name. Only services listed here appear in the start result's `containers`.
+    service name. Only services listed here appear in the start result's `containers`; a listed
+    compose service must have `ports` (a Service needs one), with no container port twice.
 
     """
 
     principal: Annotated[
         str,
         Field(
-            description='A **string** holding a JSON object, e.g. `{"username": "renci"}`, that servers `json.loads`;\n`username` labels the system\'s objects and `status` filters by it. An object (not a string)\nfails on real servers, and so does a missing principal.\n',
-            json_schema_extra={"contentMediaType": "application/json"},
+            description='A **string** holding a JSON object (its `contentSchema`), e.g. `{"username": "renci"}`, that servers\n`json.loads`; `username` labels the system\'s objects and `status` filters by it. An object\n(not a string) fails on real servers, and so does a missing principal.\n',
+            json_schema_extra={
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                    "type": "object",
+                    "description": "The JSON object inside a start request's `principal` string. Servers copy each of its entries\ninto every container's environment (name and value written unquoted into YAML). Its rules\nare written out rather than referred to, so that the generated models' JSON Schema, which\ncarries this schema, stands alone.\n",
+                    "required": ["username"],
+                    "properties": {
+                        "username": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 63,
+                            "pattern": "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$",
+                            "allOf": [
+                                {
+                                    "not": {
+                                        "description": "Not what YAML reads as a number, boolean or null (`YamlImplicitScalar`).",
+                                        "pattern": "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|~|null|Null|NULL|[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+|[-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9][0-9_]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \\t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]*)?([ \\t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?|[0-9]{4}-[0-9]{2}-[0-9]{2}|<<|=)$",
+                                    }
+                                },
+                                {"not": {"const": "shared"}},
+                            ],
+                            "description": "The owner: a Kubernetes label value (servers label every object with it). Not `shared`:\nservers mount the user's home at `home/<username>` beside `home/shared`, and Kubernetes\nrefuses two mounts at one path.\n",
+                        }
+                    },
+                    "additionalProperties": {
+                        "description": "A value written unquoted into YAML (as `YamlScalarText`).",
+                        "type": "string",
+                        "maxLength": 512,
+                        "pattern": "^([A-Za-z0-9._/+]|[A-Za-z0-9._/+][-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%]|-[-A-Za-z0-9._/+:=@%]*[-A-Za-z0-9._/+=@%])$",
+                        "not": {
+                            "pattern": "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|~|null|Null|NULL|[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+|[-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9][0-9_]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \\t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]*)?([ \\t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?|[0-9]{4}-[0-9]{2}-[0-9]{2}|<<|=)$"
+                        },
+                    },
+                    "propertyNames": {
+                        "description": "An environment variable name (as `EnvName`).",
+                        "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                        "not": {
+                            "pattern": "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|~|null|Null|NULL|[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+|[-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9][0-9_]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \\t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]*)?([ \\t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?|[0-9]{4}-[0-9]{2}-[0-9]{2}|<<|=)$"
+                        },
+                    },
+                },
+            },
         ),
     ]
     """
-    A **string** holding a JSON object, e.g. `{"username": "renci"}`, that servers `json.loads`;
-    `username` labels the system's objects and `status` filters by it. An object (not a string)
-    fails on real servers, and so does a missing principal.
+    A **string** holding a JSON object (its `contentSchema`), e.g. `{"username": "renci"}`, that servers
+    `json.loads`; `username` labels the system's objects and `status` filters by it. An object
+    (not a string) fails on real servers, and so does a missing principal.
 
     """
 
     serviceaccount: Annotated[
         str | None,
         Field(
-            description="The Kubernetes service account the system's pod runs as. Servers default it to `default`."
+            description="The Kubernetes service account the system's pod runs as (a DNS subdomain, written unquoted).\nServers default it to `default`.\n",
+            max_length=253,
+            pattern="^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
         ),
     ] = None
-    """The Kubernetes service account the system's pod runs as. Servers default it to `default`."""
+    """
+    The Kubernetes service account the system's pod runs as (a DNS subdomain, written unquoted).
+    Servers default it to `default`.
+
+    """

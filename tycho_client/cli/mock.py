@@ -37,7 +37,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
             host=args.host,
             port=args.port,
             ready_callback=announce,
-            on_answer=None if args.quiet else log_answer,
+            on_request=None if args.quiet else log_answer,
         )
     except OSError as exc:  # raised while binding, before anything is served
         reason = exc.strerror or str(exc)

@@ -75,7 +75,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 import httpx
@@ -95,6 +95,7 @@ __all__ = [
     "FakeTycho",
     "FakeTychoBug",
     "RecordedRequest",
+    "canonical_quantity",
     "cpu_quantity",
 ]
 
@@ -113,6 +114,10 @@ NOT_JSON_CONTENT = "(body): not sent as application/json"
 TOO_DEEP = "(body): nested too deeply to check"
 """The problem recorded for JSON nested beyond what the validator can follow (answered as a
 body the document rejects)."""
+MAX_RECORDED_REQUESTS = 1000
+"""``FakeTycho.requests`` keeps the last this many requests (``tycho mock`` runs for long)."""
+MAX_RECORDED_BODY_BYTES = 64 * 1024
+"""Larger bodies are answered but recorded as ``None``: the fake does not hold on to them."""
 FIRST_NODE_PORT = 30000
 LAST_NODE_PORT = 32767
 _NO_SPEC = "cannot access local variable 'spec' where it is not associated with a value"
@@ -146,6 +151,29 @@ _MODIFY_TRACEBACK = (
 _PVC_VOLUME = re.compile(r"^pvc://[^/:\s]+(/[^:]*)?:/[^:]*$")
 _CPU = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(m?)")
 _LIMITS_KEYWORDS = ("cpus", "gpus", "memory", "ephemeralStorage")
+_CORS = ("Access-Control-Allow-Origin", "*")
+_CLIENTS_PROBLEM = re.compile(r"^services\.[^.]+\.clients: fails 'maxItems'")
+
+DIFFERENCES: dict[str, str] = {
+    "own-words": "A request the document rejects but real servers' own schema check lets "
+    "through is answered with an error envelope in the fake's words, naming the field and the "
+    "document: what a real server does with it is not part of the contract.",
+    "stricter": "Where the document is stricter than real servers on purpose (a probe without a "
+    "way to probe, which they drop), the fake refuses as for 'own-words'; real servers succeed.",
+    "server-rules": "A request that breaks one of tycho_client.models.SERVER_RULES fails on real "
+    "servers with a Kubernetes traceback; the fake fails in its own words naming the rule.",
+    "tracebacks": "Traceback texts (network policy, Service without ports) are the fake's "
+    "reconstruction: their first and last lines are the real servers', the frames between are "
+    "not.",
+    "endpoints": "start reports a node port (30000 and up) and `service_ip_address` for each "
+    "exposed service, as servers without the ambassador proxy do; behind it servers report "
+    "nulls.",
+    "readiness": "Systems are ready at once (or after `ready_after` status answers); real "
+    "servers report what the Deployment's status says.",
+    "headers": "No Server or Date header.",
+}
+"""What FakeTycho does differently from tycho-api 1.17.3, and why (checked by the real-server
+suite's differential test)."""
 _ROUTES = {"/system/start": "start", "/system/status": "status", "/system/delete": "delete"}
 
 
@@ -186,8 +214,9 @@ class FakeSystem:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """A request the fake answered: its parsed JSON ``body`` (``None`` if none; left out of
-    ``repr()``, as it carries ``.env`` values), the document's complaints about it (``problems``:
+    """A request the fake answered: its parsed JSON ``body`` (``None`` if none or larger than
+    ``MAX_RECORDED_BODY_BYTES``; left out of ``repr()``, as it carries ``.env`` values), the
+    document's complaints about it (``problems``:
     field paths and schema keywords, never values; empty when valid) and the answer's status."""
 
     method: str
@@ -222,11 +251,9 @@ class _Fault:
     headers: tuple[tuple[str, str], ...]
 
 
-class FakeTychoBug(RuntimeError):
-    """The fake was about to answer in a way the document forbids: a bug in the fake.
-
-    An explicit error rather than ``assert``, which ``python -O`` removes.
-    """
+class FakeTychoBug(Exception):
+    """The fake was about to answer what the document does not allow (a bug in the fake); the
+    loopback server answers 500 and keeps serving."""
 
 
 class _ServerError(Exception):
@@ -250,6 +277,46 @@ def _json_response(
     return FakeResponse(status_code, (("Content-Type", "application/json"), *extra), content)
 
 
+INTERNAL_SERVER_ERROR = {"message": "Internal Server Error"}
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+
+
+def selector_refused(body: Any) -> bool:
+    """Whether a status request puts a string into its label selector that is no label value
+    (``username`` wins over ``name``, and an empty one selects all)."""
+    if not isinstance(body, dict):
+        return False
+    value = body.get("username") or body.get("name")
+    return isinstance(value, str) and not (len(value) <= 63 and _LABEL_VALUE.fullmatch(value))
+
+
+def _off_document(operation: str, problems: list[str]) -> _ServerError:
+    """The fake's own answer to a request the document rejects but real servers' own schema
+    check lets through: what they would do with it is not known, so say why, in our words."""
+    schema = {"start": "StartRequest", "status": "StatusRequest", "delete": "DeleteRequest"}.get(
+        operation, "ModifyRequest"
+    )
+    shown = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if problems[3:] else "")
+    return _ServerError(
+        f"FakeTycho: this {operation} request breaks openapi/tycho.yaml ({schema}): {shown}"
+    )
+
+
+def _breaks_server_rules(body: dict[str, Any]) -> _ServerError | None:
+    """Real servers fail on these (over Kubernetes) though the document cannot say so; the
+    fake cannot reproduce their long tracebacks and says which rule in its own words."""
+    from tycho_client.models import server_rule_problems
+
+    # A Service without ports the fake fails as servers do, leaving the Deployment behind.
+    broken = [p for p in server_rule_problems(body) if not p.startswith("exposed-service-ports")]
+    if not broken:
+        return None
+    return _ServerError(
+        f"FakeTycho: real Tycho servers fail on this start request: {'; '.join(broken[:3])} "
+        "(tycho_client.models.SERVER_RULES)"
+    )
+
+
 def _envelope(status: str, result: Any, message: str) -> dict[str, Any]:
     return {"status": status, "result": result, "message": message}
 
@@ -258,20 +325,49 @@ def _error(text: str) -> dict[str, Any]:
     return _envelope("error", {"error": text}, text)
 
 
-def cpu_quantity(text: str) -> str:
-    """A CPU amount in Kubernetes' canonical form: ``"0.01"`` -> ``"10m"``, ``"2.0"`` -> ``"2"``.
+_QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)((?:[KMGTPE]i)|[numkMGTPE])?")
+_DECIMAL_EXPONENTS = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12}
+_DECIMAL_EXPONENTS.update({"P": 15, "E": 18})
+_DECIMAL_SUFFIXES = {exponent: suffix for suffix, exponent in _DECIMAL_EXPONENTS.items()}
+_BINARY_SUFFIXES = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
+_MAX_QUANTITY_TEXT = 64
+"""Longer quantities are returned as given (the document allows 24 characters)."""
 
-    Anything that is not a plain decimal (or ``m`` millicores) is returned unchanged.
+
+def canonical_quantity(text: str) -> str:
+    """A Kubernetes quantity in the canonical form the API server reports it in: ``"0.01"`` ->
+    ``"10m"``, ``"5000M"`` -> ``"5G"``, ``"1024Mi"`` -> ``"1Gi"``, ``"0.5Gi"`` -> ``"512Mi"``.
+
+    Values are rounded up to a whole nano-unit, as Kubernetes does. Anything that is not a plain
+    quantity is returned unchanged.
     """
-    match = _CPU.fullmatch(text.strip())
+    match = _QUANTITY.fullmatch(text.strip()) if len(text) <= _MAX_QUANTITY_TEXT else None
     if not match:
         return text
-    try:
-        cores = Decimal(match[1]) / (1000 if match[2] else 1)
-    except InvalidOperation:
-        return text
-    millis = int((cores * 1000).to_integral_value(rounding=ROUND_CEILING))
-    return str(millis // 1000) if millis % 1000 == 0 else f"{millis}m"
+    suffix = match[2] or ""
+    value = Decimal(match[1])
+    if suffix.endswith("i"):
+        value *= 1024 ** _BINARY_SUFFIXES.index(suffix)
+    else:
+        value = value.scaleb(_DECIMAL_EXPONENTS[suffix])
+    nanos = int(value.scaleb(9).to_integral_value(rounding=ROUND_CEILING))
+    if nanos == 0:
+        return "0"
+    if suffix.endswith("i") and nanos % 10**9 == 0 and nanos >= 1024 * 10**9:
+        whole, power = nanos // 10**9, 0
+        while whole % 1024 == 0 and power < len(_BINARY_SUFFIXES) - 1:
+            whole, power = whole // 1024, power + 1
+        return f"{whole}{_BINARY_SUFFIXES[power]}"
+    exponent = -9
+    while nanos % 1000 == 0 and exponent < 18:
+        nanos, exponent = nanos // 1000, exponent + 3
+    return f"{nanos}{_DECIMAL_SUFFIXES[exponent]}"
+
+
+def cpu_quantity(text: str) -> str:
+    """A CPU amount in Kubernetes' canonical form: ``"0.01"`` -> ``"10m"``, ``"2.0"`` -> ``"2"``
+    (see :func:`canonical_quantity`)."""
+    return canonical_quantity(text)
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -283,14 +379,29 @@ def _limits(service: Mapping[str, Any]) -> dict[str, str] | None:
     limits = _mapping(_mapping(_mapping(service.get("deploy")).get("resources")).get("limits"))
     rendered: dict[str, str] = {}
     if limits.get("cpus") is not None:
-        rendered["cpu"] = cpu_quantity(str(limits["cpus"]))
+        rendered["cpu"] = canonical_quantity(str(limits["cpus"]))
         if limits.get("memory") is not None:
-            rendered["memory"] = str(limits["memory"])
+            rendered["memory"] = canonical_quantity(str(limits["memory"]))
     if limits.get("gpus") is not None:
-        rendered["nvidia.com/gpu"] = str(limits["gpus"])
+        rendered["nvidia.com/gpu"] = canonical_quantity(_as_yaml_reads(str(limits["gpus"])))
     if limits.get("ephemeralStorage") not in (None, "0", ""):
-        rendered["ephemeral-storage"] = str(limits["ephemeralStorage"])
+        storage = _as_yaml_reads(str(limits["ephemeralStorage"]))
+        rendered["ephemeral-storage"] = canonical_quantity(storage)
     return rendered or None
+
+
+_YAML_OCTAL = re.compile(r"0[0-7_]+")
+_YAML_FLOAT = re.compile(r"[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*")
+
+
+def _as_yaml_reads(text: str) -> str:
+    """An amount servers write unquoted into YAML, as the number YAML reads (``010`` is the
+    octal 8, ``1.`` the float 1.0) and JSON then carries to Kubernetes."""
+    if _YAML_OCTAL.fullmatch(text):
+        return str(int(text.replace("_", ""), 8))
+    if _YAML_FLOAT.fullmatch(text):
+        return repr(float(text.replace("_", "")))
+    return text
 
 
 class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -299,8 +410,8 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
     Use it as an httpx transport (``TychoClient("http://tycho.test", transport=FakeTycho())``,
     also with ``AsyncTychoClient``) or on a loopback socket (``with FakeTycho().serve() as url``).
 
-    :param modify_supported: route ``/system/modify`` (``False``: answer it with an HTML 404, as
-        ``tycho-api`` 1.17.3 does).
+    :param modify_supported: route ``/system/modify`` (by default it is not: it answers the HTML
+        404 ``tycho-api`` 1.17.3 answers; ``True`` for servers that route it).
     :param ready_after: new systems report ``is_ready: false`` in this many status answers first.
     :param latency: seconds added to every answer (settable later as ``fake.latency``).
     :param service_ip_address: the ``ip_address`` reported for started services (real servers
@@ -310,7 +421,7 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def __init__(
         self,
         *,
-        modify_supported: bool = True,
+        modify_supported: bool = False,
         ready_after: int = 0,
         latency: float = 0.0,
         service_ip_address: str | None = None,
@@ -325,7 +436,9 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.service_ip_address = service_ip_address
         self._lock = threading.RLock()
         self._systems: dict[str, FakeSystem] = {}
-        self._requests: list[RecordedRequest] = []
+        self._requests: collections.deque[RecordedRequest] = collections.deque(
+            maxlen=MAX_RECORDED_REQUESTS
+        )
         self._faults: collections.deque[_Fault] = collections.deque()
         self._next_node_port = FIRST_NODE_PORT
 
@@ -344,7 +457,8 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every API request answered so far, oldest first (a snapshot)."""
+        """The API requests answered so far (the last ``MAX_RECORDED_REQUESTS``), oldest first
+        (a snapshot)."""
         with self._lock:
             return list(self._requests)
 
@@ -421,29 +535,34 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self, method: str, path: str, headers: Mapping[str, str], content: bytes
     ) -> FakeResponse:
         """Answer one HTTP request (no latency applied here)."""
+        answer, injected = self._handle(method, path, headers, content)
+        if injected:
+            return answer
+        # Real servers (flask-cors) allow every origin, on every answer.
+        return FakeResponse(answer.status_code, (*answer.headers, _CORS), answer.content)
+
+    def _handle(
+        self, method: str, path: str, headers: Mapping[str, str], content: bytes
+    ) -> tuple[FakeResponse, bool]:
         path = path.split("?", 1)[0]
         method = method.upper()
         if path == "/openapi.yaml" and method in ("GET", "HEAD"):
             # Not part of the API: the document itself, for tools (schemathesis, codegen).
             text = spec.spec_text().encode("utf-8")
-            return FakeResponse(200, (("Content-Type", "application/yaml"),), text)
+            return FakeResponse(200, (("Content-Type", "application/yaml"),), text), False
         operation = _ROUTES.get(path)
         if operation is None and path == "/system/modify" and self.modify_supported:
             operation = "modify"
         if operation is None:
-            return self._checked(
-                "modify" if path == "/system/modify" else None,
-                FakeResponse(
-                    404,
-                    (("Content-Type", "text/html; charset=utf-8"),),
-                    NOT_FOUND_HTML.encode("utf-8"),
-                ),
+            not_found = FakeResponse(
+                404, (("Content-Type", "text/html; charset=utf-8"),), NOT_FOUND_HTML.encode("utf-8")
             )
+            return self._checked("modify" if path == "/system/modify" else None, not_found), False
         if method == "OPTIONS":
-            return FakeResponse(200, (("Allow", ALLOW), ("Content-Type", "text/html")), b"")
+            return FakeResponse(200, (("Allow", ALLOW), ("Content-Type", "text/html")), b""), False
         if method != "POST":
             answer = _json_response(405, {"message": METHOD_NOT_ALLOWED}, (("Allow", ALLOW),))
-            return self._checked(operation, answer)
+            return self._checked(operation, answer), False
 
         with self._lock:
             fault = self._faults.popleft() if self._faults else None
@@ -452,6 +571,10 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
             answer = self._injected(fault)
         elif unreadable is not None:
             answer = unreadable
+        elif operation == "status" and selector_refused(body):
+            # Kubernetes refuses the label selector; tycho-api then fails formatting the
+            # ApiException (it has no args) and Flask answers 500.
+            answer = self._checked(operation, _json_response(500, INTERNAL_SERVER_ERROR))
         else:
             answer = self._checked(
                 operation, _json_response(200, self._dispatch(operation, body, problems))
@@ -462,13 +585,13 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
                     method,
                     path,
                     operation,
-                    body,
+                    body if len(content) <= MAX_RECORDED_BODY_BYTES else None,
                     tuple(problems),
                     answer.status_code,
                     injected=fault is not None,
                 )
             )
-        return answer
+        return answer, fault is not None
 
     def _parse(
         self, operation: str, headers: Mapping[str, str], content: bytes
@@ -485,10 +608,10 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
         try:
             body = json.loads(content)
         except (ValueError, RecursionError):
-            answer = _json_response(500, {"message": "Internal Server Error"})
+            answer = _json_response(500, INTERNAL_SERVER_ERROR)
             return None, [INVALID_JSON], self._checked(operation, answer)
         try:
-            return body, spec.problems(spec.request_validator(operation), body), None
+            return body, document_problems(operation, body), None
         except RecursionError:
             return body, [TOO_DEEP], None
 
@@ -566,6 +689,8 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
             principal = json.loads(principal_text)
         except ValueError as exc:
             raise _ServerError(str(exc)) from None
+        except RecursionError:
+            raise _off_document("start", ["principal: nested too deeply"]) from None
         env = body.get("env", {})
         if env is not None and not isinstance(principal, dict):
             raise _ServerError(f"'{_pytype(principal)}' object has no attribute 'get'")
@@ -579,11 +704,15 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
         username = principal.get("username") if isinstance(principal, dict) else None
         if not isinstance(username, str) and isinstance(principal, dict):
             raise _ServerError(f"'{_pytype(username)}' object has no attribute 'replace'")
+        # A non-empty `clients` list is off the document, but what servers then do is known.
+        problems = [p for p in problems if not _CLIENTS_PROBLEM.match(p)]
         if problems:
-            raise _ServerError(ABORT)
-        # The document holds from here on: the shapes below are known.
-        if not (isinstance(username, str) and isinstance(env, dict)):
-            raise FakeTychoBug("a start request the document allows has no username or env")
+            raise _off_document("start", problems)
+        rule_failure = _breaks_server_rules(body)
+        if rule_failure is not None:
+            raise rule_failure
+        if not isinstance(username, str) or not isinstance(env, dict):
+            raise FakeTychoBug("a start request the document accepts has no username or env")
         return self._create(app_id, system, body, env, username)
 
     @staticmethod
@@ -706,7 +835,7 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if not isinstance(body, dict) or not isinstance(body.get("name", ""), str):
             raise _ServerError(ABORT)
         if problems:
-            raise _ServerError(ABORT)
+            raise _off_document("status", problems)
         guid = body.get("name")
         username = body.get("username")
         with self._lock:
@@ -748,7 +877,7 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if "name" not in body:
             raise _ServerError("name")
         if problems:
-            raise _ServerError(ABORT)
+            raise _off_document("delete", problems)
         guid: str = body["name"]
         with self._lock:
             self._systems.pop(guid, None)
@@ -765,7 +894,7 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
                     f"Failed to modify system: {guid} {_TRACEBACK_HEAD}{_MODIFY_TRACEBACK}"
                 )
             if problems:
-                raise _ServerError(ABORT)
+                raise _off_document("modify", problems)
             labels: dict[str, str] = dict(body.get("labels", {}))
             resources = {key: body[key] for key in ("cpu", "memory") if key in body}
             system.labels.update(labels)
@@ -800,6 +929,25 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 ]
             }
         return {"spec": {"template": template}}
+
+
+_PRINCIPAL_SCHEMA = "/components/schemas/StartRequest/properties/principal/contentSchema"
+
+
+def document_problems(operation: str, body: Any) -> list[str]:
+    """Why ``body`` breaks the document's request schema for ``operation``, as
+    ``path: fails 'keyword' (...)`` lines (empty: it is valid). For ``start`` this includes the
+    ``contentSchema`` of ``principal`` (JSON Schema only annotates it; real servers parse it)."""
+    found = spec.problems(spec.request_validator(operation), body)
+    principal = body.get("principal") if isinstance(body, dict) else None
+    if operation == "start" and isinstance(principal, str):
+        try:
+            parsed = json.loads(principal)
+        except (ValueError, RecursionError):
+            return [*found, "principal: not JSON text"]
+        inner = spec.problems(spec.schema_validator(_PRINCIPAL_SCHEMA), parsed)
+        found += [f"principal (JSON text){p.removeprefix('(body)')}" for p in inner]
+    return found
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

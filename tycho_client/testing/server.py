@@ -50,14 +50,16 @@ class App(Protocol):
     ) -> Answer: ...
 
 
-__all__ = ["FakeTychoServer", "run_forever", "serve"]
+__all__ = ["FakeTychoServer", "RequestCallback", "run_forever", "serve"]
 
 logger: logging.Logger = logging.getLogger(__name__)
 
-AnswerCallback = Callable[[str, str, int, float], None]
+RequestCallback = Callable[[str, str, int, float], None]
+"""``(method, path, status, seconds)`` of one answered request."""
 
-MAX_BODY_BYTES = 32 * 1024 * 1024
-"""Larger request bodies are refused (413): nothing legitimate comes close."""
+MAX_BODY_BYTES = 1024 * 1024
+"""Larger request bodies are refused (413) before they are read: a compose document with its
+``.env`` is a few kilobytes, and the fake keeps what it is sent."""
 _LINE_LIMIT = 65536
 _INTERNAL_ERROR = b'{"message": "Internal Server Error"}\n'
 
@@ -127,10 +129,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline(_LINE_LIMIT)
 
     def _send(self, status: int, headers: list[tuple[str, str]], content: bytes) -> None:
-        on_answer = self.server.on_answer
-        if on_answer is not None:  # before answering: the client sees the log line first
+        on_request = self.server.on_request
+        if on_request is not None:  # before answering: the client sees the log line first
             path = urlsplit(self.path).path if "://" in self.path else self.path
-            on_answer(self.command, path, status, time.perf_counter() - self._started)
+            on_request(self.command, path, status, time.perf_counter() - self._started)
         self.send_response(status)
         for key, value in headers:
             if key.lower() != "content-length":
@@ -166,12 +168,12 @@ class FakeTychoServer(ThreadingHTTPServer):
         fake: App,
         host: str = "127.0.0.1",
         port: int = 0,
-        on_answer: AnswerCallback | None = None,
+        on_request: RequestCallback | None = None,
     ) -> None:
         if ":" in host:
             self.address_family: socket.AddressFamily = socket.AF_INET6
         self.fake = fake
-        self.on_answer = on_answer
+        self.on_request = on_request
         """Called as each answer is sent: (method, path, status, seconds)."""
         # One request at a time in the (CPU-bound) fake: the GIL serializes that work anyway, and
         # threads queued on a lock do not fight for the GIL with the threads doing socket I/O.
@@ -220,15 +222,15 @@ def run_forever(
     host: str = "127.0.0.1",
     port: int = 5000,
     ready_callback: Callable[[str], None] | None = None,
-    on_answer: AnswerCallback | None = None,
+    on_request: RequestCallback | None = None,
 ) -> None:
     """Serve ``fake`` in the calling thread until KeyboardInterrupt or SIGTERM, then return.
 
     ``ready_callback(url)`` is called once the server listens (``tycho mock`` prints the URL);
-    ``on_answer(method, path, status, seconds)`` as each answer is sent.
+    ``on_request(method, path, status, seconds)`` as each answer is sent.
     Binding errors (port in use) propagate as ``OSError`` before anything is served.
     """
-    server = FakeTychoServer(fake, host, port, on_answer)
+    server = FakeTychoServer(fake, host, port, on_request)
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
