@@ -15,6 +15,8 @@ from tycho_client import aio, client
 from tycho_client.aio import AsyncTychoClient
 from tycho_client.client import TychoClient
 
+pytest_plugins = ["cli_fixtures"]
+
 
 @pytest.fixture
 def anyio_backend() -> str:

@@ -9,7 +9,6 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,7 @@ from test_cli_support import (
     TIMEOUT,
     TYCHO,
     base_env,
-    fresh,
     one_error_line,
-    serve_fake,
     start,
     tycho,
 )
@@ -30,21 +27,6 @@ import tycho_client
 from tycho_client.cli._parser import COMMANDS, build_parser, chosen_command
 from tycho_client.openapi import spec_text
 from tycho_client.testing.fake import FakeTycho
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[FakeTycho, str]]:
-    yield from serve_fake()
-
-
-@pytest.fixture
-def fake(served: tuple[FakeTycho, str]) -> FakeTycho:
-    return fresh(served[0])
-
-
-@pytest.fixture
-def url(served: tuple[FakeTycho, str]) -> str:
-    return served[1]
 
 
 @pytest.fixture(scope="module")

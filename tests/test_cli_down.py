@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 from loopback import LoopbackServer, Recorded, Reply, closed_port, recorded_exchange
@@ -13,30 +12,13 @@ from test_cli_support import (
     TIMEOUT,
     TYCHO,
     base_env,
-    fresh,
     in_terminal,
     one_error_line,
-    serve_fake,
     start,
     tycho,
 )
 
 from tycho_client.testing.fake import FakeTycho
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[FakeTycho, str]]:
-    yield from serve_fake()
-
-
-@pytest.fixture
-def fake(served: tuple[FakeTycho, str]) -> FakeTycho:
-    return fresh(served[0])
-
-
-@pytest.fixture
-def url(served: tuple[FakeTycho, str]) -> str:
-    return served[1]
 
 
 def deletes(fake: FakeTycho) -> list[str]:

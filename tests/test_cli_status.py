@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -17,30 +16,13 @@ from test_cli_support import (
     TYCHO,
     Lines,
     base_env,
-    fresh,
     in_terminal,
     one_error_line,
-    serve_fake,
     start,
     tycho,
 )
 
 from tycho_client.testing.fake import FakeTycho
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[FakeTycho, str]]:
-    yield from serve_fake()
-
-
-@pytest.fixture
-def fake(served: tuple[FakeTycho, str]) -> FakeTycho:
-    return fresh(served[0])
-
-
-@pytest.fixture
-def url(served: tuple[FakeTycho, str]) -> str:
-    return served[1]
 
 
 def test_status_table_has_ready_and_age(fake: FakeTycho, url: str) -> None:

@@ -4,7 +4,6 @@ flags (quick launch); tables that say what their ports are; --wait; -o with --dr
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,10 +11,8 @@ import yaml
 from test_cli_support import (
     CANARY,
     base_env,
-    fresh,
     in_terminal,
     one_error_line,
-    serve_fake,
     tycho,
 )
 
@@ -31,21 +28,6 @@ services:
       - API_TOKEN=${API_TOKEN}
 """
 ENV = f"WEB_PORT=8080\nAPI_TOKEN={CANARY}\n"
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[FakeTycho, str]]:
-    yield from serve_fake()
-
-
-@pytest.fixture
-def fake(served: tuple[FakeTycho, str]) -> FakeTycho:
-    return fresh(served[0])
-
-
-@pytest.fixture
-def url(served: tuple[FakeTycho, str]) -> str:
-    return served[1]
 
 
 @pytest.fixture
