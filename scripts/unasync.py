@@ -14,6 +14,7 @@ import argparse
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +77,12 @@ def formatted(text: str) -> str:
         cwd=ROOT,
     )
     return done.stdout
+
+
+def outputs() -> dict[Path, Callable[[], str]]:
+    """What this script makes (for ``scripts/generate.py``): each target and how to make it."""
+    source = SOURCE.read_text(encoding="utf-8")
+    return {TARGET: lambda: formatted(generate(source))}
 
 
 def main() -> int:
