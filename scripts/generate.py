@@ -33,7 +33,7 @@ import unasync  # noqa: E402 - a sibling script
 
 
 def ruff_formatted(text: str, path: Path) -> str:
-    """``text`` as ``ruff format`` writes it for ``path`` (generated files pass the format check)."""
+    """``text`` as ``ruff format`` writes it (generated files pass the format check)."""
     done = subprocess.run(  # noqa: S603 - a development tool, run on our own text
         [sys.executable, "-m", "ruff", "format", "--stdin-filename", str(path), "-"],
         input=text,
@@ -105,11 +105,15 @@ def operations_text(document: dict[str, Any]) -> str:
         for method, operation in item.items():
             name = operation["operationId"]
             request = _ref_name(operation["requestBody"]["content"]["application/json"]["schema"])
-            outcome = _ref_name(operation["responses"]["200"]["content"]["application/json"]["schema"])
+            outcome = _ref_name(
+                operation["responses"]["200"]["content"]["application/json"]["schema"]
+            )
             members = [_ref_name(member) for member in schemas[outcome]["oneOf"]]
             successes = [member for member in members if member != "ErrorResponse"]
             if len(successes) != 1 or "ErrorResponse" not in members:
-                raise SystemExit(f"{name}: its 200 answer must be one of a success and ErrorResponse")
+                raise SystemExit(
+                    f"{name}: its 200 answer must be one of a success and ErrorResponse"
+                )
             for key in ("x-safe-to-retry", "x-routed"):
                 if not isinstance(operation.get(key), bool):
                     raise SystemExit(f"{name}: {key} must be true or false in the document")

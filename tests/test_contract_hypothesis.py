@@ -20,6 +20,8 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from hypothesis_jsonschema import from_schema
 
 from tycho_client import format_name, models
+from tycho_client._generated.operations import OPERATIONS
+from tycho_client._response import outcome_adapter
 from tycho_client.client import TychoClient
 from tycho_client.compose import derive_services
 from tycho_client.errors import TychoAPIError
@@ -65,7 +67,7 @@ def test_every_documented_answer_parses_with_the_models(operation: str) -> None:
     @CONTRACT
     @given(answer=answers(operation))
     def check(answer: dict[str, Any]) -> None:
-        parsed = models.outcome_adapter(operation).validate_python(answer)
+        parsed = outcome_adapter(OPERATIONS[operation]).validate_python(answer)
         expected = (
             SUCCESS_MODELS[operation] if answer["status"] == "success" else models.ErrorResponse
         )

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 import httpcore
 
-from tycho_client._deadline import DEADLINE, DeadlineBackend
+from tycho_client._transport import DEADLINE, DeadlineBackend
 from tycho_client.errors import TychoDiscoveryError, TychoValidationError, quote_body
 
 __all__ = [

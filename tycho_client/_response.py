@@ -10,6 +10,7 @@ request bodies never.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -18,8 +19,10 @@ from collections.abc import Sequence
 from typing import Any, Final, TypeVar
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from ._generated.operations import Operation
+from ._raw import readable
 from ._retry import retry_after, surely_not_sent
 from .build import PreparedRequest
 from .errors import (
@@ -37,13 +40,14 @@ from .errors import (
     format_loc,
     quote_body,
 )
-from .models import ErrorResponse, outcome_adapter
+from .models import ErrorResponse
 
 __all__ = [
     "BodyReader",
     "api_error",
     "explain_server_error",
     "http_error",
+    "outcome_adapter",
     "parse",
     "parse_object",
     "transport_error",
@@ -312,11 +316,18 @@ def _strict_json(
         raise _response_error(prepared, response, body, where, "a body that is not JSON") from None
 
 
+@functools.cache
+def outcome_adapter(operation: Operation[Any, Any]) -> TypeAdapter[Any]:
+    """The parser of an operation's HTTP 200 answer (its success envelope or ``ErrorResponse``),
+    built the first time it is needed."""
+    return TypeAdapter(operation.outcome)
+
+
 def parse(
     prepared: PreparedRequest,
     response: httpx.Response,
     body: bytes,
-    expected: type[ModelT],
+    operation: Operation[Any, ModelT],
     where: str,
 ) -> ModelT:
     """The success model of a 2xx answer (``body`` is its content); every other answer raises
@@ -326,16 +337,15 @@ def parse(
     """
     _raise_for_status(prepared, response, body, where)
     _strict_json(prepared, response, body, where, check_unique_keys)
-    adapter = outcome_adapter(prepared.operation)
     try:
         # From the bytes: pydantic parses JSON twice as fast as it validates Python objects.
-        outcome = adapter.validate_json(body)
+        outcome = outcome_adapter(operation).validate_json(body)
     except ValidationError as exc:
         raise _invalid_body(prepared, response, body, exc, where) from None
     if isinstance(outcome, ErrorResponse):
         raise api_error(prepared.operation, outcome)
-    if not isinstance(outcome, expected):  # the adapter and `expected` disagree: a bug here
-        raise TypeError(f"{prepared.operation} parsed as {type(outcome).__name__}")
+    if not isinstance(outcome, operation.response):  # the table and its outcome disagree
+        raise TypeError(f"{operation.name} parsed as {type(outcome).__name__}")
     return outcome
 
 
@@ -358,20 +368,6 @@ def _raise_for_status(
         raise http_error(prepared, response, body, where)
 
 
-def readable(response: httpx.Response, body: bytes) -> httpx.Response:
-    """A streamed (and closed) ``response`` again, with its decoded ``body`` read."""
-    headers = [
-        (name, value)
-        for name, value in response.headers.multi_items()
-        if name not in ("content-encoding", "content-length", "transfer-encoding")
-    ]
-    copy = httpx.Response(
-        response.status_code, headers=headers, content=body, request=response.request
-    )
-    copy.read()
-    return copy
-
-
 def http_error(
     prepared: PreparedRequest, response: httpx.Response, body: bytes, where: str
 ) -> TychoHTTPError:
@@ -391,10 +387,10 @@ def http_error(
         "body": bounded_text(body),
     }
     if code == 404:
-        if prepared.operation == "modify":
+        if not prepared.routed:
             message = (
-                f"this Tycho server does not support /system/modify ({request_line} answered "
-                "HTTP 404; tycho-api 1.17.3 has no modify route)"
+                f"this Tycho server does not support {prepared.path} ({request_line} answered "
+                "HTTP 404; no tycho-api release routes it)"
             )
         return TychoNotFoundError(message, **kwargs)
     if code == 429:

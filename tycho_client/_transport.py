@@ -1,4 +1,4 @@
-"""Our HTTP stack: httpcore's connection pool under a network backend that keeps each call's deadline.
+"""Our HTTP stack: httpcore's connection pool, under a network backend that keeps each deadline.
 
 httpx bounds each read by a timeout, so a server sending one byte a second never times out. The
 faces set :data:`DEADLINE` (a :func:`time.monotonic` instant) for the duration of a call; the

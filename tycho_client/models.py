@@ -52,6 +52,7 @@ from ._generated.models import (
     SystemStatus,
     TcpProbe,
 )
+from ._generated.operations import Operation, RequestT
 from .errors import FieldError, TychoValidationError, summarize
 from .naming import format_name
 
@@ -90,6 +91,7 @@ __all__ = [
     "SystemStatus",
     "TcpProbe",
     "make_principal",
+    "request_model",
     "wire_dict",
 ]
 
@@ -646,21 +648,20 @@ class ModifyRequest(_generated.ModifyRequest):
         return value
 
 
-_OUTCOMES: dict[str, TypeAdapter[Any]] = {}
+_REFINED: dict[type[BaseModel], type[BaseModel]] = {
+    refined.__base__: refined
+    for refined in (StartRequest, StatusRequest, DeleteRequest, ModifyRequest)
+    if refined.__base__ is not None
+}
 
 
-def outcome_adapter(operation: str) -> TypeAdapter[Any]:
-    """The parser of an operation's HTTP 200 answer (success envelope or ``ErrorResponse``)."""
-    if operation not in _OUTCOMES:
-        # Any: the outcomes are type aliases, which TypeAdapter takes but cannot type.
-        outcomes: dict[str, Any] = {
-            "start": StartOutcome,
-            "status": StatusOutcome,
-            "delete": DeleteOutcome,
-            "modify": ModifyOutcome,
-        }
-        _OUTCOMES[operation] = TypeAdapter(outcomes[operation])
-    return _OUTCOMES[operation]
+def request_model(operation: Operation[RequestT, Any]) -> type[RequestT]:
+    """The model a request of ``operation`` is validated with: ours where it adds validators
+    (a subclass of the generated one), else the generated model itself."""
+    refined = _REFINED.get(operation.request)
+    if refined is not None and issubclass(refined, operation.request):
+        return refined
+    return operation.request
 
 
 class _SignatureOnDemand:
