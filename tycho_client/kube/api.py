@@ -118,6 +118,7 @@ class KubeAPI:
         headers = [("Accept", "application/json"), ("User-Agent", "tycho-client")]
         if self.connection.authorization:
             headers.append(("Authorization", self.connection.authorization))
+        # Not cut to the time left here: the pool's backend cuts every socket operation to it.
         timeouts = {"connect": connect, "read": read, "write": read, "pool": connect}
         extensions: dict[str, Any] = {"timeout": timeouts}
         if self.connection.tls_server_name:
