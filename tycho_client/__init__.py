@@ -12,10 +12,12 @@ Names are imported lazily so that ``tycho --help`` does not pay for pydantic and
 from __future__ import annotations
 
 import importlib
+from types import FunctionType
 
 from ._version import __version__ as __version__
 
-# typing is not imported at run time: it costs `tycho --help` ~15 ms.
+# Not `from typing import TYPE_CHECKING`: importing typing costs 2.4 ms, 10 % of `tycho --help`
+# (bench/README.md, "Start-up tricks: measured").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -135,3 +137,14 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(__all__)
+
+
+def _publish(module: str, namespace: dict[str, Any]) -> None:
+    """Name ``tycho_client`` as the module of ``module``'s public classes and functions that are
+    exported here (as httpx does), so that reprs, pickles and documentation show where users
+    import them from; the module's other public names keep ``module``."""
+    exported = set(_EXPORTS.get(module.removeprefix(f"{__name__}."), ()))
+    for name in namespace.get("__all__", ()):
+        value = namespace[name]
+        if isinstance(value, (type, FunctionType)):
+            value.__module__ = __name__ if name in exported else module

@@ -12,6 +12,8 @@ from typing import Generic, TypeVar
 
 import httpx
 
+from . import _publish
+
 __all__ = ["RawResponse", "readable"]
 
 T = TypeVar("T")
@@ -80,3 +82,6 @@ class RawResponse(Generic[T]):
 
     def __repr__(self) -> str:
         return f"<RawResponse [{self.status_code}]>"
+
+
+_publish(__name__, globals())

@@ -18,6 +18,8 @@ from typing import Final
 
 import httpx
 
+from . import _publish
+
 __all__ = ["RETRY_AFTER_STATUSES", "RetryPolicy", "retry_after", "should_retry", "surely_not_sent"]
 
 # Answers that say "try again later" rather than "this request is wrong".
@@ -106,3 +108,6 @@ def should_retry(
             error, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
         )
     return response is not None and idempotent and response.status_code in RETRY_STATUSES
+
+
+_publish(__name__, globals())

@@ -21,6 +21,7 @@ import httpx
 from pydantic import BaseModel
 from typing_extensions import Self, Unpack
 
+from . import _publish
 from ._base import BaseTychoClient, DownTally
 from ._call import CallPlan
 from ._config import AsyncClientKwargs, CallOptions, positive_seconds
@@ -397,3 +398,6 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+_publish(__name__, globals())

@@ -18,6 +18,7 @@ import httpx
 from pydantic import BaseModel
 from typing_extensions import Self, Unpack
 
+from . import _publish
 from ._base import BaseTychoClient, DownTally
 from ._call import CallPlan
 from ._config import CallOptions, ClientKwargs, positive_seconds
@@ -368,3 +369,6 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+_publish(__name__, globals())

@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tycho_client import _publish
 from tycho_client._defaults import DEFAULT_SERVICE_NAME
 from tycho_client.errors import TychoDiscoveryError
 
@@ -256,3 +257,6 @@ def _url(scheme: str, host: str, port: int) -> str:
     if ":" in host:  # an IPv6 literal
         host = f"[{host}]"
     return f"{scheme}://{host}:{port}"
+
+
+_publish(__name__, globals())

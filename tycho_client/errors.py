@@ -33,6 +33,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from tycho_client import _publish
+
 if TYPE_CHECKING:
     import httpx
 
@@ -345,3 +347,6 @@ class TychoMissingDependencyError(TychoError, ModuleNotFoundError):
     @property
     def install(self) -> str:
         return f"pip install 'tycho-client[{self.extra}]'"
+
+
+_publish(__name__, globals())

@@ -101,9 +101,6 @@ class Session:
             target = self.resolve()
             options: dict[str, Any] = {
                 "token": self.args.token or os.environ.get("TYCHO_TOKEN") or None,
-                # A plain-http URL never uses TLS (the client follows no redirects), so skip
-                # building a verifying SSL context: loading the CA bundle costs ~60 ms.
-                "verify": not target.url.lower().startswith("http://"),
             }
             if self.args.timeout is not None:
                 # --timeout bounds each command's wait on the server as a whole.
