@@ -324,7 +324,7 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         return TychoNotReadyError(
             f"system {guid} was not ready within {deadline:g} s ({state})",
             guid=guid,
-            timeout=deadline,
+            deadline=deadline,
         )
 
 

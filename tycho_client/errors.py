@@ -309,10 +309,10 @@ class TychoDownError(TychoError):
 class TychoNotReadyError(TychoError):
     """A system was not ready before ``wait_ready``'s deadline (the server kept answering)."""
 
-    def __init__(self, message: str, *, guid: str, timeout: float) -> None:
+    def __init__(self, message: str, *, guid: str, deadline: float) -> None:
         super().__init__(message)
         self.guid = guid
-        self.timeout = timeout
+        self.deadline = deadline
 
 
 class TychoDiscoveryError(TychoError):
