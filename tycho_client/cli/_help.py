@@ -43,7 +43,8 @@ class HelpFormatter(argparse.HelpFormatter):
 
 def _terminal_columns() -> int:
     """$COLUMNS, else the terminal's width, else 80: shutil.get_terminal_size without
-    importing shutil (which imports bz2 and lzma: a few ms of every `--help`)."""
+    importing shutil, which imports bz2 and lzma: `tycho --help` was 1.10x slower, 2 ms, with
+    shutil (bench/README.md, "Start-up tricks")."""
     import os
     import sys
 

@@ -18,7 +18,8 @@ from tycho_client._version import __version__
 from ._arguments import COMMANDS, positive_float
 from ._help import HelpFormatter
 
-# Not `from typing import TYPE_CHECKING`: importing typing costs ~15 ms of `tycho --help`.
+# Not `from typing import TYPE_CHECKING`: importing typing (nothing else on the way to `tycho
+# --help` does) made it 1.10x slower, 2 ms (bench/README.md, "Start-up tricks").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import NoReturn
@@ -68,24 +69,6 @@ SUBCOMMAND_FOOTER = (
     "Global options (--url, --token, --timeout, --namespace, --service-name, --context, "
     "--debug) go before or after the command: see tycho --help."
 )
-
-
-def skip_translations() -> None:
-    """Have argparse use its English messages as they are, without asking gettext first.
-
-    CPython ships no translations of argparse; the first gettext lookup still imports locale
-    and searches the locale folders (a few ms). Only for the program itself: a caller that
-    embeds main() keeps its argparse as it was.
-    """
-
-    def untranslated(message: str) -> str:
-        return message
-
-    def untranslated_plural(singular: str, plural: str, count: int) -> str:
-        return singular if count == 1 else plural
-
-    argparse._ = untranslated  # type: ignore[attr-defined]
-    argparse.ngettext = untranslated_plural  # type: ignore[attr-defined]
 
 
 class _Parser(argparse.ArgumentParser):
