@@ -25,7 +25,9 @@ from test_cli_support import (
 )
 
 import tycho_client
+from tycho_client.cli._output import escape
 from tycho_client.cli._parser import COMMANDS, build_parser, chosen_command
+from tycho_client.errors import escape_controls
 from tycho_client.openapi import spec_text
 from tycho_client.testing.fake import FakeTycho
 
@@ -411,6 +413,18 @@ def test_json_and_yaml_stay_exact(loopback: LoopbackServer) -> None:
     sent = json.loads(_hostile_status().body)
     assert json.loads(tycho("status", "-o", "json", env=env).stdout)["result"] == sent["result"]
     assert yaml.safe_load(tycho("status", "-o", "yaml", env=env).stdout)["result"] == sent["result"]
+
+
+def test_the_cli_escapes_as_the_library_does() -> None:
+    text = "a\nb\rc\td\x1b[2J\x07\x9b\u202e\ufeffe"
+    shown = "a\\nb\\rc\\td\\x1b[2J\\x07\\x9b\\u202e\\ufeffe"
+    assert escape_controls(text) == shown
+    assert escape(text) == shown
+    assert escape(7) == "7"
+    assert (
+        escape("plain text, ünïcode, \\ and quotes ' \"")
+        == "plain text, ünïcode, \\ and quotes ' \""
+    )
 
 
 def test_server_error_text_is_escaped(fake: FakeTycho, url: str) -> None:
