@@ -7,6 +7,7 @@ and only its parser is built, so that ``tycho --help`` imports neither httpx nor
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -26,7 +27,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     as_program = argv is None
     code = _run(sys.argv[1:] if argv is None else list(argv), as_program)
-    return _flush_stdout(code)
+    code = _flush_stdout(code)
+    if as_program:
+        # The process ends now and the system frees its memory: spare the interpreter's final
+        # garbage collections the objects alive now (httpx's, pydantic's). Measured: without
+        # this line `tycho status --url` takes 1.15x as long, `tycho --help` 1.08x (bench/
+        # README.md, "Start-up tricks"). atexit handlers, flushing and the exit code are as before.
+        gc.freeze()
+    return code
 
 
 def _run(argv: list[str], as_program: bool) -> int:
