@@ -19,7 +19,7 @@ from ._arguments import COMMANDS, positive_float
 from ._help import HelpFormatter
 
 # Not `from typing import TYPE_CHECKING`: importing typing (nothing else on the way to `tycho
-# --help` does) made it 1.10x slower, 2 ms (bench/README.md, "Start-up tricks").
+# --help` does) makes it 1.15x slower, 3 ms (bench/README.md, "Start-up tricks").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import NoReturn
