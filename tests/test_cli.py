@@ -4,6 +4,7 @@ server, terminal safety, completion. Commands have their own files (test_cli_*.p
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
@@ -24,7 +25,9 @@ from test_cli_support import (
 )
 
 import tycho_client
+from tycho_client.cli._output import escape
 from tycho_client.cli._parser import COMMANDS, build_parser, chosen_command
+from tycho_client.errors import escape_controls
 from tycho_client.openapi import spec_text
 from tycho_client.testing.fake import FakeTycho
 
@@ -205,8 +208,9 @@ def test_the_program_loads_little_for_help_and_only_its_command_for_status(
     for args in (["--help"], ["status", "--help"], ["-V"]):
         loaded = program_imports(*args)
         assert "tycho_client.cli._parser" in loaded
-        # No translation lookup (locale), no shutil (bz2, lzma), no typing, no command module.
-        unwanted = {"locale", "shutil", "typing", "httpx", "pydantic", "yaml", "kubernetes"}
+        # No shutil (bz2, lzma), no typing, no command module (see bench/README.md, "Start-up
+        # tricks"). argparse's own translation lookup does import locale.
+        unwanted = {"shutil", "typing", "httpx", "pydantic", "yaml", "kubernetes"}
         assert not loaded & (unwanted | commands), (args, loaded & (unwanted | commands))
     loaded = program_imports("status", "--url", url)
     assert "tycho_client.cli._runtime" in loaded
@@ -214,6 +218,71 @@ def test_the_program_loads_little_for_help_and_only_its_command_for_status(
     # shows the status module itself.)
     assert not loaded & commands
     assert not loaded & {"kubernetes", "yaml", "jsonschema", "tycho_client.openapi"}
+
+
+def test_the_program_ends_the_normal_way_running_atexit_handlers() -> None:
+    program = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+        "from tycho_client.cli import main\n"
+        "sys.exit(main())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program, "--version"], capture_output=True,
+                          text=True, env=base_env(), timeout=TIMEOUT)  # fmt: skip
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"tycho {tycho_client.__version__}\n",
+                                                           "atexit ran\n")  # fmt: skip
+
+
+# ------------------------------------------------------------------------- closed stdout
+
+
+def _buffered_env() -> dict[str, str]:
+    """A user's shell: stdout block-buffered on a pipe or a file (no PYTHONUNBUFFERED), so that
+    what fails is the flush at the end (on stdout unbuffered, argparse itself ignores a failed
+    write of --help and exits 0)."""
+    env = base_env()
+    env.pop("PYTHONUNBUFFERED", None)
+    return env
+
+
+def _with_stdout_closed(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``tycho`` with stdout a pipe whose reader has gone (as in ``tycho ... | head -0``)."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run([str(TYCHO), *args], stdout=writer, stderr=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, text=True, env=env,
+                              timeout=TIMEOUT)  # fmt: skip
+    finally:
+        os.close(writer)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["-V"], ["completion", "bash"], ["status", "--terse"], ["status", "-o", "json"]],
+)
+def test_a_closed_stdout_ends_quietly_with_141(fake: FakeTycho, url: str, args: list[str]) -> None:
+    for index in range(3):
+        start(fake, f"pipe{index}")
+    if args[0] == "status":
+        args = [*args, "--url", url]
+    done = _with_stdout_closed(args, _buffered_env())
+    assert (done.returncode, done.stderr) == (141, ""), args
+    if args[0] != "status":
+        return
+    unbuffered = {**base_env(), "PYTHONUNBUFFERED": "1"}
+    done = _with_stdout_closed(args, unbuffered)
+    assert (done.returncode, done.stderr) == (141, ""), args
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize("args", [["--help"], ["completion", "bash"]])
+def test_a_full_disk_is_one_error_line(args: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([str(TYCHO), *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True, env=_buffered_env(), timeout=TIMEOUT)  # fmt: skip
+    assert done.returncode == 1
+    assert "No space left on device" in one_error_line(done.stderr)
 
 
 # ----------------------------------------------------------------------- server errors
@@ -344,6 +413,18 @@ def test_json_and_yaml_stay_exact(loopback: LoopbackServer) -> None:
     sent = json.loads(_hostile_status().body)
     assert json.loads(tycho("status", "-o", "json", env=env).stdout)["result"] == sent["result"]
     assert yaml.safe_load(tycho("status", "-o", "yaml", env=env).stdout)["result"] == sent["result"]
+
+
+def test_the_cli_escapes_as_the_library_does() -> None:
+    text = "a\nb\rc\td\x1b[2J\x07\x9b\u202e\ufeffe"
+    shown = "a\\nb\\rc\\td\\x1b[2J\\x07\\x9b\\u202e\\ufeffe"
+    assert escape_controls(text) == shown
+    assert escape(text) == shown
+    assert escape(7) == "7"
+    assert (
+        escape("plain text, ünïcode, \\ and quotes ' \"")
+        == "plain text, ünïcode, \\ and quotes ' \""
+    )
 
 
 def test_server_error_text_is_escaped(fake: FakeTycho, url: str) -> None:

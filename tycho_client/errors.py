@@ -96,12 +96,13 @@ _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u20
 
 
 def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    # As Python writes the character in a string's repr: \n, \r, \t, \x1b, \u202e.
+    return repr(match.group())[1:-1]
 
 
 def escape_controls(text: str) -> str:
-    """``text`` with control characters written as ``\\x1b`` escapes: safe on a terminal."""
+    """``text`` with control characters escaped as Python writes them (``\\n``, ``\\x1b``,
+    ``\\u202e``): safe on a terminal, and one line. The CLI prints a server's text through it."""
     return _CONTROLS.sub(_escape, text)
 
 

@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tycho_client._defaults import DEFAULT_URL
 from tycho_client.errors import (
     TychoDiscoveryError,
     TychoError,
@@ -22,7 +23,7 @@ from tycho_client.errors import (
 )
 
 from ._output import error_line
-from ._parser import DEFAULT_URL, MAX_FILE_MIB
+from ._parser import MAX_FILE_MIB
 
 if TYPE_CHECKING:
     from tycho_client.client import TychoClient

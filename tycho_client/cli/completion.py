@@ -33,7 +33,8 @@ class Command:
 
 def describe() -> tuple[tuple[Option, ...], tuple[Command, ...]]:
     """The global options and the commands, read from the full parser."""
-    from ._parser import COMMANDS, build_parser
+    from ._arguments import COMMANDS
+    from ._parser import build_parser
 
     parser = build_parser(full=True)
     commands: list[Command] = []
