@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from hypothesis_jsonschema import from_schema
 
-from tycho_client import format_name, models
+from tycho_client import format_name, models, rules
 from tycho_client.client import TychoClient
 from tycho_client.compose import derive_services
 from tycho_client.errors import TychoAPIError
@@ -242,7 +242,7 @@ names = st.text(min_size=1, max_size=50).filter(
     lambda name: any(c in LOWER_ALNUM for c in name.lower())
 )
 # Names the document accepts once formatted: not what YAML reads as a number or boolean ("123").
-start_names = names.filter(lambda name: not models._reads_as_non_string(format_name(name)))
+start_names = names.filter(lambda name: not rules.reads_as_non_string(format_name(name)))
 
 
 def captured(fake: FakeTycho, call: Callable[[TychoClient], Any]) -> dict[str, Any]:

@@ -160,7 +160,7 @@ DIFFERENCES: dict[str, str] = {
     "document: what a real server does with it is not part of the contract.",
     "stricter": "Where the document is stricter than real servers on purpose (a probe without a "
     "way to probe, which they drop), the fake refuses as for 'own-words'; real servers succeed.",
-    "server-rules": "A request that breaks one of tycho_client.models.SERVER_RULES fails on real "
+    "server-rules": "A request that breaks one of tycho_client.rules.SERVER_RULES fails on real "
     "servers with a Kubernetes traceback; the fake fails in its own words naming the rule.",
     "tracebacks": "Traceback texts (network policy, Service without ports) are the fake's "
     "reconstruction: their first and last lines are the real servers', the frames between are "
@@ -305,15 +305,16 @@ def _off_document(operation: str, problems: list[str]) -> _ServerError:
 def _breaks_server_rules(body: dict[str, Any]) -> _ServerError | None:
     """Real servers fail on these (over Kubernetes) though the document cannot say so; the
     fake cannot reproduce their long tracebacks and says which rule in its own words."""
-    from tycho_client.models import server_rule_problems
+    from tycho_client import rules
 
     # A Service without ports the fake fails as servers do, leaving the Deployment behind.
-    broken = [p for p in server_rule_problems(body) if not p.startswith("exposed-service-ports")]
+    named = [rule for rule in rules.SERVER_RULES if rule.name != "exposed-service-ports"]
+    broken = [f"{p.type}: {p.path}" for p in rules.problems(body, named)]
     if not broken:
         return None
     return _ServerError(
         f"FakeTycho: real Tycho servers fail on this start request: {'; '.join(broken[:3])} "
-        "(tycho_client.models.SERVER_RULES)"
+        "(tycho_client.rules.SERVER_RULES)"
     )
 
 
