@@ -23,8 +23,8 @@ from tycho_client import format_name, models, rules
 from tycho_client.client import TychoClient
 from tycho_client.compose import derive_services
 from tycho_client.errors import TychoAPIError
+from tycho_client.openapi import problems, request_validator, resolved_schema
 from tycho_client.testing import FakeTycho
-from tycho_client.testing.spec import problems, request_validator, resolved_schema
 
 CONTRACT = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SUCCESS_MODELS = {

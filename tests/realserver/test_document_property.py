@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from realserver import RealTycho
 
 from tycho_client import rules
-from tycho_client.testing.fake import document_problems
+from tycho_client.testing.checks import document_problems
 
 EXAMPLES = int(os.environ.get("REALSERVER_EXAMPLES", "200"))
 PROPERTY = settings(

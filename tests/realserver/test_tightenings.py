@@ -25,7 +25,7 @@ from tycho_client import TychoClient, models, rules
 from tycho_client.errors import TychoValidationError
 from tycho_client.rules import GOOD, Rule
 from tycho_client.testing import FakeTycho
-from tycho_client.testing.fake import document_problems
+from tycho_client.testing.checks import document_problems
 
 Body = dict[str, Any]
 
@@ -253,7 +253,7 @@ def test_the_fake_kubernetes_canonicalizes_as_apimachinery_and_fake_tycho_agrees
 ) -> None:
     from k8s_cluster import canonical_quantity as kubernetes_form
 
-    from tycho_client.testing.fake import canonical_quantity
+    from tycho_client.testing.handlers import canonical_quantity
 
     assert kubernetes_form(given) == canonical
     if "e" not in given:
