@@ -1,5 +1,6 @@
-"""Rules real servers enforce (mostly through Kubernetes) that the document cannot say in JSON
-Schema: they relate values across the request, or reach the compose document's open keys."""
+"""Rules the document cannot say in JSON Schema, because they relate values across the request or
+reach the compose document's open keys: what real servers (mostly through Kubernetes) refuse,
+and ``services`` naming no compose service, which they ignore."""
 
 from __future__ import annotations
 

@@ -65,6 +65,7 @@ __all__ = [
     "off_document",
     "read_start",
     "selector_refused",
+    "start_failure",
 ]
 
 ABORT = "name 'abort' is not defined"
@@ -290,6 +291,7 @@ def deployment_failure(requested: dict[str, Any], compose: dict[str, Any]) -> st
 
 
 def start_failure(full_name: str, traceback: str) -> ServerError:
+    """Servers' answer to a start that failed once the Deployment existed."""
     return ServerError(f"Unable to start system: {full_name} {_TRACEBACK_HEAD}{traceback}")
 
 
