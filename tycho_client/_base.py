@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from typing_extensions import Self
 
 from . import build
+from ._body import BodyReader
 from ._call import CallPlan
 from ._config import (
     CALL_OPTION_NAMES,
@@ -33,7 +34,7 @@ from ._config import (
 )
 from ._generated.operations import Operation
 from ._raw import RawResponse
-from ._response import BodyReader, http_error, parse, parse_object
+from ._response import http_error, parse, parse_object
 from ._transport import TaskSlots, ThreadSlots
 from .build import PreparedRequest
 from .errors import TychoDownError, TychoError, TychoNotReadyError, summarize
