@@ -213,8 +213,17 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
 
     def _plan(self, options: Mapping[str, Any]) -> CallPlan:
         """The budget of one call: the client's options, overridden by what the call gives."""
-        unknown_keywords(options, CALL_OPTION_NAMES, "a Tycho operation")
         settings = self._settings
+        if not options:
+            return CallPlan(
+                timeout=self.timeout,
+                retries=settings.max_retries,
+                deadline=self.deadline,
+                headers=self._headers,
+                policy=settings.retry_policy,
+                where=settings.display_url,
+            )
+        unknown_keywords(options, CALL_OPTION_NAMES, "a Tycho operation")
         timeout = resolve_timeout(options["timeout"]) if "timeout" in options else self.timeout
         if "deadline" in options:
             deadline = check_deadline(options["deadline"])
