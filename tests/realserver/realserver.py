@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +14,14 @@ from k8s_cluster import FakeKubeCluster
 
 @dataclass
 class RealTycho:
-    """The running real server: ``url``, its ``cluster``, and its output so far (``log()``)."""
+    """The running real server: ``url``, its ``cluster``, its output so far (``log()``), the
+    tycho-api ``release`` and the ``variables`` added to its environment."""
 
     url: str
     cluster: FakeKubeCluster
     log_path: Path
+    release: str = "1.17.3"
+    variables: dict[str, str] = field(default_factory=dict)
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
