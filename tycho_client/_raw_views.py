@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from typing_extensions import Unpack
 
 from ._config import CallOptions
-from ._generated.operations import DELETE, MODIFY, START, STATUS
+from ._generated.operations import DELETE, MODIFY, STATUS
 from ._raw import RawResponse
 from .models import (
     DeleteRequest,
@@ -54,7 +54,7 @@ class AsyncTychoClientWithRawResponse:
         self, request: StartRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> RawResponse[StartResponse]:
         """:meth:`AsyncTychoClient.start`, answering with its RawResponse."""
-        return await self._client._exchange(START, self._client._start_request(request), options)
+        return await self._client._exchange_start(self._client._start_request(request), options)
 
     async def status(
         self,
@@ -87,10 +87,8 @@ class AsyncTychoClientWithRawResponse:
         **options: Unpack[CallOptions],
     ) -> RawResponse[StartResponse]:
         """:meth:`AsyncTychoClient.up`, answering with its RawResponse."""
-        return await self._client._exchange(
-            START,
-            self._client._up_request(name, system, settings, services, serviceaccount),
-            options,
+        return await self._client._exchange_start(
+            self._client._up_request(name, system, settings, services, serviceaccount), options
         )
 
 
@@ -115,7 +113,7 @@ class TychoClientWithRawResponse:
         self, request: StartRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> RawResponse[StartResponse]:
         """:meth:`TychoClient.start`, answering with its RawResponse."""
-        return self._client._exchange(START, self._client._start_request(request), options)
+        return self._client._exchange_start(self._client._start_request(request), options)
 
     def status(
         self,
@@ -148,8 +146,6 @@ class TychoClientWithRawResponse:
         **options: Unpack[CallOptions],
     ) -> RawResponse[StartResponse]:
         """:meth:`TychoClient.up`, answering with its RawResponse."""
-        return self._client._exchange(
-            START,
-            self._client._up_request(name, system, settings, services, serviceaccount),
-            options,
+        return self._client._exchange_start(
+            self._client._up_request(name, system, settings, services, serviceaccount), options
         )

@@ -259,9 +259,29 @@ def _mock(parser: argparse.ArgumentParser) -> None:
         default=503,
         help="HTTP status of those answers; 200 is an error envelope (default: 503)",
     )
+    from tycho_client.releases import DEFAULT_RELEASE, versions
+
+    parser.add_argument(
+        "--release",
+        metavar="VERSION",
+        choices=versions(),
+        default=DEFAULT_RELEASE,
+        help=f"the tycho-api release to answer as: {', '.join(versions())} "
+        f"(default: {DEFAULT_RELEASE})",
+    )
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="no log line per request on stderr"
     )
+
+
+def _verify(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="also start a tiny system, find it in status and delete it (deleted on every path)",
+    )
+    _output_option(parser, ("table", "json"), "default: table")
+    _no_headers(parser)
 
 
 def _completion(parser: argparse.ArgumentParser) -> None:
@@ -345,8 +365,20 @@ COMMANDS: dict[str, tuple[str, str, str, Builder]] = {
         """\
   tycho mock --port 0                      any free port
   tycho mock --ready-after 3 --latency 0.2
-  tycho mock --fail-next 2 --fail-status 503""",
+  tycho mock --fail-next 2 --fail-status 503
+  tycho mock --release 1.12.0              answer as tycho-api 1.12.0""",
         _mock,
+    ),
+    "verify": (
+        "check a server against the API document",
+        "Check a live Tycho server against the OpenAPI document: each promise its answers bear "
+        "on (routes, envelopes, errors, status entries, readiness, modify, refusals) and the "
+        "tycho-api releases it behaves like (no release reports its version). Read-only unless "
+        "--write. Exit 0: conformant; 1: not; 3: unreachable.",
+        """\
+  tycho verify --url http://localhost:5000
+  tycho verify --write -o json            start, list and delete a probe system too""",
+        _verify,
     ),
     "completion": (
         "print a shell completion script",

@@ -151,9 +151,26 @@ def _normalize_deploy(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
         resources = _without_nulls(resources, ("limits", "reservations"))
         for kind in ("limits", "reservations"):
             if isinstance(resources.get(kind), Mapping):
-                resources[kind] = {k: number_as_string(a) for k, a in resources[kind].items()}
+                resources[kind] = {
+                    k: gpu_count(a) if k == "gpus" else number_as_string(a)
+                    for k, a in resources[kind].items()
+                }
         deploy["resources"] = resources
     return deploy
+
+
+def gpu_count(value: Any) -> Any:
+    """A GPU count as the JSON integer every release reads (``"1"`` -> ``1``, ``1.0`` -> ``1``):
+    releases 1.14.0 - 1.17.1 refuse any other form. Anything else is left for a validator to
+    name by its field path."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        digits = value.strip()
+        return int(digits) if len(digits) <= 6 else value
+    return value
 
 
 def _normalize_service(service: Any, loc: Loc, errors: list[FieldError]) -> Any:
@@ -226,7 +243,8 @@ def normalize_compose(system: Mapping[str, Any]) -> dict[str, Any]:
     is dropped, ``/tcp`` stripped; UDP and ranges are errors; the long syntax is accepted);
     ``expose`` entries become strings; ``environment``/``env`` mappings become ``"KEY=value"``
     lists (``KEY`` alone for a null value); numbers in ``entrypoint``/``command`` lists and in
-    ``deploy.resources.limits``/``reservations`` become strings; a ``depends_on`` mapping becomes
+    ``deploy.resources.limits``/``reservations`` become strings, but ``gpus`` a JSON integer
+    (:func:`gpu_count`); a ``depends_on`` mapping becomes
     the list of its keys; ``null`` for ``ports``, ``expose``, ``environment``, ``env``,
     ``depends_on``, ``volumes`` or ``deploy`` removes the key; ``volumes`` strings are stripped of
     surrounding blanks. Other keys are left alone.
