@@ -114,6 +114,26 @@ def test_the_client_adds_integer_gpus_only_for_a_server_that_asserts_them() -> N
     assert bodies[1]["g"]["deploy"] == {"resources": {"limits": {"gpus": 1}}}  # as an integer
 
 
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        ({"proxy_rewrite_rule": True},
+         {"proxy_rewrite_rule": True, "proxy_rewrite": {"enabled": True}}),
+        ({"proxy_rewrite": {"enabled": True, "target": "/x"}},
+         {"proxy_rewrite": {"enabled": True, "target": "/x"}, "proxy_rewrite_rule": True}),
+        ({"proxy_rewrite": {"enabled": False}}, {"proxy_rewrite": {"enabled": False}}),
+    ],
+)  # fmt: skip
+def test_a_proxy_rewrite_is_sent_in_the_form_of_every_release(
+    given: dict[str, Any], sent: dict[str, Any]
+) -> None:
+    fake = FakeTycho()
+    with _client(fake) as client:
+        client.up("web", {"services": {"web": {**WEB["services"]["web"], **given}}})
+    service = fake.requests[0].body["system"]["services"]["web"]
+    assert {key: service[key] for key in service if key.startswith("proxy")} == sent
+
+
 def test_the_raw_view_of_a_start_refused_for_gpus_is_the_second_answer() -> None:
     fake = FakeTycho(release="1.14.0")
     with _client(fake) as client:

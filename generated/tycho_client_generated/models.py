@@ -1280,13 +1280,14 @@ class ComposeService(BaseModel):
     proxy_rewrite_rule: Annotated[
         bool | None,
         Field(
-            description="Tycho-specific. Turns the proxy rewrite on. Servers read it from the compose service whose name sorts\nlast; 1.12.0 - 1.16.1 and 1.17.3 and later read it, 1.17.1 and 1.17.2 read `proxy_rewrite` instead:\nsend both for a rewrite on every release. Only rendered behind the ambassador proxy.\n"
+            description="Tycho-specific. Turns the proxy rewrite on. Servers read it from the compose service whose name sorts\nlast; 1.12.0 - 1.16.1 and 1.17.3 and later read it, 1.17.1 and 1.17.2 read `proxy_rewrite` instead:\nsend both for a rewrite on every release (tycho-client does). Only rendered behind the ambassador\nproxy.\n"
         ),
     ] = None
     """
     Tycho-specific. Turns the proxy rewrite on. Servers read it from the compose service whose name sorts
     last; 1.12.0 - 1.16.1 and 1.17.3 and later read it, 1.17.1 and 1.17.2 read `proxy_rewrite` instead:
-    send both for a rewrite on every release. Only rendered behind the ambassador proxy.
+    send both for a rewrite on every release (tycho-client does). Only rendered behind the ambassador
+    proxy.
 
     """
 

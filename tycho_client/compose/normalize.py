@@ -197,6 +197,7 @@ def _normalize_service(service: Any, loc: Loc, errors: list[FieldError]) -> Any:
         out["deploy"] = _normalize_deploy(out["deploy"], (*loc, "deploy"), errors)
     if isinstance(out.get("depends_on"), Mapping):
         out["depends_on"] = list(out["depends_on"])
+    _both_rewrite_forms(out)
     if "volumes" in out:
         if isinstance(out["volumes"], list):
             # Servers split the text as is: " pvc://..." would not start with "pvc".
@@ -204,6 +205,16 @@ def _normalize_service(service: Any, loc: Loc, errors: list[FieldError]) -> Any:
         else:
             errors.append(FieldError((*loc, "volumes"), "must be a list"))
     return out
+
+
+def _both_rewrite_forms(service: dict[str, Any]) -> None:
+    """A proxy rewrite asked for in one form is sent in both: 1.12.0 - 1.16.1 read only
+    ``proxy_rewrite_rule``, 1.17.1 - 1.17.2 only ``proxy_rewrite``, later releases either."""
+    rewrite = service.get("proxy_rewrite")
+    if service.get("proxy_rewrite_rule") is True and "proxy_rewrite" not in service:
+        service["proxy_rewrite"] = {"enabled": True}
+    elif isinstance(rewrite, Mapping) and rewrite.get("enabled") is True:
+        service.setdefault("proxy_rewrite_rule", True)
 
 
 # An int this many bits long has more than MAX_NUMBER_DIGITS digits (checked without printing it).
@@ -244,10 +255,11 @@ def normalize_compose(system: Mapping[str, Any]) -> dict[str, Any]:
     ``expose`` entries become strings; ``environment``/``env`` mappings become ``"KEY=value"``
     lists (``KEY`` alone for a null value); numbers in ``entrypoint``/``command`` lists and in
     ``deploy.resources.limits``/``reservations`` become strings, but ``gpus`` a JSON integer
-    (:func:`gpu_count`); a ``depends_on`` mapping becomes
-    the list of its keys; ``null`` for ``ports``, ``expose``, ``environment``, ``env``,
-    ``depends_on``, ``volumes`` or ``deploy`` removes the key; ``volumes`` strings are stripped of
-    surrounding blanks. Other keys are left alone.
+    (:func:`gpu_count`); a ``depends_on`` mapping becomes the list of its keys; a proxy rewrite
+    given in one form (``proxy_rewrite_rule: true`` or ``proxy_rewrite: {enabled: true}``) is
+    given in the other too; ``null`` for ``ports``, ``expose``, ``environment``, ``env``,
+    ``depends_on``, ``volumes`` or ``deploy`` removes the key; ``volumes`` strings are stripped
+    of surrounding blanks. Other keys are left alone.
     Idempotent. Raises :class:`~tycho_client.errors.TychoComposeError` listing every problem.
     """
     services = system.get("services")
