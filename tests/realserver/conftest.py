@@ -1,8 +1,12 @@
 """Fixtures of the real-server suite: a real tycho-api, on loopback, over a fake Kubernetes.
 
-The release is ``TYCHO_RELEASE`` (default 1.17.3; ``setup_server.py --release`` builds the others).
-``TYCHO_SERVER_ENV`` adds variables to the server's environment, as whitespace-separated
+The release is ``TYCHO_RELEASE`` (default 1.17.3; ``setup_server.py --release`` builds the others;
+how each behaves is ``tycho_client.releases``, the one table the tests read their expectations
+from). ``TYCHO_SERVER_ENV`` adds variables to the server's environment, as whitespace-separated
 ``NAME=value`` words (``AMBASSADOR_SVC_NAME=ambassador`` for the 2024 development builds).
+``REALSERVER_SUITE=subset`` (what ``matrix.py`` runs for the releases other than 1.17.3) makes
+the property tests draw fewer examples (:func:`examples`); ``REALSERVER_EXAMPLES`` sets the
+number outright. The long runs (``slow``) are left out unless ``-m slow`` asks for them.
 
 ``real_tycho`` (session) starts :class:`k8s_cluster.FakeKubeCluster`, writes a kubeconfig for it
 and runs tycho-api from ``.realserver-venvs/<release>`` (built by ``setup_server.py``) on a free
@@ -30,7 +34,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import setup_server  # noqa: E402
-from realserver import RealTycho  # noqa: E402
+from realserver import RealTycho, examples, suite  # noqa: E402
+from server_process import launch, log_tail, read_port, server_environment, stop  # noqa: E402
 
 SERVER_ENV_VARIABLE = "TYCHO_SERVER_ENV"
 
@@ -41,18 +46,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     extra = os.environ.get(SERVER_ENV_VARIABLE, "").strip()
-    return f"real server: tycho-api {setup_server.selected_release()}" + (
-        f" with {extra}" if extra else ""
+    return (
+        f"real server: tycho-api {setup_server.selected_release()}"
+        + (f" with {extra}" if extra else "")
+        + f"; {suite()} suite, {examples()} start examples"
     )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # The long runs are for local use: only an explicit `-m slow` selects them.
+    # The long runs are for local use: only an explicit `-m slow` selects them. Deselected, not
+    # skipped: the suite reports no skip for what it does not mean to run.
     if "slow" in (config.option.markexpr or ""):
         return
-    for item in items:
-        if item.get_closest_marker("slow") and "realserver" in item.nodeid:
-            item.add_marker(pytest.mark.skip(reason="long run: select it with -m slow"))
+    long_runs = [i for i in items if i.get_closest_marker("slow") and "realserver" in i.nodeid]
+    if long_runs:
+        config.hook.pytest_deselected(items=long_runs)
+        items[:] = [item for item in items if item not in long_runs]
 
 
 def _in_ci() -> bool:
@@ -93,20 +102,20 @@ def real_tycho_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rea
     cluster = FakeKubeCluster().start()
     kubeconfig = write_kubeconfig(work / "kubeconfig", {"fake": cluster.url}, current="fake")
     log_path = work / "tycho-api.log"
-    env = setup_server.server_environment(kubeconfig, work / "bin", variables)
+    env = server_environment(kubeconfig, work / "bin", variables)
     with log_path.open("w", encoding="utf-8") as log:
-        process = setup_server.launch(release, env, work, log)
+        process = launch(setup_server.python_path(release), env, work, log)
     try:
         try:
-            port = setup_server.read_port(process)
+            port = read_port(process)
         except RuntimeError as exc:
             pytest.fail(
-                f"tycho-api {release} did not start: {exc}: {setup_server.log_tail(log_path, 3)}",
+                f"tycho-api {release} did not start: {exc}: {log_tail(log_path, 3)}",
                 pytrace=False,
             )
         yield RealTycho(f"http://127.0.0.1:{port}", cluster, log_path, release, variables)
     finally:
-        setup_server.stop(process)
+        stop(process)
         cluster.stop()
 
 

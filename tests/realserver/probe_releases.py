@@ -30,6 +30,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 import setup_server  # noqa: E402
 from k8s_cluster import FakeKubeCluster  # noqa: E402
 from k8s_fake import write_kubeconfig  # noqa: E402
+from server_process import launch, read_port, server_environment, stop  # noqa: E402
 
 Body = dict[str, Any]
 _GUID = re.compile(r"[0-9a-f]{32}")
@@ -226,14 +227,14 @@ def server(release: str, variables: dict[str, str]) -> Iterator[tuple[str, FakeK
     with tempfile.TemporaryDirectory(prefix="tycho-probe-") as folder, FakeKubeCluster() as cluster:
         work = Path(folder)
         kubeconfig = write_kubeconfig(work / "kubeconfig", {"fake": cluster.url}, current="fake")
-        env = setup_server.server_environment(kubeconfig, work / "bin", variables)
+        env = server_environment(kubeconfig, work / "bin", variables)
         with (work / "log").open("w") as log:
-            process = setup_server.launch(release, env, work, log)
+            process = launch(setup_server.python_path(release), env, work, log)
         try:
-            port = setup_server.read_port(process)
+            port = read_port(process)
             yield f"http://127.0.0.1:{port}", cluster
         finally:
-            setup_server.stop(process)
+            stop(process)
 
 
 def probe(release: str, variables: dict[str, str], ambassador: bool) -> dict[str, Any]:

@@ -36,19 +36,22 @@ import argparse
 import hashlib
 import json
 import os
-import queue
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from server_process import launch, log_tail, read_port, server_environment, stop
+from shims import SHIMS
+
+from tycho_client.releases import DEFAULT_RELEASE, versions
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -56,12 +59,10 @@ VENVS = ROOT / ".realserver-venvs"
 STAMP_NAME = "tycho-client-realserver.stamp"
 RELEASE_VARIABLE = "TYCHO_RELEASE"
 PYTHON_VARIABLE = "TYCHO_SERVER_PYTHON"
-DEFAULT_RELEASE = "1.17.3"
 # Bump when the way an environment is built changes (the shim, the smoke check).
 RECIPE = "2"
 
 PIP_TIMEOUT = 900.0
-START_TIMEOUT = 60.0
 SMOKE_TIMEOUT = 30.0
 RUN_TIMEOUT = 3600.0
 
@@ -110,64 +111,9 @@ class Release:
         return (f"tycho-api=={self.version}", self.docker_compose)
 
 
-# The releases the suite knows how to run (docs/internals/releases.md says how they differ).
-RELEASES: dict[str, Release] = {
-    version: Release(version)
-    for version in (
-        "1.12.0",
-        "1.13.0",
-        "1.14.0",
-        "1.14.1",
-        "1.15.0",
-        "1.16.1",
-        "1.17.1",
-        "1.17.2",
-        "1.17.3",
-        "1.17.3.dev20240507125039",
-        "1.17.3.dev20240520152141",
-    )
-}
-
-# Stand-ins for what newer Pythons removed and tycho-api's dependencies import, written into the
-# server's environment only (module, the Python that removed it, its text): flasgger calls
-# imp.find_module (on a path it rarely takes), docker-compose's CLI pipes.quote.
-SHIMS: tuple[tuple[str, tuple[int, int], str], ...] = (
-    (
-        "imp",
-        (3, 12),
-        '''"""A stand-in for ``imp`` (removed in Python 3.12), for tycho-api's flasgger only.
-
-Written by tycho-client's tests/realserver/setup_server.py into this server environment.
-"""
-
-import importlib.machinery
-from importlib import reload  # noqa: F401
-
-PY_SOURCE = 1
-PKG_DIRECTORY = 5
-
-
-def find_module(name, path=None):
-    spec = importlib.machinery.PathFinder.find_spec(name, path)
-    if spec is None:
-        raise ImportError(f"No module named {name!r}", name=name)
-    if spec.submodule_search_locations:
-        return None, list(spec.submodule_search_locations)[0], ("", "", PKG_DIRECTORY)
-    return None, spec.origin, (".py", "r", PY_SOURCE)
-''',
-    ),
-    (
-        "pipes",
-        (3, 13),
-        '''"""A stand-in for ``pipes`` (removed in Python 3.13), for docker-compose's ``quote``.
-
-Written by tycho-client's tests/realserver/setup_server.py into this server environment.
-"""
-
-from shlex import quote  # noqa: F401
-''',
-    ),
-)
+# The releases the suite knows how to run: every release of tycho_client.releases (the one table,
+# which docs/internals/releases.md explains); all install with the same recipe.
+RELEASES: dict[str, Release] = {version: Release(version) for version in versions()}
 
 
 class SetupError(Exception):
@@ -396,89 +342,7 @@ def build(version: str = DEFAULT_RELEASE, python: str | None = None) -> bool:
     return True
 
 
-# -- starting the server ------------------------------------------------------------------
-
-
-def server_environment(
-    kubeconfig: Path, bin_dir: Path, extra: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """The server's environment: this one less Kubernetes', Tycho's and Python's variables,
-    plus ``KUBECONFIG``, ``NAMESPACE=default`` and ``extra``. ``bin_dir`` (first on PATH) gets
-    a ``kubectl`` that does nothing: tycho-api up to 1.14.0 runs ``kubectl port-forward`` for
-    every start outside an ambassador context, which must not reach anything from a test."""
-    bin_dir.mkdir(parents=True, exist_ok=True)
-    stub = bin_dir / "kubectl"
-    stub.write_text("#!/bin/sh\nexit 0\n")
-    stub.chmod(0o755)
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("KUBERNETES_", "TYCHO_", "PYTHON", "AMBASSADOR_"))
-        and key != "NAMESPACE"
-    }
-    env.update(
-        {
-            "KUBECONFIG": str(kubeconfig),
-            "PYTHONUNBUFFERED": "1",
-            "NAMESPACE": "default",
-            "PATH": os.pathsep.join([str(bin_dir), env.get("PATH", os.defpath)]),
-        }
-    )
-    env.update(extra or {})
-    return env
-
-
-def launch(version: str, env: Mapping[str, str], cwd: Path, log: IO[str]) -> subprocess.Popen[str]:
-    """Start ``serve_tycho.py`` in the release's environment (stdout piped, stderr to ``log``)."""
-    return subprocess.Popen(
-        [str(python_path(version)), str(HERE / "serve_tycho.py")],
-        cwd=cwd,
-        env=dict(env),
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
-
-
-def read_port(process: subprocess.Popen[str], timeout: float = START_TIMEOUT) -> int:
-    """The port ``serve_tycho.py`` prints once it listens; RuntimeError if it does not."""
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=0.2)
-        except queue.Empty:
-            if process.poll() is not None:
-                raise RuntimeError(f"tycho-api exited ({process.returncode})") from None
-            continue
-        if line.startswith("PORT "):
-            return int(line.split()[1])
-    raise RuntimeError(f"tycho-api did not listen within {timeout:.0f} s")
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
-def log_tail(path: Path, lines: int = 1) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return "(no output)"
-    found = [line.strip() for line in text.splitlines() if line.strip()]
-    return " | ".join(found[-lines:]) or "(no output)"
+# -- the smoke check ------------------------------------------------------------------
 
 
 def smoke(version: str) -> None:
@@ -492,7 +356,8 @@ def smoke(version: str) -> None:
         kubeconfig = write_kubeconfig(work / "kubeconfig", {"fake": cluster.url}, current="fake")
         log_path = work / "tycho-api.log"
         with log_path.open("w", encoding="utf-8") as log:
-            process = launch(version, server_environment(kubeconfig, work / "bin"), work, log)
+            environment = server_environment(kubeconfig, work / "bin")
+            process = launch(python_path(version), environment, work, log)
         try:
             try:
                 port = read_port(process)
