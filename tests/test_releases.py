@@ -2,7 +2,7 @@
 the matrix's coverage, the fake playing each release, what the client learns and adds for a
 release (GPUs), readiness it cannot know, features a release lacks, and server_traits().
 
-The real releases themselves: tests/realserver (test_releases.py and the rest, per release).
+The real releases themselves: tests/realserver (test_end_to_end.py and the rest, per release).
 """
 
 from __future__ import annotations

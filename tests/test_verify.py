@@ -3,7 +3,7 @@ of ``--write`` on every path: a failure, the deadline, Ctrl-C, a cancelled task,
 will not delete (then it says so, and which GUID to delete).
 
 Servers here are FakeTycho on loopback sockets, some made to misbehave; ``tycho mock`` runs as a
-user runs it. The real releases: tests/realserver/test_releases.py.
+user runs it. The real releases: tests/realserver/test_end_to_end.py.
 """
 
 from __future__ import annotations
