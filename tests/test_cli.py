@@ -3,6 +3,8 @@ server, terminal safety, completion. Commands have their own files (test_cli_*.p
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -128,17 +130,35 @@ def test_global_options_before_and_after_the_command(fake: FakeTycho, url: str) 
 # ---------------------------------------------------------------------------- start-up
 
 
-def test_only_the_chosen_commands_parser_is_built() -> None:
-    def commands(argv: list[str]) -> set[str]:
-        parser = build_parser(argv)
-        action = next(a for a in parser._actions if a.dest == "command")
-        assert action.choices is not None
-        return set(action.choices)
+# A command line each command's filled-in parser accepts, and an empty one refuses.
+ACCEPTED = {name: [name, "--debug"] for name in COMMANDS} | {
+    "modify": ["modify", "0" * 32, "--debug"],
+    "completion": ["completion", "bash", "--debug"],
+}
 
-    assert commands(["status", "-o", "json"]) == {"status"}
-    assert commands(["--url", "http://x", "--timeout", "3", "down", "--all"]) == {"down"}
-    assert commands(["--help"]) == set(COMMANDS)
-    assert commands(["no-such-command"]) == set(COMMANDS)
+
+def _filled_in(argv: list[str]) -> set[str]:
+    """The commands whose parser ``build_parser(argv)`` filled in: those that parse a command
+    line only a filled-in parser accepts."""
+    parser = build_parser(argv)
+    filled = set()
+    for name, accepted in ACCEPTED.items():
+        with contextlib.redirect_stderr(io.StringIO()):
+            try:
+                parser.parse_args(accepted)
+            except SystemExit:
+                continue
+        filled.add(name)
+    return filled
+
+
+def test_only_the_chosen_commands_parser_is_built() -> None:
+    assert _filled_in(["status", "-o", "json"]) == {"status"}
+    assert _filled_in(["--url", "http://x", "--timeout", "3", "down", "--all"]) == {"down"}
+    assert _filled_in(["--help"]) == set()
+    assert _filled_in(["no-such-command"]) == set()
+    assert set(ACCEPTED) == set(COMMANDS)
+    assert {name for name in COMMANDS if _filled_in([name]) == {name}} == set(COMMANDS)
     assert chosen_command(["--token", "up", "status"]) == "status"  # "up" is the token
 
 
@@ -483,6 +503,39 @@ def test_fish_completion_names_every_command_and_option() -> None:
         done = subprocess.run(["fish", "--no-execute"], input=script, text=True,
                               capture_output=True, timeout=TIMEOUT)  # fmt: skip
         assert done.returncode == 0, done.stderr
+
+
+def _help_flags(text: str) -> set[str]:
+    """The option strings a help text lists (``-o FORMAT, --output FORMAT  ...`` gives -o and
+    --output)."""
+    flags = set()
+    options = re.split(r"^(?:Examples|Where the Tycho API is):$", text, flags=re.MULTILINE)[0]
+    for line in options.splitlines():
+        if re.match(r"^  -", line):
+            invocation = line.strip().split("  ")[0]
+            flags.update(part.split(" ")[0] for part in invocation.split(", "))
+    return flags
+
+
+def _fish_flags(script: str, condition: str) -> set[str]:
+    prefixes = {"-s": "-", "-l": "--", "-o": "-"}
+    flags = set()
+    for line in script.splitlines():
+        if f"-n '{condition}' " in line:
+            flags.update(
+                prefixes[kind] + name for kind, name in re.findall(r" (-[slo]) (\S+)", line)
+            )
+    return flags
+
+
+def test_completion_offers_exactly_the_options_the_help_lists() -> None:
+    """The parsers and the completion scripts are made from one table: they cannot disagree."""
+    script = tycho("completion", "fish").stdout
+    assert _fish_flags(script, "true") == _help_flags(tycho("--help").stdout)
+    for command in COMMANDS:
+        listed = _help_flags(tycho(command, "--help").stdout) - {"-h", "--help"}
+        assert _fish_flags(script, f"__fish_seen_subcommand_from {command}") == listed, command
+    assert {"--modify", "--no-modify"} <= _fish_flags(script, "__fish_seen_subcommand_from mock")
 
 
 def test_spec_prints_the_document() -> None:
