@@ -12,6 +12,7 @@ Names are imported lazily so that ``tycho --help`` does not pay for pydantic and
 from __future__ import annotations
 
 import importlib
+import sys
 from types import FunctionType
 
 from ._version import __version__ as __version__
@@ -20,6 +21,7 @@ from ._version import __version__ as __version__
 # (bench/README.md, "Start-up tricks: measured").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from ._raw import RawResponse as RawResponse
@@ -126,13 +128,22 @@ _LOCATIONS = {name: module for module, names in _EXPORTS.items() for name in nam
 __all__ = sorted([*_LOCATIONS, "__version__"])
 
 
-def __getattr__(name: str) -> Any:
-    module = _LOCATIONS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tycho_client' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+def _lazy(package: str, locations: dict[str, str]) -> Callable[[str], Any]:
+    """A package's ``__getattr__`` that imports each of its ``locations`` (a name -> its module)
+    on first use and keeps it (this package's, and :mod:`tycho_client.testing`'s)."""
+
+    def load(name: str) -> Any:
+        module = locations.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f".{module}", package), name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    return load
+
+
+__getattr__: Callable[[str], Any] = _lazy(__name__, _LOCATIONS)
 
 
 def __dir__() -> list[str]:

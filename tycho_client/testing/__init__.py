@@ -23,8 +23,10 @@ jsonschema); without it, using it raises
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from tycho_client import _lazy
 
 if TYPE_CHECKING:
     from .fake import FakeResponse, FakeTycho
@@ -49,13 +51,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LOCATIONS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tycho_client.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__: Callable[[str], Any] = _lazy(__name__, _LOCATIONS)
 
 
 def __dir__() -> list[str]:
