@@ -49,7 +49,7 @@ class NotebookService:
         return Notebook(started.result.sid, f"{endpoint.ip_address}:{endpoint.port_1}")
 
     def wait(self, notebook: Notebook, timeout: float = 120.0) -> list[SystemStatus]:
-        return self.tycho.wait_ready(notebook.guid, timeout=timeout, interval=0.5)
+        return self.tycho.wait_ready(notebook.guid, deadline=timeout, interval=0.5)
 
     def running(self) -> list[str]:
         return self.tycho.list(terse=True)

@@ -17,7 +17,7 @@ NOTEBOOK = {"services": {"jupyter": {"image": "jupyter/base-notebook", "ports": 
 async def launch_and_wait(tycho: AsyncTychoClient, user: str) -> str:
     started = await tycho.up(f"notebook {user}", NOTEBOOK)
     guid = started.result.sid
-    await tycho.wait_ready(guid, timeout=120.0, interval=0.5)
+    await tycho.wait_ready(guid, deadline=120.0, interval=0.5)
     return guid
 
 

@@ -3,7 +3,10 @@ server, terminal safety, completion. Commands have their own files (test_cli_*.p
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import re
 import shutil
 import socket
@@ -24,7 +27,9 @@ from test_cli_support import (
 )
 
 import tycho_client
+from tycho_client.cli._output import escape
 from tycho_client.cli._parser import COMMANDS, build_parser, chosen_command
+from tycho_client.errors import escape_controls
 from tycho_client.openapi import spec_text
 from tycho_client.testing.fake import FakeTycho
 
@@ -125,17 +130,35 @@ def test_global_options_before_and_after_the_command(fake: FakeTycho, url: str) 
 # ---------------------------------------------------------------------------- start-up
 
 
-def test_only_the_chosen_commands_parser_is_built() -> None:
-    def commands(argv: list[str]) -> set[str]:
-        parser = build_parser(argv)
-        action = next(a for a in parser._actions if a.dest == "command")
-        assert action.choices is not None
-        return set(action.choices)
+# A command line each command's filled-in parser accepts, and an empty one refuses.
+ACCEPTED = {name: [name, "--debug"] for name in COMMANDS} | {
+    "modify": ["modify", "0" * 32, "--debug"],
+    "completion": ["completion", "bash", "--debug"],
+}
 
-    assert commands(["status", "-o", "json"]) == {"status"}
-    assert commands(["--url", "http://x", "--timeout", "3", "down", "--all"]) == {"down"}
-    assert commands(["--help"]) == set(COMMANDS)
-    assert commands(["no-such-command"]) == set(COMMANDS)
+
+def _filled_in(argv: list[str]) -> set[str]:
+    """The commands whose parser ``build_parser(argv)`` filled in: those that parse a command
+    line only a filled-in parser accepts."""
+    parser = build_parser(argv)
+    filled = set()
+    for name, accepted in ACCEPTED.items():
+        with contextlib.redirect_stderr(io.StringIO()):
+            try:
+                parser.parse_args(accepted)
+            except SystemExit:
+                continue
+        filled.add(name)
+    return filled
+
+
+def test_only_the_chosen_commands_parser_is_built() -> None:
+    assert _filled_in(["status", "-o", "json"]) == {"status"}
+    assert _filled_in(["--url", "http://x", "--timeout", "3", "down", "--all"]) == {"down"}
+    assert _filled_in(["--help"]) == set()
+    assert _filled_in(["no-such-command"]) == set()
+    assert set(ACCEPTED) == set(COMMANDS)
+    assert {name for name in COMMANDS if _filled_in([name]) == {name}} == set(COMMANDS)
     assert chosen_command(["--token", "up", "status"]) == "status"  # "up" is the token
 
 
@@ -205,8 +228,9 @@ def test_the_program_loads_little_for_help_and_only_its_command_for_status(
     for args in (["--help"], ["status", "--help"], ["-V"]):
         loaded = program_imports(*args)
         assert "tycho_client.cli._parser" in loaded
-        # No translation lookup (locale), no shutil (bz2, lzma), no typing, no command module.
-        unwanted = {"locale", "shutil", "typing", "httpx", "pydantic", "yaml", "kubernetes"}
+        # No shutil (bz2, lzma), no typing, no command module (see bench/README.md, "Start-up
+        # tricks"). argparse's own translation lookup does import locale.
+        unwanted = {"shutil", "typing", "httpx", "pydantic", "yaml", "kubernetes"}
         assert not loaded & (unwanted | commands), (args, loaded & (unwanted | commands))
     loaded = program_imports("status", "--url", url)
     assert "tycho_client.cli._runtime" in loaded
@@ -214,6 +238,71 @@ def test_the_program_loads_little_for_help_and_only_its_command_for_status(
     # shows the status module itself.)
     assert not loaded & commands
     assert not loaded & {"kubernetes", "yaml", "jsonschema", "tycho_client.openapi"}
+
+
+def test_the_program_ends_the_normal_way_running_atexit_handlers() -> None:
+    program = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+        "from tycho_client.cli import main\n"
+        "sys.exit(main())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program, "--version"], capture_output=True,
+                          text=True, env=base_env(), timeout=TIMEOUT)  # fmt: skip
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"tycho {tycho_client.__version__}\n",
+                                                           "atexit ran\n")  # fmt: skip
+
+
+# ------------------------------------------------------------------------- closed stdout
+
+
+def _buffered_env() -> dict[str, str]:
+    """A user's shell: stdout block-buffered on a pipe or a file (no PYTHONUNBUFFERED), so that
+    what fails is the flush at the end (on stdout unbuffered, argparse itself ignores a failed
+    write of --help and exits 0)."""
+    env = base_env()
+    env.pop("PYTHONUNBUFFERED", None)
+    return env
+
+
+def _with_stdout_closed(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``tycho`` with stdout a pipe whose reader has gone (as in ``tycho ... | head -0``)."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run([str(TYCHO), *args], stdout=writer, stderr=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, text=True, env=env,
+                              timeout=TIMEOUT)  # fmt: skip
+    finally:
+        os.close(writer)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["-V"], ["completion", "bash"], ["status", "--terse"], ["status", "-o", "json"]],
+)
+def test_a_closed_stdout_ends_quietly_with_141(fake: FakeTycho, url: str, args: list[str]) -> None:
+    for index in range(3):
+        start(fake, f"pipe{index}")
+    if args[0] == "status":
+        args = [*args, "--url", url]
+    done = _with_stdout_closed(args, _buffered_env())
+    assert (done.returncode, done.stderr) == (141, ""), args
+    if args[0] != "status":
+        return
+    unbuffered = {**base_env(), "PYTHONUNBUFFERED": "1"}
+    done = _with_stdout_closed(args, unbuffered)
+    assert (done.returncode, done.stderr) == (141, ""), args
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize("args", [["--help"], ["completion", "bash"]])
+def test_a_full_disk_is_one_error_line(args: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([str(TYCHO), *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True, env=_buffered_env(), timeout=TIMEOUT)  # fmt: skip
+    assert done.returncode == 1
+    assert "No space left on device" in one_error_line(done.stderr)
 
 
 # ----------------------------------------------------------------------- server errors
@@ -346,6 +435,18 @@ def test_json_and_yaml_stay_exact(loopback: LoopbackServer) -> None:
     assert yaml.safe_load(tycho("status", "-o", "yaml", env=env).stdout)["result"] == sent["result"]
 
 
+def test_the_cli_escapes_as_the_library_does() -> None:
+    text = "a\nb\rc\td\x1b[2J\x07\x9b\u202e\ufeffe"
+    shown = "a\\nb\\rc\\td\\x1b[2J\\x07\\x9b\\u202e\\ufeffe"
+    assert escape_controls(text) == shown
+    assert escape(text) == shown
+    assert escape(7) == "7"
+    assert (
+        escape("plain text, ünïcode, \\ and quotes ' \"")
+        == "plain text, ünïcode, \\ and quotes ' \""
+    )
+
+
 def test_server_error_text_is_escaped(fake: FakeTycho, url: str) -> None:
     fake.fail_next(1, status=200, body="no\x1b[31m red\x1b[0m \x9b2J here")
     line = one_error_line(tycho("status", "--url", url, check=1).stderr)
@@ -402,6 +503,39 @@ def test_fish_completion_names_every_command_and_option() -> None:
         done = subprocess.run(["fish", "--no-execute"], input=script, text=True,
                               capture_output=True, timeout=TIMEOUT)  # fmt: skip
         assert done.returncode == 0, done.stderr
+
+
+def _help_flags(text: str) -> set[str]:
+    """The option strings a help text lists (``-o FORMAT, --output FORMAT  ...`` gives -o and
+    --output)."""
+    flags = set()
+    options = re.split(r"^(?:Examples|Where the Tycho API is):$", text, flags=re.MULTILINE)[0]
+    for line in options.splitlines():
+        if re.match(r"^  -", line):
+            invocation = line.strip().split("  ")[0]
+            flags.update(part.split(" ")[0] for part in invocation.split(", "))
+    return flags
+
+
+def _fish_flags(script: str, condition: str) -> set[str]:
+    prefixes = {"-s": "-", "-l": "--", "-o": "-"}
+    flags = set()
+    for line in script.splitlines():
+        if f"-n '{condition}' " in line:
+            flags.update(
+                prefixes[kind] + name for kind, name in re.findall(r" (-[slo]) (\S+)", line)
+            )
+    return flags
+
+
+def test_completion_offers_exactly_the_options_the_help_lists() -> None:
+    """The parsers and the completion scripts are made from one table: they cannot disagree."""
+    script = tycho("completion", "fish").stdout
+    assert _fish_flags(script, "true") == _help_flags(tycho("--help").stdout)
+    for command in COMMANDS:
+        listed = _help_flags(tycho(command, "--help").stdout) - {"-h", "--help"}
+        assert _fish_flags(script, f"__fish_seen_subcommand_from {command}") == listed, command
+    assert {"--modify", "--no-modify"} <= _fish_flags(script, "__fish_seen_subcommand_from mock")
 
 
 def test_spec_prints_the_document() -> None:

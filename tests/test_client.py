@@ -538,7 +538,7 @@ def test_wait_ready_polls_until_every_deployment_is_ready(
         status_reply(True, False),
         status_reply(True, True),
     )
-    systems = client.wait_ready(JUPYTER_GUID, timeout=60, interval=1.5)
+    systems = client.wait_ready(JUPYTER_GUID, deadline=60, interval=1.5)
     assert [s.is_ready for s in systems] == [True, True]
     assert len(loopback.requests) == 3
     assert sleeps == [1.5, 1.5]
@@ -558,7 +558,7 @@ def test_wait_ready_times_out_naming_the_guid(
     loopback.always(reply)
     started = time.monotonic()
     with face(loopback.url) as tycho, pytest.raises(TychoNotReadyError) as caught:
-        tycho.wait_ready(JUPYTER_GUID, timeout=0.3, interval=0.05)
+        tycho.wait_ready(JUPYTER_GUID, deadline=0.3, interval=0.05)
     assert caught.value.guid == JUPYTER_GUID
     assert time.monotonic() - started < 2
     assert JUPYTER_GUID in str(caught.value)
@@ -568,7 +568,7 @@ def test_wait_ready_times_out_naming_the_guid(
 
 def test_wait_ready_rejects_a_nonsensical_interval(client: TychoClient) -> None:
     with pytest.raises(TychoValidationError, match="interval"):
-        client.wait_ready(JUPYTER_GUID, timeout=1, interval=0)
+        client.wait_ready(JUPYTER_GUID, deadline=1, interval=0)
 
 
 # ------------------------------------------------------------------------- delegated helpers
@@ -765,18 +765,24 @@ def test_options_and_defaults(face: Face) -> None:
         assert (tycho.timeout.connect, tycho.timeout.read) == (5.0, 30.0)
         assert tycho.max_retries == 2
         assert tycho.username is None
-    with face(timeout=None) as tycho:
+    with face() as tycho:
         assert tycho.timeout == _config.DEFAULT_TIMEOUT
+        assert tycho.deadline == 35
         assert tycho.base_url == "http://localhost:5000"
+    with face(timeout=None) as tycho:  # as in httpx: no timeout per phase, and no deadline
+        assert tycho.timeout == httpx.Timeout(None)
+        assert tycho.deadline is None
+    with face(timeout=None, deadline=60) as tycho:
+        assert tycho.deadline == 60
     with face(timeout=7) as tycho:
         assert (tycho.timeout.connect, tycho.timeout.read) == (7.0, 7.0)
 
 
-def test_timeouts_are_never_infinite(face: Face) -> None:
+def test_timeouts_mean_what_they_mean_in_httpx(face: Face) -> None:
     with face(timeout=httpx.Timeout(None, read=10.0)) as tycho:
         assert tycho.timeout.read == 10.0
-        assert tycho.timeout.connect == 5.0
-        assert None not in (tycho.timeout.write, tycho.timeout.pool)
+        assert tycho.timeout.connect is None  # unset: no timeout for that phase
+        assert tycho.deadline is None  # nothing to derive it from
     for bad in (0, -1.0, float("inf"), "10"):
         with pytest.raises(TychoValidationError, match="timeout"):
             face(timeout=bad)

@@ -16,9 +16,9 @@ from k8s_fake import FakeKubeAPI, make_node, make_service, service_port, write_k
 from test_cli import base_env, one_error_line, tycho
 from test_discovery import clean_environment, discovery_error, fake, kubeconfig
 
-from tycho_client import _kube
 from tycho_client.discovery import TychoClientFactory
 from tycho_client.errors import TychoDiscoveryError, TychoValidationError
+from tycho_client.kube import api, config
 
 FIXTURES = (clean_environment, fake, kubeconfig)  # test_discovery's, used here by name
 
@@ -109,7 +109,7 @@ def test_a_declared_oversized_reply_is_refused_before_reading(
     fake: FakeKubeAPI, kubeconfig: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake.add_service(make_service(type="LoadBalancer", ingress=[{"ip": "203.0.113.10"}]))
-    monkeypatch.setattr(_kube, "MAX_RESPONSE_BYTES", 100)
+    monkeypatch.setattr(api, "MAX_RESPONSE_BYTES", 100)
 
     error = discovery_error(TychoClientFactory())
 
@@ -261,7 +261,8 @@ def test_cli_prints_the_escaped_api_message_on_one_line(fake: FakeKubeAPI, tmp_p
     line = one_error_line(done.stderr)
     assert "\x1b" not in line
     assert "\r" not in line
-    assert "no\\x1b[2J\\nservice\\rhere" in line
+    # Line breaks become spaces and other controls escapes, as in every quoted server text.
+    assert "no\\x1b[2J service here" in line
 
 
 # -- kubeconfigs that are not what kubectl writes --------------------------------------------------
@@ -369,7 +370,7 @@ def test_a_kubeconfig_with_wrong_types(
 
 
 def test_an_oversized_kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_kube, "MAX_KUBECONFIG_BYTES", 1000)
+    monkeypatch.setattr(config, "MAX_KUBECONFIG_BYTES", 1000)
     path = tmp_path / "kc"
     path.write_text("# " + "x" * 2000 + "\n", encoding="utf-8")
 

@@ -161,3 +161,22 @@ def test_field_descriptions_reach_model_fields_and_the_json_schema() -> None:
     assert all(
         "description" in field for field in SystemStatus.model_json_schema()["properties"].values()
     )
+
+
+def test_the_environments_proxy_is_used_unless_no_proxy_exempts_the_host(
+    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", server.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with TychoClient("http://tycho.test:8099", max_retries=0) as tycho:
+        tycho.status()
+    # Asked as a proxy: the request line carries the whole URL (absolute form).
+    assert server.paths() == ["http://tycho.test:8099/system/status"]
+    with LoopbackServer() as direct:
+        direct.always(EMPTY)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        with TychoClient(direct.url, max_retries=0) as tycho:
+            tycho.status()
+        assert direct.paths() == ["/system/status"]
+    assert len(server.requests) == 1

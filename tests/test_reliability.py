@@ -167,7 +167,7 @@ def test_wait_ready_polls_end_with_the_wait() -> None:
     with FaultServer(trickle_body(0.05)) as server, TychoClient(server.url) as tycho:
         started = time.monotonic()
         with pytest.raises(TychoTimeoutError):
-            tycho.wait_ready(GUID, timeout=0.8, interval=0.1)
+            tycho.wait_ready(GUID, deadline=0.8, interval=0.1)
     assert elapsed_since(started) < 0.8 + SLACK
 
 

@@ -12,12 +12,16 @@ Names are imported lazily so that ``tycho --help`` does not pay for pydantic and
 from __future__ import annotations
 
 import importlib
+import sys
+from types import FunctionType
 
 from ._version import __version__ as __version__
 
-# typing is not imported at run time: it costs `tycho --help` ~15 ms.
+# Not `from typing import TYPE_CHECKING`: importing typing costs 2.4 ms, 10 % of `tycho --help`
+# (bench/README.md, "Start-up tricks: measured").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from ._raw import RawResponse as RawResponse
@@ -124,14 +128,34 @@ _LOCATIONS = {name: module for module, names in _EXPORTS.items() for name in nam
 __all__ = sorted([*_LOCATIONS, "__version__"])
 
 
-def __getattr__(name: str) -> Any:
-    module = _LOCATIONS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tycho_client' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+def _lazy(package: str, locations: dict[str, str]) -> Callable[[str], Any]:
+    """A package's ``__getattr__`` that imports each of its ``locations`` (a name -> its module)
+    on first use and keeps it (this package's, and :mod:`tycho_client.testing`'s)."""
+
+    def load(name: str) -> Any:
+        module = locations.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f".{module}", package), name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    return load
+
+
+__getattr__: Callable[[str], Any] = _lazy(__name__, _LOCATIONS)
 
 
 def __dir__() -> list[str]:
     return sorted(__all__)
+
+
+def _publish(module: str, namespace: dict[str, Any]) -> None:
+    """Name ``tycho_client`` as the module of ``module``'s public classes and functions that are
+    exported here (as httpx does), so that reprs, pickles and documentation show where users
+    import them from; the module's other public names keep ``module``."""
+    exported = set(_EXPORTS.get(module.removeprefix(f"{__name__}."), ()))
+    for name in namespace.get("__all__", ()):
+        value = namespace[name]
+        if isinstance(value, (type, FunctionType)):
+            value.__module__ = __name__ if name in exported else module

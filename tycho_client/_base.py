@@ -1,110 +1,51 @@
-"""What :class:`~tycho_client.TychoClient` and its async twin share: everything but the I/O.
+"""What :class:`~tycho_client.TychoClient` and :class:`~tycho_client.AsyncTychoClient` share.
 
-The options (:class:`~tycho_client._config.ClientOptions`), the connection pool, ``with_options``,
-request preparation (:mod:`tycho_client.build`), the retry decision (:mod:`tycho_client._retry`)
-and the mapping of answers (:mod:`tycho_client._response`) meet here; the faces in
-:mod:`tycho_client.aio` and :mod:`tycho_client.client` (generated from ``aio``) only send, sleep
-and await.
+Options (:mod:`tycho_client._config`), the connection pool (:mod:`tycho_client._transport`),
+request building (:mod:`tycho_client.build`), the budget of each call (:mod:`tycho_client._call`)
+and the mapping of answers (:mod:`tycho_client._response`) meet here. The faces in
+:mod:`tycho_client.aio` and :mod:`tycho_client.client` (generated from ``aio``) add the sending
+loop, the sleeps and the operations.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import logging
-import ssl
-import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Generic, TypeVar, cast
+from collections.abc import Iterable, Mapping
+from typing import Any, Generic, TypeVar
 
 import httpx
 from pydantic import BaseModel
 from typing_extensions import Self
 
 from . import build
+from ._body import BodyReader
+from ._call import CallPlan
 from ._config import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_URL,
-    MAX_CONCURRENCY,
-    MAX_RESPONSE_BYTES,
-    NOT_GIVEN,
-    ClientOptions,
-    NotGiven,
+    CALL_OPTION_NAMES,
+    Settings,
     check_deadline,
     check_headers,
     check_retries,
     derived_deadline,
-    positive_seconds,
     resolve_timeout,
-    ssl_verify,
+    ssl_context,
+    unknown_keywords,
 )
-from ._deadline import DEADLINE, TaskSlots, ThreadSlots, install
-from ._raw import RawResponse, raw_requested
-from ._response import BodyReader, parse, parse_object, readable, transport_error
-from ._retry import RETRY_AFTER_STATUSES, RetryPolicy, retry_after, should_retry
+from ._generated.operations import Operation
+from ._raw import RawResponse
+from ._response import http_error, parse, parse_object
+from ._transport import TaskSlots, ThreadSlots
 from .build import PreparedRequest
-from .errors import (
-    TychoDownError,
-    TychoError,
-    TychoNotReadyError,
-    TychoTimeoutError,
-    TychoTransportError,
-    summarize,
-)
+from .errors import TychoDownError, TychoError, TychoNotReadyError, summarize
 from .models import DeleteRequest, StartRequest, StatusResponse, SystemStatus
 from .naming import format_name
 
-__all__ = ["BaseTychoClient", "CallPlan", "DownTally"]
-
-logger = logging.getLogger("tycho_client")
+__all__ = ["BaseTychoClient", "DownTally"]
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
-ModelT = TypeVar("ModelT", bound=BaseModel)
-T = TypeVar("T")
-
-
-# A timeout this close to the deadline was the deadline's doing.
-_DEADLINE_SLACK = 0.05
-
-
-class CallPlan:
-    """One call's budget (its per-phase timeout, its retries, when its deadline falls) and the
-    headers its requests add to the pool's."""
-
-    __slots__ = ("deadline", "ends_at", "headers", "longest", "retries", "timeout")
-
-    def __init__(
-        self,
-        timeout: httpx.Timeout,
-        retries: int,
-        deadline: float,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        self.headers = headers
-        self.timeout = timeout
-        self.retries = retries
-        self.deadline = deadline
-        self.ends_at = time.monotonic() + deadline
-        self.longest = max(timeout.connect or 0.0, timeout.read or 0.0, timeout.write or 0.0)
-
-    def left(self) -> float:
-        """Seconds until the deadline (negative once it has passed)."""
-        return self.ends_at - time.monotonic()
-
-    def attempt_timeout(self) -> httpx.Timeout:
-        """The timeout of the next attempt: each phase capped at the time left."""
-        left = self.ends_at - time.monotonic()
-        timeout = self.timeout
-        if left >= self.longest and left >= (timeout.pool or 0.0):
-            return timeout
-        left = max(left, 0.001)
-        return httpx.Timeout(
-            connect=min(timeout.connect or left, left),
-            read=min(timeout.read or left, left),
-            write=min(timeout.write or left, left),
-            pool=min(timeout.pool or left, left),
-        )
+ResponseT = TypeVar("ResponseT", bound=BaseModel)
 
 
 class BaseTychoClient(Generic[HttpT, TransportT]):
@@ -113,99 +54,63 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
     The options are documented on :class:`~tycho_client.TychoClient`.
     """
 
-    def __init__(
-        self,
-        url: str = DEFAULT_URL,
-        *,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        headers: Mapping[str, str] | None = None,
-        token: str | None = None,
-        verify: bool | str = True,
-        username: str | None = None,
-        http_client: HttpT | None = None,
-        transport: TransportT | None = None,
-        retry_policy: RetryPolicy | None = None,
-        deadline: float | None = None,
-        max_response_bytes: int = MAX_RESPONSE_BYTES,
-        max_concurrency: int = MAX_CONCURRENCY,
-    ) -> None:
-        self._configure(
-            ClientOptions.create(
-                url,
-                timeout=timeout,
-                max_retries=max_retries,
-                headers=headers,
-                token=token,
-                verify=verify,
-                username=username,
-                http_client=http_client,
-                transport=transport,
-                retry_policy=retry_policy,
-                deadline=deadline,
-                max_response_bytes=max_response_bytes,
-                max_concurrency=max_concurrency,
-            )
-        )
+    def __init__(self, url: str, options: Mapping[str, Any]) -> None:
+        self._configure(Settings.resolve(url, options))
 
     def _configure(
-        self, options: ClientOptions, shared: BaseTychoClient[Any, Any] | None = None
+        self, settings: Settings, shared: BaseTychoClient[Any, Any] | None = None
     ) -> None:
-        self._options = options
-        ours = options.http_client is None
+        self._settings = settings
+        ours = settings.http_client is None
         # On a pool we make, what every request carries (JSON, User-Agent) is set once, on the
-        # httpx client; the token and the headers option go with each request, so that a
+        # httpx client; the credentials and the headers option go with each request, so that a
         # with_options copy on the same pool can change them. A caller's http_client keeps its
         # own timeout, User-Agent, limits, proxies and hooks: it gets only what the API needs.
-        self._headers: dict[str, str] | None = options.call_headers(own_pool=ours) or None
-        self._http: HttpT
+        self._headers: dict[str, str] | None = settings.call_headers(own_pool=ours) or None
         self._urls: dict[str, httpx.URL] = {}
-        self._deadline_enforced = False
-        """Whether every socket operation of the pool honours the deadline (our own pool)."""
         if shared is not None:
-            self._http, self._owns_http = shared._http, False
+            self._http: HttpT = shared._http
+            self._owns_http = False
             self._slots: Any = shared._slots
-            self._deadline_enforced = shared._deadline_enforced
+            self._deadline_enforced: bool = shared._deadline_enforced
             return
-        if options.http_client is not None:
-            self._http, self._owns_http = options.http_client, False
+        transport = settings.given.get("transport")
+        # Our own transport bounds every socket operation by the call's deadline.
+        self._deadline_enforced = ours and transport is None
+        if settings.http_client is not None:
+            self._http, self._owns_http = settings.http_client, False
         else:
-            verify = ssl_verify(options.verify)
+            verify = settings.given.get("verify", True)
+            # The system CAs are loaded on the first https request (~50 ms of a command's
+            # start-up); a CA bundle given is loaded now, so that a bad one fails here.
+            context = None if verify is True else ssl_context(verify)
             limits = httpx.Limits(
-                max_connections=options.max_concurrency,
+                max_connections=settings.max_concurrency,
                 # Every connection may stay open for the next request: reuse, not reconnects.
-                max_keepalive_connections=options.max_concurrency,
+                max_keepalive_connections=settings.max_concurrency,
             )
             self._http = self._new_http(
-                options.transport, verify, options.timeout, limits, options.pool_headers()
+                transport,
+                functools.partial(ssl_context, True) if context is None else lambda: context,
+                settings.timeout,
+                limits,
+                settings.pool_headers(),
             )
             self._owns_http = True
-            if options.transport is None:
-                # Our own pools enforce each call's deadline on every socket operation.
-                self._deadline_enforced = all(
-                    [
-                        install(pool_transport)
-                        for pool_transport in (
-                            getattr(self._http, "_transport", None),
-                            *getattr(self._http, "_mounts", {}).values(),
-                        )
-                        if pool_transport is not None
-                    ]
-                    or [False]
-                )
         # What bounds this client's requests in flight: a semaphore of its face's kind.
         is_async = isinstance(self._http, httpx.AsyncClient)
-        self._slots = (TaskSlots if is_async else ThreadSlots)(options.max_concurrency)
+        self._slots = (TaskSlots if is_async else ThreadSlots)(settings.max_concurrency)
 
     def _new_http(
         self,
         transport: TransportT | None,
-        verify: bool | ssl.SSLContext,
+        verify: Any,
         timeout: httpx.Timeout,
         limits: httpx.Limits,
         headers: Mapping[str, str],
     ) -> HttpT:
-        """The connection pool this client owns (an ``httpx.Client`` or ``httpx.AsyncClient``)."""
+        """The connection pool this client owns (an ``httpx.Client`` or ``httpx.AsyncClient``);
+        ``verify`` makes the SSL context, called only for an https request."""
         raise NotImplementedError
 
     # ----------------------------------------------------------------------------- options
@@ -213,44 +118,47 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
     @property
     def base_url(self) -> str:
         """The server's URL, without a trailing slash."""
-        return self._options.url
+        return self._settings.url
 
     @property
     def display_url(self) -> str:
         """``base_url`` with any password masked (``http://user:***@host``): what messages show."""
-        return self._options.display_url
+        return self._settings.display_url
 
     @property
     def timeout(self) -> httpx.Timeout:
         """The default timeout of every call (a given ``http_client``'s own, unless set here)."""
-        if self._options.http_client is not None and not self._options.timeout_given:
-            return resolve_timeout(self._http.timeout)
-        return self._options.timeout
+        if self._settings.http_client is not None and not self._settings.timeout_given:
+            return self._http.timeout
+        return self._settings.timeout
 
     @property
     def max_retries(self) -> int:
         """The default number of retries of a call."""
-        return self._options.max_retries
+        return self._settings.max_retries
 
     @property
-    def deadline(self) -> float:
-        """The default deadline of a call in seconds, retries and waits included."""
-        return self._options.call_deadline
+    def deadline(self) -> float | None:
+        """The default deadline of a call in seconds, retries and waits included (``None``: no
+        deadline)."""
+        if "deadline" in self._settings.given:
+            return self._settings.deadline
+        return derived_deadline(self.timeout)
 
     @property
     def max_response_bytes(self) -> int:
         """The most bytes an answer's body may have, after decompression."""
-        return self._options.max_response_bytes
+        return self._settings.max_response_bytes
 
     @property
     def max_concurrency(self) -> int:
         """The connection pool's size: this client's requests in flight at most."""
-        return self._options.max_concurrency
+        return self._settings.max_concurrency
 
     @property
     def username(self) -> str | None:
         """The ``username`` option (``None``: ``TYCHO_USERNAME``, else the OS user)."""
-        return self._options.username
+        return self._settings.username
 
     @property
     def http_client(self) -> HttpT:
@@ -258,53 +166,15 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         return self._http
 
     def __repr__(self) -> str:
-        options = self._options
-        return (
-            f"{type(self).__name__}(base_url={options.display_url!r}, "
-            f"timeout={options.timeout!r}, deadline={options.call_deadline:g}, "
-            f"max_retries={options.max_retries}, username={options.username!r})"
-        )
+        return f"{type(self).__name__}({self._settings.shown()})"
 
-    def with_options(
-        self,
-        *,
-        url: str | NotGiven = NOT_GIVEN,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        headers: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
-        token: str | NotGiven | None = NOT_GIVEN,
-        verify: bool | str | NotGiven = NOT_GIVEN,
-        username: str | NotGiven | None = NOT_GIVEN,
-        http_client: HttpT | NotGiven | None = NOT_GIVEN,
-        transport: TransportT | NotGiven | None = NOT_GIVEN,
-        retry_policy: RetryPolicy | NotGiven | None = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-        max_response_bytes: int | NotGiven = NOT_GIVEN,
-        max_concurrency: int | NotGiven = NOT_GIVEN,
-    ) -> Self:
-        """A copy with some options changed.
-
-        The copy shares this client's HTTP connection pool (and its bound on requests in flight)
-        unless ``http_client``, ``transport``, ``verify`` or ``max_concurrency`` is given; a
-        shared pool stays owned (and closed) by this client.
-        """
-        options, shares_pool = self._options.replace(
-            url=url,
-            timeout=timeout,
-            max_retries=max_retries,
-            headers=headers,
-            token=token,
-            verify=verify,
-            username=username,
-            http_client=http_client,
-            transport=transport,
-            retry_policy=retry_policy,
-            deadline=deadline,
-            max_response_bytes=max_response_bytes,
-            max_concurrency=max_concurrency,
-        )
+    def _copy(self, url: str | None, changes: Mapping[str, Any]) -> Self:
+        """``with_options``: a copy sharing this client's pool unless the pool's options change
+        (``http_client``, ``transport``, ``verify``, ``max_concurrency``); a shared pool stays
+        owned (and closed) by this client."""
+        settings, shares_pool = self._settings.changed(url, changes)
         copy = object.__new__(type(self))
-        copy._configure(options, self if shares_pool else None)
+        copy._configure(settings, self if shares_pool else None)
         return copy
 
     # ------------------------------------------------------------------------------ helpers
@@ -321,8 +191,8 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
 
     # ------------------------------------------------------------- what the faces ask of us
 
-    def _prepare_start(self, request: StartRequest | Mapping[str, Any]) -> PreparedRequest:
-        return build.prepare("start", build.start_request(request, self._options.username))
+    def _start_request(self, request: StartRequest | Mapping[str, Any]) -> StartRequest:
+        return build.start_request(request, self._settings.username)
 
     def _up_request(
         self,
@@ -338,55 +208,57 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
             settings,
             services=services,
             serviceaccount=serviceaccount,
-            username=self._options.username,
+            username=self._settings.username,
         )
 
-    def _plan(
-        self,
-        timeout: float | httpx.Timeout | None,
-        max_retries: int | None,
-        deadline: float | None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> CallPlan:
-        """The budget of one call: the options, overridden by what the call gives."""
-        options = self._options
-        call_timeout = self.timeout if timeout is None else resolve_timeout(timeout)
-        if deadline is not None:
-            seconds = check_deadline(deadline) or options.call_deadline
-        elif options.deadline is not None or (timeout is None and call_timeout == options.timeout):
-            seconds = options.call_deadline
+    def _plan(self, options: Mapping[str, Any]) -> CallPlan:
+        """The budget of one call: the client's options, overridden by what the call gives."""
+        settings = self._settings
+        if not options:
+            return CallPlan(
+                timeout=self.timeout,
+                retries=settings.max_retries,
+                deadline=self.deadline,
+                headers=self._headers,
+                policy=settings.retry_policy,
+                where=settings.display_url,
+            )
+        unknown_keywords(options, CALL_OPTION_NAMES, "a Tycho operation")
+        timeout = resolve_timeout(options["timeout"]) if "timeout" in options else self.timeout
+        if "deadline" in options:
+            deadline = check_deadline(options["deadline"])
+        elif "deadline" in settings.given:
+            deadline = settings.deadline
         else:
-            seconds = derived_deadline(call_timeout)
-        retries = options.max_retries if max_retries is None else check_retries(max_retries)
+            deadline = derived_deadline(timeout)
+        retries = check_retries(options.get("max_retries", settings.max_retries))
         headers = self._headers
-        if extra_headers is not None:
-            headers = {**(headers or {}), **check_headers(extra_headers, "extra_headers")}
-        return CallPlan(call_timeout, retries, seconds, headers)
+        extra = options.get("extra_headers")
+        if extra is not None:
+            headers = {**(headers or {}), **check_headers(extra, "extra_headers")}
+        return CallPlan(
+            timeout=timeout,
+            retries=retries,
+            deadline=deadline,
+            headers=headers,
+            policy=settings.retry_policy,
+            where=settings.display_url,
+        )
 
     def _url(self, prepared: PreparedRequest) -> httpx.URL:
         # Parsed once per path: httpx parses a string URL on every request (~20 us).
         url = self._urls.get(prepared.path)
         if url is None:
-            url = httpx.URL(self._options.send_url + prepared.path)
+            url = httpx.URL(self._settings.send_url + prepared.path)
             if len(self._urls) < 32:  # a few operations; request() may name any service
                 self._urls[prepared.path] = url
         return url
-
-    def _begin(self, prepared: PreparedRequest, plan: CallPlan, attempt: int) -> httpx.Timeout:
-        """The timeout of an attempt about to start; a TychoTimeoutError if no time is left."""
-        if plan.left() <= 0:
-            raise self._deadline_error(prepared, plan, attempt, sent=attempt > 0)
-        return plan.attempt_timeout()
 
     def _reader(
         self, prepared: PreparedRequest, response: httpx.Response, plan: CallPlan
     ) -> BodyReader:
         return BodyReader(
-            prepared,
-            response,
-            self._options.display_url,
-            self._options.max_response_bytes,
-            plan.ends_at,
+            prepared, response, plan.where, self._settings.max_response_bytes, plan.ends_at
         )
 
     def _read_body(
@@ -404,150 +276,39 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         """Nothing for our own pool, which bounds every socket operation; for a transport we
         did not make, a scope cancelling the attempt at the deadline (async only: the sync face
         checks the clock between the body's chunks)."""
-        if self._deadline_enforced:
+        if self._deadline_enforced or plan.deadline is None:
             return contextlib.nullcontext()
         return self._hard_deadline(plan)
 
     def _hard_deadline(self, plan: CallPlan) -> contextlib.AbstractContextManager[Any]:
         return contextlib.nullcontext()
 
-    def _enter_deadline(self, plan: CallPlan) -> Any:
-        return DEADLINE.set(plan.ends_at)
-
-    @staticmethod
-    def _exit_deadline(token: Any) -> None:
-        DEADLINE.reset(token)
-
-    def _after_response(
-        self,
-        prepared: PreparedRequest,
-        response: httpx.Response,
-        attempt: int,
-        plan: CallPlan,
-        started: float,
-    ) -> float | None:
-        """Log an answer; the wait before another attempt, or None to return it.
-
-        A ``Retry-After`` longer than the time left fails at once (TychoTimeoutError); a backoff
-        longer than that makes this answer the last.
-        """
-        logger.debug(
-            "POST %s%s -> %d in %.1f ms",
-            self._options.display_url,
-            prepared.path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
-        if not should_retry(prepared.idempotent, attempt, plan.retries, response=response):
-            return None
-        left = plan.left()
-        asked = retry_after(response) if response.status_code in RETRY_AFTER_STATUSES else None
-        if asked is not None and asked >= left:
-            url = f"{self._options.display_url}{prepared.path}"
-            raise TychoTimeoutError(
-                f"POST {url} answered HTTP {response.status_code} and asked to retry after "
-                f"{asked:.12g} s, more than the {max(left, 0.0):.1f} s left of the call's "
-                f"{plan.deadline:g} s deadline",
-                url=url,
-            )
-        return self._delay(prepared, attempt, plan, left, response)
-
-    def _delay(
-        self,
-        prepared: PreparedRequest,
-        attempt: int,
-        plan: CallPlan,
-        left: float,
-        response: httpx.Response | None = None,
-    ) -> float | None:
-        delay = self._options.retry_policy.backoff(attempt, response)
-        if delay >= left:
-            return None
-        logger.debug(
-            "retrying POST %s in %.3f s (attempt %d of %d)",
-            prepared.path,
-            delay,
-            attempt + 2,
-            plan.retries + 1,
-        )
-        return delay
-
-    def _after_failure(
-        self,
-        prepared: PreparedRequest,
-        error: httpx.TransportError,
-        attempt: int,
-        plan: CallPlan,
-        started: float,
-        timeout: httpx.Timeout,
-    ) -> float:
-        """Log a failure; the wait before another attempt, or raise the TychoTransportError."""
-        logger.debug(
-            "POST %s%s -> %s after %.1f ms",
-            self._options.display_url,
-            prepared.path,
-            type(error).__name__,
-            (time.perf_counter() - started) * 1000,
-        )
-        left = plan.left()
-        if isinstance(error, httpx.TimeoutException) and left <= _DEADLINE_SLACK:
-            raise self._deadline_error(prepared, plan, attempt + 1, error=error) from error
-        delay = None
-        if should_retry(prepared.idempotent, attempt, plan.retries, error=error):
-            delay = self._delay(prepared, attempt, plan, left)
-        if delay is None:
-            raise self._transport_error(prepared, error, timeout) from error
-        return delay
-
-    def _deadline_error(
-        self,
-        prepared: PreparedRequest,
-        plan: CallPlan,
-        attempts: int,
-        *,
-        sent: bool = True,
-        error: Exception | None = None,
-    ) -> TychoTimeoutError:
-        url = f"{self._options.display_url}{prepared.path}"
-        tries = f" ({attempts} attempts)" if attempts > 1 else ""
-        unknown = (
-            ""
-            if prepared.idempotent
-            or not sent
-            or (error is not None and isinstance(error, (httpx.ConnectTimeout, httpx.PoolTimeout)))
-            else f"; the server may have carried out the {prepared.operation} anyway: "
-            "check the systems' status before trying again"
-        )
-        what = "no complete answer" if sent else "not sent: no time left"
-        return TychoTimeoutError(
-            f"POST {url}: {what} within the call's {plan.deadline:g} s deadline{tries}{unknown}",
-            url=url,
-        )
-
-    def _transport_error(
-        self, prepared: PreparedRequest, error: httpx.TransportError, timeout: httpx.Timeout
-    ) -> TychoTransportError:
-        return transport_error(prepared, error, timeout, self._options.display_url)
-
-    def _parse(
+    def _answer(
         self,
         prepared: PreparedRequest,
         response: httpx.Response,
         body: bytes,
-        expected: type[ModelT],
-    ) -> ModelT:
-        """The model of an answer (or, for with_raw_response, the RawResponse behind it)."""
-        where = self._options.display_url
-        parsed = functools.partial(parse, prepared, response, body, expected, where)
-        return _deliver(response, body, parsed)
+        operation: Operation[Any, ResponseT],
+        plan: CallPlan,
+    ) -> RawResponse[ResponseT]:
+        """A final answer as a RawResponse parsing into ``operation``'s model; a non-2xx
+        answer raises its TychoHTTPError here."""
+        if not response.is_success:
+            raise http_error(prepared, response, body, plan.where)
+        return RawResponse(
+            response,
+            body,
+            functools.partial(parse, prepared, response, body, operation, plan.where),
+        )
 
-    def _parse_object(
-        self, prepared: PreparedRequest, response: httpx.Response, body: bytes
-    ) -> dict[str, Any]:
-        """The JSON object of an answer to a generic ``request`` (or its RawResponse)."""
-        where = self._options.display_url
-        return _deliver(
-            response, body, functools.partial(parse_object, prepared, response, body, where)
+    def _answer_object(
+        self, prepared: PreparedRequest, response: httpx.Response, body: bytes, plan: CallPlan
+    ) -> RawResponse[dict[str, Any]]:
+        """A final answer to a generic ``request`` as a RawResponse parsing into its JSON."""
+        if not response.is_success:
+            raise http_error(prepared, response, body, plan.where)
+        return RawResponse(
+            response, body, functools.partial(parse_object, prepared, response, body, plan.where)
         )
 
     @staticmethod
@@ -562,13 +323,8 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         return bool(response.result) and all(system.is_ready for system in response.result)
 
     @staticmethod
-    def _check_wait(timeout: float, interval: float) -> None:
-        positive_seconds(timeout, "timeout")
-        positive_seconds(interval, "interval")
-
-    @staticmethod
     def _not_ready_error(
-        guid: str, timeout: float, last: StatusResponse | None
+        guid: str, deadline: float, last: StatusResponse | None
     ) -> TychoNotReadyError:
         if last is None or not last.result:
             state = "the server does not list it"
@@ -576,19 +332,10 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
             ready = sum(system.is_ready for system in last.result)
             state = f"{ready} of {len(last.result)} deployments ready"
         return TychoNotReadyError(
-            f"system {guid} was not ready within {timeout:g} s ({state})",
+            f"system {guid} was not ready within {deadline:g} s ({state})",
             guid=guid,
-            timeout=timeout,
+            deadline=deadline,
         )
-
-
-def _deliver(response: httpx.Response, body: bytes, parsed: Callable[[], T]) -> T:
-    if not raw_requested():
-        return parsed()
-    if not response.is_success:
-        parsed()  # raises the TychoHTTPError a plain call raises
-    # The with_raw_response methods declare this type; the plain methods never see it.
-    return cast("T", RawResponse(readable(response, body), parsed))
 
 
 class DownTally:

@@ -1,15 +1,16 @@
-"""The options of a Tycho client, in one frozen object, and the defaults they start from.
+"""A client's options: declared once, as the keywords the constructors take; what they resolve to.
 
-:class:`ClientOptions` holds what a client was configured with, validated and normalized once
-(a finite :class:`httpx.Timeout`, a checked URL and token); ``with_options`` is
-:meth:`ClientOptions.replace`. Nothing here sends anything.
+:class:`ClientKwargs` and :class:`AsyncClientKwargs` declare every option (its name, type and
+meaning): the constructors and ``with_options`` take them as ``**options``, the factory's
+``get_client`` passes them on, and the repr shows the ones given. :class:`Settings` is what they
+resolve to, checked once: a copy made by ``with_options`` resolves the merged options again.
+:class:`CallOptions` are what each operation takes for one call. Nothing here sends anything.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
-import enum
 import functools
 import math
 import os
@@ -21,6 +22,7 @@ from typing import Any, Final
 import httpx
 from typing_extensions import TypedDict
 
+from ._defaults import DEFAULT_URL
 from ._limits import MAX_CONCURRENCY, MAX_RESPONSE_BYTES
 from ._retry import RetryPolicy
 from ._version import __version__
@@ -30,114 +32,155 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "DEFAULT_URL",
-    "MAX_CONCURRENCY",
-    "MAX_RESPONSE_BYTES",
-    "NOT_GIVEN",
     "AsyncClientKwargs",
+    "CallOptions",
     "ClientKwargs",
-    "ClientOptions",
     "CommonClientKwargs",
-    "NotGiven",
-    "check_deadline",
-    "derived_deadline",
+    "Settings",
+    "check_headers",
     "display_url",
     "positive_seconds",
-    "resolve_timeout",
-    "ssl_verify",
 ]
 
-DEFAULT_URL: Final = "http://localhost:5000"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
 """Connect within 5 s; 30 s for each read/write, well above the 3+ s a real ``start`` takes."""
 DEFAULT_MAX_RETRIES: Final = 2
 USER_AGENT: Final = f"tycho-client/{__version__}"
-_JSON_HEADERS: Final = {
+JSON_HEADERS: Final = {
     "Accept": "application/json",
     # What the bounded body reader decodes; httpx would also offer br and zstd.
     "Accept-Encoding": "gzip, deflate",
     "Content-Type": "application/json",
 }
 
-
-class NotGiven(enum.Enum):
-    """Marks an option ``with_options`` leaves as it is (``None`` is a value there)."""
-
-    NOT_GIVEN = "NOT_GIVEN"
-
-    def __repr__(self) -> str:
-        return "NOT_GIVEN"
+Timeout = float | httpx.Timeout | None
 
 
-NOT_GIVEN: Final = NotGiven.NOT_GIVEN
+class CallOptions(TypedDict, total=False):
+    """What every operation takes besides its request: the client's options, for one call."""
 
+    timeout: Timeout
+    """Seconds for each phase (connect, read, write, pool), or an :class:`httpx.Timeout`;
+    ``None``: no timeout per phase (the deadline still bounds the call)."""
+    max_retries: int
+    """How often a failed attempt may be repeated (only where that is safe); 0: never."""
+    deadline: float | None
+    """Seconds the whole call may take, every attempt and wait included; ``None``: no bound."""
+    extra_headers: Mapping[str, str] | None
+    """Headers added to this call's requests."""
+
+
+class CommonClientKwargs(TypedDict, total=False):
+    """The options both faces take; see :class:`~tycho_client.TychoClient`."""
+
+    timeout: Timeout
+    """Seconds for each phase, or an :class:`httpx.Timeout` (default: connect 5 s, the rest 30 s);
+    ``None``: no timeout per phase, as in httpx."""
+    max_retries: int
+    """Retries of one call (default 2; only what is safe to repeat); 0 disables them."""
+    headers: Mapping[str, str] | None
+    """Headers added to every request."""
+    token: str | None
+    """Sent as ``Authorization: Bearer``; never shown."""
+    verify: bool | str | ssl.SSLContext
+    """``True``: the system CAs; a CA bundle path; an SSL context; ``False``: no verification."""
+    username: str | None
+    """The principal of started systems (default: ``TYCHO_USERNAME``, else the OS user)."""
+    retry_policy: RetryPolicy | None
+    """The backoff between retries."""
+    deadline: float | None
+    """Seconds a whole call may take (default: connect plus read timeout, 35 s); ``None``: none."""
+    max_response_bytes: int
+    """The most bytes an answer's body may have after decompression (default 64 MiB)."""
+    max_concurrency: int
+    """The connection pool's size: requests in flight at most (default 10)."""
+
+
+class ClientKwargs(CommonClientKwargs, total=False):
+    """The keyword options of :class:`~tycho_client.TychoClient`."""
+
+    http_client: httpx.Client | None
+    """An httpx client to send with, used as given (not closed by the Tycho client)."""
+    transport: httpx.BaseTransport | None
+    """An httpx transport for the client's own pool (a mock, a test server)."""
+
+
+class AsyncClientKwargs(CommonClientKwargs, total=False):
+    """The keyword options of :class:`~tycho_client.AsyncTychoClient`."""
+
+    http_client: httpx.AsyncClient | None
+    """An httpx client to send with, used as given (not closed by the Tycho client)."""
+    transport: httpx.AsyncBaseTransport | None
+    """An httpx transport for the client's own pool (a mock, a test server)."""
+
+
+OPTION_NAMES: Final = frozenset(ClientKwargs.__optional_keys__)
+CALL_OPTION_NAMES: Final = frozenset(CallOptions.__optional_keys__)
 # A copy made by with_options keeps the connection pool unless one of these changes.
 _POOL_OPTIONS: Final = frozenset({"http_client", "transport", "verify", "max_concurrency"})
+# What a repr never shows: secrets, and objects whose repr says nothing useful.
+_NOT_SHOWN: Final = frozenset({"token", "headers", "http_client", "transport"})
 # RFC 9110 header names; values: visible ASCII and inner blanks (httpx refuses the rest, quoting
 # the value, which may be a secret, in its error).
 _HEADER_NAME: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HEADER_VALUE: Final = re.compile(r"(?:[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?)?")
 
 
-def positive_seconds(value: float, name: str) -> float:
+def unknown_keywords(given: Mapping[str, Any], known: frozenset[str], where: str) -> None:
+    """A TypeError naming a keyword ``where`` does not take, as Python's own would."""
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise TypeError(f"{where} got an unexpected keyword argument {unknown[0]!r}")
+
+
+def positive_seconds(value: object, name: str) -> float:
     """``value`` if it is a finite number of seconds > 0, else a TychoValidationError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TychoValidationError(
+            f"{name} must be a number of seconds, not {type(value).__name__}"
+        )
     if not (math.isfinite(value) and value > 0):
         raise TychoValidationError(f"{name} must be a finite number of seconds > 0")
-    return value
+    return float(value)
 
 
-def resolve_timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
-    """A finite :class:`httpx.Timeout`: ``None`` means the default, a number every phase.
-
-    An :class:`httpx.Timeout` with an unset (infinite) phase gets the default for that phase, so
-    no call can wait forever.
-    """
+def resolve_timeout(value: object) -> httpx.Timeout:
+    """``value`` as an :class:`httpx.Timeout`: a number is every phase, ``None`` no phase."""
     if value is None:
-        return DEFAULT_TIMEOUT
+        return httpx.Timeout(None)
     if isinstance(value, httpx.Timeout):
-        return httpx.Timeout(
-            connect=_finite(value.connect, DEFAULT_TIMEOUT.connect),
-            read=_finite(value.read, DEFAULT_TIMEOUT.read),
-            write=_finite(value.write, DEFAULT_TIMEOUT.write),
-            pool=_finite(value.pool, DEFAULT_TIMEOUT.pool),
-        )
+        for phase in (value.connect, value.read, value.write, value.pool):
+            if phase is not None:
+                positive_seconds(phase, "timeout")
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TychoValidationError(
             f"timeout must be a number of seconds or an httpx.Timeout, not {type(value).__name__}"
         )
-    return httpx.Timeout(positive_seconds(float(value), "timeout"))
+    return httpx.Timeout(positive_seconds(value, "timeout"))
 
 
-def _finite(value: float | None, default: float | None) -> float | None:
-    return default if value is None else positive_seconds(value, "timeout")
-
-
-def derived_deadline(timeout: httpx.Timeout) -> float:
-    """The default deadline of a call: what one attempt may take (connect, then the answer)."""
-    return float(timeout.connect or 0.0) + float(timeout.read or 0.0)
-
-
-def check_deadline(value: float | None) -> float | None:
-    """``value`` if it is ``None`` (derived from the timeout) or a finite number of seconds > 0."""
-    if value is None:
+def derived_deadline(timeout: httpx.Timeout) -> float | None:
+    """The default deadline of a call: what one attempt may take (connect, then the answer);
+    ``None`` when either has no bound."""
+    if timeout.connect is None or timeout.read is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TychoValidationError(
-            f"deadline must be a number of seconds, not {type(value).__name__}"
-        )
-    return positive_seconds(float(value), "deadline")
+    return float(timeout.connect) + float(timeout.read)
 
 
-def _positive_int(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise TychoValidationError(f"{name} must be an integer >= 1")
+def check_deadline(value: object) -> float | None:
+    """``value`` if it is ``None`` (no deadline) or a finite number of seconds > 0."""
+    return None if value is None else positive_seconds(value, "deadline")
+
+
+def _count(value: object, name: str, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise TychoValidationError(f"{name} must be an integer >= {least}")
     return value
 
 
-def check_retries(value: int) -> int:
-    """``value`` if it is a whole number >= 0, else a TychoValidationError."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise TychoValidationError("max_retries must be an integer >= 0")
-    return value
+def check_retries(value: object) -> int:
+    return _count(value, "max_retries", 0)
 
 
 @functools.lru_cache(maxsize=4)
@@ -146,13 +189,13 @@ def _system_ssl_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLC
     return httpx.create_ssl_context(verify=True, trust_env=True)
 
 
-def ssl_verify(verify: bool | str | ssl.SSLContext) -> bool | ssl.SSLContext:
-    """httpx's ``verify``: a CA bundle path becomes an SSL context (httpx deprecates paths).
-
-    ``True`` gives one shared verifying context: loading the CA bundle costs ~50 ms per client.
-    """
+def ssl_context(verify: bool | str | ssl.SSLContext) -> ssl.SSLContext:
+    """The SSL context ``verify`` names; ``True`` gives one shared verifying context (loading
+    the CA bundle costs ~50 ms per client)."""
     if verify is True:
         return _system_ssl_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    if verify is False:
+        return httpx.create_ssl_context(verify=False)
     if isinstance(verify, str):
         try:
             return ssl.create_default_context(cafile=verify)
@@ -191,23 +234,8 @@ def _parse_url(url: object) -> httpx.URL:
     return parsed
 
 
-def _credentials_header(url: httpx.URL) -> tuple[str, str | None]:
-    """``url`` without userinfo, and the Basic ``Authorization`` value its userinfo makes.
-
-    The credentials never reach httpx's URL, so neither its log lines nor its errors show them.
-    """
-    if not url.userinfo:
-        return str(url).rstrip("/"), None
-    pair = f"{url.username}:{url.password}".encode()
-    bare = str(url.copy_with(username=None, password=None)).rstrip("/")
-    return bare, "Basic " + base64.b64encode(pair).decode("ascii")
-
-
 def check_header_value(value: object, name: str) -> None:
-    """A TychoValidationError naming ``name`` (never quoting ``value``) unless httpx can send it.
-
-    Visible ASCII and inner blanks only: httpx refuses the rest with an error quoting the value.
-    """
+    """A TychoValidationError naming ``name`` (never quoting ``value``) unless httpx can send it."""
     problem = None
     if not isinstance(value, str):
         problem = f"{name} must be a string"
@@ -220,12 +248,6 @@ def check_header_value(value: object, name: str) -> None:
         )
     if problem:
         raise TychoValidationError(problem, [FieldError((name,), problem)])
-
-
-def _check_token(token: str | None) -> str | None:
-    if token is not None:
-        check_header_value(token, "token")
-    return token
 
 
 def check_headers(headers: Mapping[str, str], option: str = "headers") -> dict[str, str]:
@@ -244,150 +266,120 @@ def check_headers(headers: Mapping[str, str], option: str = "headers") -> dict[s
 
 
 @dataclasses.dataclass(frozen=True)
-class ClientOptions:
-    """Everything a client is configured with; see :class:`~tycho_client.TychoClient`.
+class Settings:
+    """The options a client was given, resolved and checked once (:meth:`resolve`)."""
 
-    Built by :meth:`create`, which validates and normalizes each value once; immutable, so that a
-    ``with_options`` copy is :meth:`replace` and a shared connection pool never sees a change.
-    """
-
+    given: Mapping[str, Any] = dataclasses.field(repr=False)
+    """The keyword options as given (``with_options`` merges into these)."""
     url: str = dataclasses.field(repr=False)
     """The server's base URL as given (userinfo included), without a trailing slash."""
+    display_url: str
+    """``url`` with any password masked: what messages, logs and reprs show."""
+    send_url: str = dataclasses.field(repr=False)
+    """``url`` without userinfo: what httpx is given (and logs)."""
+    authorization: str | None = dataclasses.field(repr=False)
+    """The ``Authorization`` value: the token's, or the one the URL's userinfo makes."""
     timeout: httpx.Timeout
-    timeout_given: bool
-    """Whether the caller chose ``timeout`` (only then does it override an ``http_client``s)."""
+    deadline: float | None
+    """Seconds a call may take: the option, or derived from ``timeout``."""
     max_retries: int
-    headers: Mapping[str, str] | None
-    token: str | None = dataclasses.field(repr=False)
-    verify: bool | str | ssl.SSLContext
+    headers: Mapping[str, str] = dataclasses.field(repr=False)
     username: str | None
     retry_policy: RetryPolicy
-    http_client: Any = dataclasses.field(repr=False, compare=False)
-    transport: Any = dataclasses.field(repr=False, compare=False)
-    deadline: float | None = None
-    """Seconds a whole call may take, retries and waits included (None: derived from timeout)."""
-    max_response_bytes: int = MAX_RESPONSE_BYTES
-    max_concurrency: int = MAX_CONCURRENCY
-    display_url: str = dataclasses.field(init=False)
-    """``url`` with any password masked: what messages, logs and reprs show."""
-    send_url: str = dataclasses.field(init=False, repr=False)
-    """``url`` without userinfo: what httpx is given (and logs)."""
-    basic_auth: str | None = dataclasses.field(init=False, repr=False)
-    """The ``Authorization: Basic`` value made from the URL's userinfo, if it has any."""
-    call_deadline: float = dataclasses.field(init=False)
-    """``deadline``, or the one derived from ``timeout``: the default of every call."""
-
-    def __post_init__(self) -> None:
-        # Frozen: the derived values are set once, here.
-        parsed = httpx.URL(self.url)
-        send_url, basic_auth = _credentials_header(parsed)
-        object.__setattr__(self, "display_url", display_url(parsed))
-        object.__setattr__(self, "send_url", send_url)
-        object.__setattr__(self, "basic_auth", basic_auth)
-        deadline = self.deadline if self.deadline is not None else derived_deadline(self.timeout)
-        object.__setattr__(self, "call_deadline", deadline)
-
-    @classmethod
-    def create(
-        cls,
-        url: str = DEFAULT_URL,
-        *,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        headers: Mapping[str, str] | None = None,
-        token: str | None = None,
-        verify: bool | str | ssl.SSLContext = True,
-        username: str | None = None,
-        retry_policy: RetryPolicy | None = None,
-        http_client: Any = None,
-        transport: Any = None,
-        deadline: float | None = None,
-        max_response_bytes: int = MAX_RESPONSE_BYTES,
-        max_concurrency: int = MAX_CONCURRENCY,
-    ) -> ClientOptions:
-        """Validated options; a :class:`~tycho_client.TychoValidationError` names a bad one."""
-        if http_client is not None and (transport is not None or verify is not True):
-            raise ValueError("give either http_client or transport/verify, not both")
-        parsed = _parse_url(url)
-        token = _check_token(token)
-        if token is not None and parsed.userinfo:
-            message = "give either a token or user:password in the url, not both"
-            raise TychoValidationError(message, [FieldError(("url",), message)])
-        return cls(
-            url=str(url).rstrip("/"),
-            timeout=DEFAULT_TIMEOUT if timeout is NOT_GIVEN else resolve_timeout(timeout),
-            timeout_given=timeout is not NOT_GIVEN,
-            max_retries=check_retries(max_retries),
-            headers=None if headers is None else check_headers(headers),
-            token=token,
-            verify=verify,
-            username=username,
-            retry_policy=retry_policy or RetryPolicy(),
-            http_client=http_client,
-            transport=transport,
-            deadline=check_deadline(deadline),
-            max_response_bytes=_positive_int(max_response_bytes, "max_response_bytes"),
-            max_concurrency=_positive_int(max_concurrency, "max_concurrency"),
-        )
-
-    def replace(self, **changes: Any) -> tuple[ClientOptions, bool]:
-        """These options with ``changes`` (:data:`NOT_GIVEN` ones ignored), and whether the copy
-        can share this client's connection pool (it can unless ``http_client``, ``transport`` or
-        ``verify`` changes)."""
-        given = {key: value for key, value in changes.items() if value is not NOT_GIVEN}
-        shares_pool = not (given.keys() & _POOL_OPTIONS)
-        current = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
-        if not current.pop("timeout_given"):
-            current["timeout"] = NOT_GIVEN
-        if not shares_pool and "http_client" not in given:
-            current["http_client"] = None  # a new transport or verify needs a new pool
-        return ClientOptions.create(**{**current, **given}), shares_pool
-
-    def pool_headers(self) -> dict[str, str]:
-        """What every request on a connection pool we make carries: JSON both ways, who we are."""
-        return {**_JSON_HEADERS, "User-Agent": USER_AGENT}
-
-    def call_headers(self, *, own_pool: bool) -> dict[str, str]:
-        """What this client adds to each request: the caller's ``headers`` and the token, and on
-        a caller's ``http_client`` (``own_pool=False``) the JSON headers, but not our User-Agent."""
-        headers = {} if own_pool else dict(_JSON_HEADERS)
-        headers.update(self.headers or {})
-        if self.token is not None:
-            headers["Authorization"] = f"Bearer {self.token}"
-        elif self.basic_auth is not None:
-            headers["Authorization"] = self.basic_auth
-        return headers
-
-
-# ----------------------------------------------- the constructor's keywords, as TypedDicts
-# For ``**options: Unpack[ClientKwargs]`` (TychoClientFactory.get_client): a misspelled or
-# mistyped option is a type error. tests/test_discovery.py keeps them equal to the constructors'.
-
-
-class CommonClientKwargs(TypedDict, total=False):
-    """The options both faces take (see :class:`~tycho_client.TychoClient`)."""
-
-    timeout: float | httpx.Timeout | None
-    max_retries: int
-    headers: Mapping[str, str] | None
-    token: str | None
-    verify: bool | str
-    username: str | None
-    retry_policy: RetryPolicy | None
-    deadline: float | None
     max_response_bytes: int
     max_concurrency: int
 
+    @classmethod
+    def resolve(cls, url: str, given: Mapping[str, Any]) -> Settings:
+        """The settings of ``given`` options; a :class:`~tycho_client.TychoValidationError`
+        names a bad one, a TypeError an unknown one."""
+        unknown_keywords(given, OPTION_NAMES, "a Tycho client")
+        if given.get("http_client") is not None and (
+            given.get("transport") is not None or given.get("verify", True) is not True
+        ):
+            raise ValueError("give either http_client or transport/verify, not both")
+        parsed = _parse_url(url)
+        token = given.get("token")
+        if token is not None:
+            check_header_value(token, "token")
+            if parsed.userinfo:
+                message = "give either a token or user:password in the url, not both"
+                raise TychoValidationError(message, [FieldError(("url",), message)])
+        headers = given.get("headers")
+        timeout = resolve_timeout(given["timeout"]) if "timeout" in given else DEFAULT_TIMEOUT
+        return cls(
+            given=dict(given),
+            url=str(url).rstrip("/"),
+            display_url=display_url(parsed),
+            send_url=str(parsed.copy_with(username=None, password=None)).rstrip("/"),
+            authorization=_authorization(token, parsed),
+            timeout=timeout,
+            deadline=(
+                check_deadline(given["deadline"])
+                if "deadline" in given
+                else derived_deadline(timeout)
+            ),
+            max_retries=check_retries(given.get("max_retries", DEFAULT_MAX_RETRIES)),
+            headers={} if headers is None else check_headers(headers),
+            username=given.get("username"),
+            retry_policy=given.get("retry_policy") or RetryPolicy(),
+            max_response_bytes=_count(
+                given.get("max_response_bytes", MAX_RESPONSE_BYTES), "max_response_bytes", 1
+            ),
+            max_concurrency=_count(
+                given.get("max_concurrency", MAX_CONCURRENCY), "max_concurrency", 1
+            ),
+        )
 
-class ClientKwargs(CommonClientKwargs, total=False):
-    """The keyword options of :class:`~tycho_client.TychoClient`."""
+    def changed(self, url: str | None, changes: Mapping[str, Any]) -> tuple[Settings, bool]:
+        """These settings with ``url`` and ``changes``, and whether the copy can share this
+        client's connection pool (unless ``http_client``, ``transport``, ``verify`` or
+        ``max_concurrency`` changes)."""
+        shares_pool = not (changes.keys() & _POOL_OPTIONS)
+        merged = {**self.given, **changes}
+        if not shares_pool and "http_client" not in changes:
+            merged.pop("http_client", None)  # a new transport or verify needs a new pool
+        return Settings.resolve(self.url if url is None else url, merged), shares_pool
 
-    http_client: httpx.Client | None
-    transport: httpx.BaseTransport | None
+    @property
+    def http_client(self) -> Any:
+        return self.given.get("http_client")
+
+    @property
+    def timeout_given(self) -> bool:
+        """Whether the caller chose ``timeout`` (only then does it override an http_client's)."""
+        return "timeout" in self.given
+
+    def pool_headers(self) -> dict[str, str]:
+        """What every request on a connection pool we make carries: JSON both ways, who we are."""
+        return {**JSON_HEADERS, "User-Agent": USER_AGENT}
+
+    def call_headers(self, *, own_pool: bool) -> dict[str, str]:
+        """What this client adds to each request: the caller's ``headers`` and the credentials,
+        and on a caller's ``http_client`` (``own_pool=False``) the JSON headers too."""
+        headers = {} if own_pool else dict(JSON_HEADERS)
+        headers.update(self.headers)
+        if self.authorization is not None:
+            headers["Authorization"] = self.authorization
+        return headers
+
+    def shown(self) -> str:
+        """The options given, as a repr shows them: no secrets, no objects."""
+        parts = [repr(self.display_url)]
+        parts += [
+            f"{name}={value!r}" for name, value in self.given.items() if name not in _NOT_SHOWN
+        ]
+        return ", ".join(parts)
 
 
-class AsyncClientKwargs(CommonClientKwargs, total=False):
-    """The keyword options of :class:`~tycho_client.AsyncTychoClient`."""
+def _authorization(token: str | None, url: httpx.URL) -> str | None:
+    """The token as a Bearer header, or the URL's userinfo as a Basic one.
 
-    http_client: httpx.AsyncClient | None
-    transport: httpx.AsyncBaseTransport | None
+    The credentials never reach httpx's URL, so neither its log lines nor its errors show them.
+    """
+    if token is not None:
+        return f"Bearer {token}"
+    if not url.userinfo:
+        return None
+    pair = f"{url.username}:{url.password}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")

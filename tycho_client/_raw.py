@@ -1,33 +1,36 @@
-"""``client.with_raw_response``: the HTTP answer behind a model, as openai-python gives it.
+"""The HTTP answer behind a model, as openai-python gives it: :class:`RawResponse`.
 
-``client.with_raw_response.status()`` sends exactly what ``client.status()`` sends and returns a
-:class:`RawResponse`: the :class:`httpx.Response` (status, headers, body) and
-:meth:`~RawResponse.parse` for the model. The wrappers keep each operation's signature
-(``ParamSpec``), so type checkers and IDEs see the same parameters; they mark the call through a
-context variable, which the face's last step reads to hand back the answer instead of parsing it.
+Every call first receives a :class:`RawResponse`; the plain methods return its :meth:`parse`, and
+``client.with_raw_response.<operation>(...)`` (:mod:`tycho_client._raw_views`) returns it as is.
 """
 
 from __future__ import annotations
 
-import contextvars
 import functools
-from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar, cast
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 import httpx
-from typing_extensions import ParamSpec
 
-__all__ = ["RawResponse", "raw_requested", "to_raw", "to_raw_async"]
+from . import _publish
+
+__all__ = ["RawResponse", "readable"]
 
 T = TypeVar("T")
-P = ParamSpec("P")
-
-_RAW: contextvars.ContextVar[bool] = contextvars.ContextVar("tycho_client_raw", default=False)
 
 
-def raw_requested() -> bool:
-    """Whether the operation running now was called through ``with_raw_response``."""
-    return _RAW.get()
+def readable(response: httpx.Response, content: bytes) -> httpx.Response:
+    """A streamed (and closed) ``response`` again, with its decoded ``content`` read."""
+    headers = [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    copy = httpx.Response(
+        response.status_code, headers=headers, content=content, request=response.request
+    )
+    copy.read()
+    return copy
 
 
 class RawResponse(Generic[T]):
@@ -38,25 +41,31 @@ class RawResponse(Generic[T]):
     :meth:`parse`.
     """
 
-    def __init__(self, http_response: httpx.Response, parse: Callable[[], T]) -> None:
-        self.http_response = http_response
-        """The :class:`httpx.Response` as received."""
+    def __init__(self, response: httpx.Response, content: bytes, parse: Callable[[], T]) -> None:
+        self._response = response
+        self._content = content
         self._parse = parse
+
+    @functools.cached_property
+    def http_response(self) -> httpx.Response:
+        """The :class:`httpx.Response` as received, its (decoded) body read."""
+        # Made on demand: the plain methods never look, and a copy costs a few microseconds.
+        return readable(self._response, self._content)
 
     @property
     def status_code(self) -> int:
         """The HTTP status code."""
-        return self.http_response.status_code
+        return self._response.status_code
 
     @property
     def headers(self) -> httpx.Headers:
         """The response headers."""
-        return self.http_response.headers
+        return self._response.headers
 
     @property
     def content(self) -> bytes:
-        """The response body."""
-        return self.http_response.content
+        """The response body (decoded)."""
+        return self._content
 
     @property
     def text(self) -> str:
@@ -75,30 +84,4 @@ class RawResponse(Generic[T]):
         return f"<RawResponse [{self.status_code}]>"
 
 
-def to_raw(method: Callable[P, T]) -> Callable[P, RawResponse[T]]:
-    """``method`` (a sync operation), returning its :class:`RawResponse` instead of its model."""
-
-    @functools.wraps(method)
-    def wrapped(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
-        token = _RAW.set(True)
-        try:
-            return cast("RawResponse[T]", method(*args, **kwargs))
-        finally:
-            _RAW.reset(token)
-
-    return wrapped
-
-
-def to_raw_async(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[RawResponse[T]]]:
-    """``method`` (an async operation), returning its :class:`RawResponse` instead of its model."""
-
-    @functools.wraps(method)
-    async def wrapped(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
-        token = _RAW.set(True)
-        try:
-            result: Any = await method(*args, **kwargs)
-            return cast("RawResponse[T]", result)
-        finally:
-            _RAW.reset(token)
-
-    return wrapped
+_publish(__name__, globals())

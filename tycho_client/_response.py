@@ -1,25 +1,25 @@
 """An httpx answer or failure, turned into a response model or one typed TychoError.
 
 Real Tycho servers fail with HTTP 200 and ``"status": "error"``, often with a cryptic Python error
-text; :func:`explain_server_error` puts the known ones into plain words. Bodies are read within a
-size bound (:class:`BodyReader`, decompressing itself so that the bound counts decoded bytes),
-parsed strictly (a key twice in one object is an error: two readers could see two answers), quoted
-only in part (:data:`~tycho_client.errors.MAX_BODY_QUOTE`, control characters escaped), and
-request bodies never.
+text; :func:`explain_server_error` puts the known ones into plain words. Bodies (read by
+:mod:`tycho_client._body`) are quoted only in part (:data:`~tycho_client.errors.MAX_BODY_QUOTE`,
+control characters escaped), and request bodies never.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-import time
-import zlib
 from collections.abc import Sequence
 from typing import Any, Final, TypeVar
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from ._body import DuplicateKey, check_unique_keys, load_json
+from ._generated.operations import Operation
+from ._raw import readable
 from ._retry import retry_after, surely_not_sent
 from .build import PreparedRequest
 from .errors import (
@@ -37,13 +37,13 @@ from .errors import (
     format_loc,
     quote_body,
 )
-from .models import ErrorResponse, outcome_adapter
+from .models import ErrorResponse
 
 __all__ = [
-    "BodyReader",
     "api_error",
     "explain_server_error",
     "http_error",
+    "outcome_adapter",
     "parse",
     "parse_object",
     "transport_error",
@@ -131,165 +131,6 @@ def _error_detail(body: bytes) -> str:
     return title.group(1).strip() if title else text
 
 
-# ------------------------------------------------------------------------------ reading
-
-_DECODE_STEP: Final = 1 << 20
-_GZIP_WBITS: Final = 16 + zlib.MAX_WBITS
-_ZLIB_OR_GZIP_WBITS: Final = 32 + zlib.MAX_WBITS
-
-
-class BodyReader:
-    """An answer's body, read chunk by chunk within a size bound and before a deadline.
-
-    The faces feed it raw chunks (``iter_raw``); it decodes ``gzip`` and ``deflate`` itself with
-    ``max_length``, so a small compressed body cannot inflate past ``limit`` even for a moment.
-    A ``Content-Length`` over the limit fails before anything is read.
-    """
-
-    __slots__ = (
-        "_chunks",
-        "_decoder",
-        "_ends_at",
-        "_limit",
-        "_prepared",
-        "_response",
-        "_size",
-        "_where",
-    )
-
-    def __init__(
-        self,
-        prepared: PreparedRequest,
-        response: httpx.Response,
-        where: str,
-        limit: int,
-        ends_at: float,
-    ) -> None:
-        self._prepared = prepared
-        self._where = where
-        self._response = response
-        self._limit = limit
-        self._ends_at = ends_at
-        self._chunks: list[bytes] = []
-        self._size = 0
-        self._decoder: Any = None
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and len(declared) < 30 and int(declared) > limit:
-            raise self._too_big(f"announces {int(declared)} bytes")
-        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
-        if encoding == "gzip" or encoding == "x-gzip":
-            self._decoder = zlib.decompressobj(_GZIP_WBITS)
-        elif encoding == "deflate":
-            self._decoder = zlib.decompressobj(_ZLIB_OR_GZIP_WBITS)
-        elif encoding not in ("identity", ""):
-            # We ask for gzip or deflate only (Accept-Encoding).
-            raise self._unreadable(f"Content-Encoding {escape_controls(encoding)!r}")
-
-    def feed(self, chunk: bytes) -> None:
-        """Take one raw chunk; raise once the body is over the limit or the deadline passed."""
-        if time.monotonic() > self._ends_at:
-            raise httpx.ReadTimeout("the call's deadline passed while reading the body")
-        if self._decoder is None:
-            self._add(chunk)
-            return
-        try:
-            data = chunk
-            while data:
-                # In steps of at most 1 MiB: one large step would allocate it all at once.
-                step = min(self._limit - self._size + 1, _DECODE_STEP)
-                self._add(self._decoder.decompress(data, step))
-                data = self._decoder.unconsumed_tail
-        except zlib.error:
-            raise self._unreadable("a compressed body that does not decompress") from None
-
-    def _add(self, data: bytes) -> None:
-        self._size += len(data)
-        if self._size > self._limit:
-            raise self._too_big("is longer")
-        if data:
-            self._chunks.append(data)
-
-    def already_read(self, content: bytes) -> bytes:
-        """The body of an answer a transport handed over read and decoded (a fake, a mock)."""
-        self._decoder = None
-        self._add(content)
-        return content
-
-    def body(self) -> bytes:
-        """The whole decoded body."""
-        if self._decoder is not None:
-            try:
-                self._add(self._decoder.flush())
-            except zlib.error:
-                raise self._unreadable("a compressed body that does not decompress") from None
-        return b"".join(self._chunks)
-
-    def _too_big(self, how: str) -> TychoResponseError:
-        return self._unreadable(
-            f"a body that {how} than the {self._limit} bytes allowed (max_response_bytes)"
-        )
-
-    def _unreadable(self, problem: str) -> TychoResponseError:
-        prepared, response = self._prepared, self._response
-        return TychoResponseError(
-            f"POST {self._where}{prepared.path} answered HTTP {response.status_code} with "
-            f"{problem}",
-            operation=prepared.operation,
-            status_code=response.status_code,
-        )
-
-
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    data = dict(pairs)
-    if len(data) != len(pairs):
-        seen: set[str] = set()
-        key = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise _DuplicateKey(key)
-    return data
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def load_json(body: bytes) -> Any:
-    """``body`` as JSON, strictly: no key twice in an object, no NaN or Infinity.
-
-    Raises ``_DuplicateKey`` or another ``ValueError``; ``RecursionError`` for absurd nesting.
-    """
-    return json.loads(body, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
-
-
-# An exact check costs more than pydantic's whole parse (0.2 ms for 100 systems, 30 KB): small
-# answers (start, delete, modify, a few systems) get it; larger ones the envelope check below.
-_EXACT_CHECK_BYTES: Final = 16 * 1024
-_ENVELOPE_KEYS: Final = (b'"status"', b'"result"', b'"message"')
-
-
-def check_unique_keys(body: bytes) -> None:
-    """Raise ``_DuplicateKey`` if an object of ``body`` has a key twice (or a JSON error).
-
-    Every object is checked in bodies up to 16 KiB. A larger body (a status of dozens of
-    systems or more) is parsed only by pydantic, so it is checked as text, at memchr speed
-    (about 4 ms for 10,000 systems, a tenth of pydantic's parse): none of the envelope's keys,
-    which decide success or error, may appear twice anywhere (when one does, or when ``\\u00``
-    escapes could spell one, the exact check runs after all).
-    """
-    if (
-        len(body) <= _EXACT_CHECK_BYTES
-        # A backslash is rare and found at memchr speed; "\\u" itself is slow to search for.
-        or (b"\\" in body and b"\\u00" in body)
-        or any(body.count(key) > 1 for key in _ENVELOPE_KEYS)
-    ):
-        load_json(body)
-
-
 # --------------------------------------------------------------------------------- answers
 
 
@@ -302,7 +143,7 @@ def _strict_json(
 ) -> Any:
     try:
         return check(body)
-    except _DuplicateKey as exc:
+    except DuplicateKey as exc:
         key = escape_controls(exc.key)
         problem = f"an ambiguous body: the key {key!r} appears twice in one object"
         raise _response_error(prepared, response, body, where, problem) from None
@@ -312,11 +153,18 @@ def _strict_json(
         raise _response_error(prepared, response, body, where, "a body that is not JSON") from None
 
 
+@functools.cache
+def outcome_adapter(operation: Operation[Any, Any]) -> TypeAdapter[Any]:
+    """The parser of an operation's HTTP 200 answer (its success envelope or ``ErrorResponse``),
+    built the first time it is needed."""
+    return TypeAdapter(operation.outcome)
+
+
 def parse(
     prepared: PreparedRequest,
     response: httpx.Response,
     body: bytes,
-    expected: type[ModelT],
+    operation: Operation[Any, ModelT],
     where: str,
 ) -> ModelT:
     """The success model of a 2xx answer (``body`` is its content); every other answer raises
@@ -326,16 +174,15 @@ def parse(
     """
     _raise_for_status(prepared, response, body, where)
     _strict_json(prepared, response, body, where, check_unique_keys)
-    adapter = outcome_adapter(prepared.operation)
     try:
         # From the bytes: pydantic parses JSON twice as fast as it validates Python objects.
-        outcome = adapter.validate_json(body)
+        outcome = outcome_adapter(operation).validate_json(body)
     except ValidationError as exc:
         raise _invalid_body(prepared, response, body, exc, where) from None
     if isinstance(outcome, ErrorResponse):
         raise api_error(prepared.operation, outcome)
-    if not isinstance(outcome, expected):  # the adapter and `expected` disagree: a bug here
-        raise TypeError(f"{prepared.operation} parsed as {type(outcome).__name__}")
+    if not isinstance(outcome, operation.response):  # the table and its outcome disagree
+        raise TypeError(f"{operation.name} parsed as {type(outcome).__name__}")
     return outcome
 
 
@@ -358,20 +205,6 @@ def _raise_for_status(
         raise http_error(prepared, response, body, where)
 
 
-def readable(response: httpx.Response, body: bytes) -> httpx.Response:
-    """A streamed (and closed) ``response`` again, with its decoded ``body`` read."""
-    headers = [
-        (name, value)
-        for name, value in response.headers.multi_items()
-        if name not in ("content-encoding", "content-length", "transfer-encoding")
-    ]
-    copy = httpx.Response(
-        response.status_code, headers=headers, content=body, request=response.request
-    )
-    copy.read()
-    return copy
-
-
 def http_error(
     prepared: PreparedRequest, response: httpx.Response, body: bytes, where: str
 ) -> TychoHTTPError:
@@ -391,10 +224,10 @@ def http_error(
         "body": bounded_text(body),
     }
     if code == 404:
-        if prepared.operation == "modify":
+        if not prepared.routed:
             message = (
-                f"this Tycho server does not support /system/modify ({request_line} answered "
-                "HTTP 404; tycho-api 1.17.3 has no modify route)"
+                f"this Tycho server does not support {prepared.path} ({request_line} answered "
+                "HTTP 404; no tycho-api release routes it)"
             )
         return TychoNotFoundError(message, **kwargs)
     if code == 429:

@@ -1,14 +1,14 @@
 """What is retried, when, and how long to wait in between.
 
-``status`` and ``delete`` are safe to repeat, so they are retried on connection errors, timeouts,
-502/503/504 and 429. ``start`` and ``modify`` are retried only when the request surely never left
-(no connection was made): a second ``start`` would start a second system.
+Operations the document marks safe to repeat (``x-safe-to-retry``: ``status``, ``delete``) are
+retried on connection errors, timeouts, 502/503/504 and 429. The others (``start``, ``modify``)
+are retried only when the request surely never left (no connection was made): a second ``start``
+would start a second system.
 """
 
 from __future__ import annotations
 
 import email.utils
-import logging
 import math
 import random
 import ssl
@@ -18,21 +18,13 @@ from typing import Final
 
 import httpx
 
-__all__ = [
-    "IDEMPOTENT",
-    "RetryPolicy",
-    "next_delay",
-    "retry_after",
-    "surely_not_sent",
-]
+from . import _publish
 
-logger = logging.getLogger("tycho_client")
+__all__ = ["RETRY_AFTER_STATUSES", "RetryPolicy", "retry_after", "should_retry", "surely_not_sent"]
 
 # Answers that say "try again later" rather than "this request is wrong".
 RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 RETRY_AFTER_STATUSES: Final = frozenset({429, 503})
-IDEMPOTENT: Final = frozenset({"status", "delete"})
-"""Operations safe to repeat once the server may have seen them."""
 
 
 @dataclass(frozen=True)
@@ -118,21 +110,4 @@ def should_retry(
     return response is not None and idempotent and response.status_code in RETRY_STATUSES
 
 
-def next_delay(
-    policy: RetryPolicy,
-    path: str,
-    idempotent: bool,
-    attempt: int,
-    max_retries: int,
-    *,
-    response: httpx.Response | None = None,
-    error: Exception | None = None,
-) -> float | None:
-    """The wait before the next attempt, or None when this outcome is final."""
-    if not should_retry(idempotent, attempt, max_retries, response=response, error=error):
-        return None
-    delay = policy.backoff(attempt, response)
-    logger.debug(
-        "retrying POST %s in %.3f s (attempt %d of %d)", path, delay, attempt + 2, max_retries + 1
-    )
-    return delay
+_publish(__name__, globals())

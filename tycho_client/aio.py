@@ -1,32 +1,35 @@
 """AsyncTychoClient: the typed, validating, retrying client of the Tycho API, for async code.
 
-Every method validates its input before anything is sent (a
-:class:`~tycho_client.errors.TychoValidationError` names the field path), sends with finite
-timeouts, retries what is safe to retry, and returns the response model of the OpenAPI document or
-raises one error of :mod:`tycho_client.errors`. Every decision is made in
-:mod:`tycho_client._base`; this face only sends, sleeps and awaits. Runs on asyncio or trio.
-
-This module is the one source of both faces: :mod:`tycho_client.client` is generated from it by
-``scripts/unasync.py`` (edit this file, then run ``python scripts/unasync.py``).
+This module is the one source of both faces: ``scripts/generate.py`` makes the raw view at its end
+(``client.with_raw_response``) from its methods, and :mod:`tycho_client.client` (the sync face)
+from all of it. Each operation is one short method: its Python signature, its documentation, and
+one line handing the request to ``_call`` with the operation's entry in the operations table
+(:mod:`tycho_client._generated.operations`, made from ``openapi/tycho.yaml``).
 """
 
 from __future__ import annotations
 
 import builtins
 import functools
-import ssl
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Literal, TypeVar, overload
 
 import anyio
 import httpx
 from pydantic import BaseModel
+from typing_extensions import Self, Unpack
 
-from ._base import BaseTychoClient, CallPlan, DownTally
-from ._raw import RawResponse, to_raw_async
-from .build import PreparedRequest, prepare_down, prepare_operation, prepare_raw
+from . import _publish
+from ._base import BaseTychoClient, DownTally
+from ._call import CallPlan
+from ._config import AsyncClientKwargs, CallOptions, positive_seconds
+from ._defaults import DEFAULT_URL
+from ._generated.operations import DELETE, MODIFY, START, STATUS, Operation
+from ._raw import RawResponse
+from ._transport import DEADLINE, AsyncDeadlineTransport
+from .build import PreparedRequest, prepare, prepare_down, prepare_service
 from .errors import TychoError, TychoTimeoutError
 from .models import (
     DeleteRequest,
@@ -40,52 +43,72 @@ from .models import (
     SystemStatus,
 )
 
-__all__ = ["AsyncTychoClient", "AsyncTychoClientWithRawResponse"]
+__all__ = ["AsyncTychoClient"]
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
-Timeout = float | httpx.Timeout | None
-Headers = Mapping[str, str] | None
+ResponseT = TypeVar("ResponseT", bound=BaseModel)
 
 # Module level so tests can replace the waits between retries.
 _sleep = anyio.sleep
 
 
 class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
-    """An async client of one Tycho API server.
+    """A client of one Tycho API server.
 
-    ``url`` is the server's base URL (``/system/...`` is appended). ``timeout`` is a number of
-    seconds for every phase or an :class:`httpx.Timeout`; ``None`` means the default (connect 5 s,
-    read 30 s): a call never waits forever. ``max_retries`` bounds the retries of one call (see
-    :meth:`status`); 0 disables them. ``headers`` are added to every request; ``token`` is sent as
-    ``Authorization: Bearer`` and never shown. ``verify`` is ``True`` (system CAs), a CA bundle
-    path, or ``False``. ``username`` names the principal of started systems (default: the
-    ``TYCHO_USERNAME`` environment variable, else the OS user, read at call time).
-    ``http_client`` is used as given (not closed by :meth:`close`), else one is made with
-    ``transport`` and ``verify``. ``retry_policy`` sets the backoff between retries.
+    ``url`` is the server's base URL (``/system/...`` is appended). The options, all keywords
+    (:class:`~tycho_client._config.AsyncClientKwargs` documents each):
 
-    ``deadline`` bounds each call as a whole, in seconds: every attempt, every read and every
-    wait between retries (default: the connect plus the read timeout, 35 s); a call that runs out
-    raises :class:`~tycho_client.errors.TychoTimeoutError`. ``max_response_bytes`` bounds an
-    answer's body after decompression (default 64 MiB; over it:
-    :class:`~tycho_client.errors.TychoResponseError`). ``max_concurrency`` is the connection
-    pool's size and the most requests this client has in flight (default 10); more calls wait
-    for a free slot, within their deadline. ``timeout``, ``max_retries`` and ``deadline`` can
-    also be given per call.
+    - ``timeout``: seconds for every phase, or an :class:`httpx.Timeout` (default: connect 5 s,
+      read 30 s); ``None``: no timeout per phase, as in httpx.
+    - ``deadline``: seconds a whole call may take, every attempt, read and wait between retries
+      included (default: the connect plus the read timeout, 35 s); a call that runs out raises
+      :class:`~tycho_client.errors.TychoTimeoutError`; ``None``: no deadline.
+    - ``max_retries``: retries of one call (default 2; see :meth:`status`); 0 disables them.
+      ``retry_policy`` sets the backoff between them.
+    - ``headers`` are added to every request; ``token`` is sent as ``Authorization: Bearer`` and
+      never shown.
+    - ``verify``: ``True`` (system CAs), a CA bundle path, an SSL context, or ``False``.
+    - ``username`` names the principal of started systems (default: the ``TYCHO_USERNAME``
+      environment variable, else the OS user, read at call time).
+    - ``http_client`` is used as given (not closed by :meth:`aclose`), else one is made with
+      ``transport`` and ``verify``.
+    - ``max_response_bytes`` bounds an answer's body after decompression (default 64 MiB; over
+      it: :class:`~tycho_client.errors.TychoResponseError`); ``max_concurrency`` is the pool's
+      size and the most requests in flight (default 10); more calls wait within their deadline.
 
-    Use it as an async context manager, or await :meth:`aclose`.
+    Every operation takes ``timeout``, ``deadline``, ``max_retries`` and ``extra_headers`` for one
+    call (:class:`~tycho_client._config.CallOptions`). Use the client as a context manager, or
+    call :meth:`aclose`.
     """
+
+    def __init__(self, url: str = DEFAULT_URL, **options: Unpack[AsyncClientKwargs]) -> None:
+        super().__init__(url, options)
+
+    def with_options(self, url: str | None = None, **changes: Unpack[AsyncClientKwargs]) -> Self:
+        """A copy with some options changed.
+
+        The copy shares this client's HTTP connection pool (and its bound on requests in flight)
+        unless ``http_client``, ``transport``, ``verify`` or ``max_concurrency`` is given; a
+        shared pool stays owned (and closed) by this client.
+        """
+        return self._copy(url, changes)
 
     def _new_http(
         self,
         transport: httpx.AsyncBaseTransport | None,
-        verify: bool | ssl.SSLContext,
+        verify: Callable[[], Any],
         timeout: httpx.Timeout,
         limits: httpx.Limits,
         headers: Mapping[str, str],
     ) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            transport=transport, verify=verify, timeout=timeout, limits=limits, headers=headers
-        )
+        if transport is None:
+            transport = AsyncDeadlineTransport(ssl_context=verify, limits=limits)
+        return httpx.AsyncClient(transport=transport, timeout=timeout, headers=headers)
+
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncTychoClientWithRawResponse:
+        """The same operations, each answering with the :class:`~tycho_client.RawResponse` (the
+        httpx response, and ``.parse()`` for the model) instead of the model."""
+        return AsyncTychoClientWithRawResponse(self)
 
     # async-only: begin
     def _hard_deadline(self, plan: CallPlan) -> Any:
@@ -104,40 +127,34 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
 
     # async-only: end
 
-    @functools.cached_property
-    def with_raw_response(self) -> AsyncTychoClientWithRawResponse:
-        """The same operations, each returning the :class:`~tycho_client.RawResponse` (the
-        httpx response and ``.parse()`` for the model) instead of the model."""
-        return AsyncTychoClientWithRawResponse(self)
-
     # ---------------------------------------------------------------------------- plumbing
 
     async def _send(
         self, prepared: PreparedRequest, plan: CallPlan
     ) -> tuple[httpx.Response, bytes]:
         """Send until an answer is final: the answer and its body, or a TychoTransportError."""
-        token = self._enter_deadline(plan)
+        token = DEADLINE.set(plan.ends_at if plan.deadline is not None else None)
         try:
             attempt = 0
             while True:
-                timeout = self._begin(prepared, plan, attempt)
+                timeout = plan.attempt_timeout(prepared, attempt)
                 started = time.perf_counter()
                 try:
                     with self._deadline_scope(plan):
                         response, body = await self._attempt(prepared, plan, timeout)
                 except httpx.TransportError as exc:
-                    delay = self._after_failure(prepared, exc, attempt, plan, started, timeout)
+                    delay = plan.after_failure(prepared, exc, attempt, started, timeout)
                 except TimeoutError:
-                    raise self._deadline_error(prepared, plan, attempt + 1) from None
+                    raise plan.deadline_error(prepared, attempt + 1) from None
                 else:
-                    after = self._after_response(prepared, response, attempt, plan, started)
+                    after = plan.after_response(prepared, response, attempt, started)
                     if after is None:
                         return response, body
                     delay = after
                 await _sleep(delay)
                 attempt += 1
         finally:
-            self._exit_deadline(token)
+            DEADLINE.reset(token)
 
     async def _attempt(
         self, prepared: PreparedRequest, plan: CallPlan, timeout: httpx.Timeout
@@ -155,14 +172,32 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         ):
             return response, await self._read_body(prepared, response, plan)
 
-    async def _call(
-        self,
-        prepared: PreparedRequest,
-        expected: type[ModelT],
-        plan: CallPlan,
-    ) -> ModelT:
+    async def _exchange(
+        self, operation: Operation[Any, ResponseT], request: object, options: CallOptions
+    ) -> RawResponse[ResponseT]:
+        """Send ``request`` as ``operation`` and receive its answer (what the raw views return)."""
+        prepared = prepare(operation, request)
+        plan = self._plan(options)
         response, body = await self._send(prepared, plan)
-        return self._parse(prepared, response, body, expected)
+        return self._answer(prepared, response, body, operation, plan)
+
+    async def _call(
+        self, operation: Operation[Any, ResponseT], request: object, options: CallOptions
+    ) -> ResponseT:
+        return (await self._exchange(operation, request, options)).parse()
+
+    async def _exchange_service(
+        self, service: str, request: Mapping[str, Any] | BaseModel | None, options: CallOptions
+    ) -> RawResponse[dict[str, Any]]:
+        prepared = prepare_service(service, request)
+        plan = self._plan(options)
+        response, body = await self._send(prepared, plan)
+        return self._answer_object(prepared, response, body, plan)
+
+    async def _call_service(
+        self, service: str, request: Mapping[str, Any] | BaseModel | None, options: CallOptions
+    ) -> dict[str, Any]:
+        return (await self._exchange_service(service, request, options)).parse()
 
     # -------------------------------------------------------------------------- operations
 
@@ -170,32 +205,18 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         self,
         service: str,
         request: Mapping[str, Any] | BaseModel | None = None,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        **options: Unpack[CallOptions],
     ) -> dict[str, Any]:
         """``POST {url}/system/{service}`` with ``request`` as JSON; the answer's JSON object.
 
         The generic layer under the typed methods: no model validation and no ``"status":
-        "error"`` check, but the same transport, HTTP and retry rules (only ``status`` and
-        ``delete`` are retried once they may have reached the server).
+        "error"`` check, but the same transport, HTTP and retry rules (only operations the
+        document marks safe to retry are retried once they may have reached the server).
         """
-        prepared = prepare_raw(service, request)
-        response, body = await self._send(
-            prepared, self._plan(timeout, max_retries, deadline, extra_headers)
-        )
-        return self._parse_object(prepared, response, body)
+        return await self._call_service(service, request, options)
 
     async def start(
-        self,
-        request: StartRequest | Mapping[str, Any],
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, request: StartRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> StartResponse:
         """Start a system. ``request`` is a :class:`StartRequest` or a mapping validated into one.
 
@@ -203,63 +224,35 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         ``serviceaccount`` ``"default"``. ``env`` may be ``.env`` text. Retried only when the
         request surely never reached the server (the connection failed).
         """
-        prepared = self._prepare_start(request)
-        return await self._call(
-            prepared, StartResponse, self._plan(timeout, max_retries, deadline, extra_headers)
-        )
+        return await self._call(START, self._start_request(request), options)
 
     async def status(
         self,
         request: StatusRequest | Mapping[str, Any] | None = None,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        **options: Unpack[CallOptions],
     ) -> StatusResponse:
         """The systems running: all (``None``), by ``name`` (GUID) or by ``username``.
 
         Retried with backoff on connection errors, timeouts, 502/503/504 and 429 (honouring
         ``Retry-After``), up to ``max_retries`` times.
         """
-        prepared = prepare_operation("status", request)
-        return await self._call(
-            prepared, StatusResponse, self._plan(timeout, max_retries, deadline, extra_headers)
-        )
+        return await self._call(STATUS, request, options)
 
     async def delete(
-        self,
-        request: DeleteRequest | Mapping[str, Any],
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, request: DeleteRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> DeleteResponse:
         """Delete the system whose GUID is ``request["name"]`` (a full name is reduced to it)."""
-        prepared = prepare_operation("delete", request)
-        return await self._call(
-            prepared, DeleteResponse, self._plan(timeout, max_retries, deadline, extra_headers)
-        )
+        return await self._call(DELETE, request, options)
 
     async def modify(
-        self,
-        request: ModifyRequest | Mapping[str, Any],
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, request: ModifyRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> ModifyResponse:
         """Add labels and set cpu/memory of a running system.
 
-        Servers without the route (tycho-api 1.17.3) raise
+        No tycho-api release routes it: those servers raise
         :class:`~tycho_client.errors.TychoNotFoundError`.
         """
-        prepared = prepare_operation("modify", request)
-        return await self._call(
-            prepared, ModifyResponse, self._plan(timeout, max_retries, deadline, extra_headers)
-        )
+        return await self._call(MODIFY, request, options)
 
     async def up(
         self,
@@ -269,10 +262,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         *,
         services: Mapping[str, Any] | None = None,
         serviceaccount: str | None = None,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        **options: Unpack[CallOptions],
     ) -> StartResponse:
         """Start a compose document (a mapping, or YAML text) with its ``.env`` ``settings``.
 
@@ -281,95 +271,43 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         substituted from ``settings`` only, ``services`` derived from each compose service's
         first ``ports`` entry unless given, and ``principal`` and ``serviceaccount`` filled in.
         """
-        model = self._up_request(name, system, settings, services, serviceaccount)
-        return await self.start(
-            model,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
+        return await self._call(
+            START, self._up_request(name, system, settings, services, serviceaccount), options
         )
 
     @overload
     async def list(
-        self,
-        name: str | None = None,
-        terse: Literal[False] = False,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, name: str | None = None, terse: Literal[False] = False, **options: Unpack[CallOptions]
     ) -> builtins.list[SystemStatus]: ...
 
     @overload
     async def list(
-        self,
-        name: str | None,
-        terse: Literal[True],
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, name: str | None, terse: Literal[True], **options: Unpack[CallOptions]
     ) -> builtins.list[str]: ...
 
     @overload
     async def list(
-        self,
-        name: str | None = None,
-        *,
-        terse: Literal[True],
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, name: str | None = None, *, terse: Literal[True], **options: Unpack[CallOptions]
     ) -> builtins.list[str]: ...
 
     @overload
     async def list(
-        self,
-        name: str | None = None,
-        terse: bool = False,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, name: str | None = None, terse: bool = False, **options: Unpack[CallOptions]
     ) -> builtins.list[SystemStatus] | builtins.list[str]: ...
 
     async def list(
-        self,
-        name: str | None = None,
-        terse: bool = False,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, name: str | None = None, terse: bool = False, **options: Unpack[CallOptions]
     ) -> builtins.list[SystemStatus] | builtins.list[str]:
         """The running systems (all, or the one whose GUID is ``name``); ``terse``: GUIDs only.
 
         One entry per Deployment, as the server reports them; with ``terse`` each GUID once.
         """
         request = None if name is None else {"name": name}
-        response = await self.status(
-            request,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
-        )
+        response = await self._call(STATUS, request, options)
         return self._guids(response.result) if terse else response.result
 
     async def down(
-        self,
-        names: Iterable[str] | str,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, names: Iterable[str] | str, **options: Unpack[CallOptions]
     ) -> builtins.list[str]:
         """Delete the systems with these GUIDs (or full names); the GUIDs deleted, in order.
 
@@ -381,13 +319,12 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         :class:`~tycho_client.errors.TychoTimeoutError` (in ``failed``).
         """
         tally = DownTally()
-        prepared_deletes = prepare_down(names)
-        plan = self._plan(
-            timeout, max_retries, deadline, extra_headers
-        )  # one deadline for all of them
-        for prepared in prepared_deletes:
+        deletes = prepare_down(names)
+        plan = self._plan(options)  # one deadline for all of them
+        for prepared in deletes:
             try:
-                await self._call(prepared, DeleteResponse, plan)
+                response, body = await self._send(prepared, plan)
+                self._answer(prepared, response, body, DELETE, plan).parse()
             except TychoError as exc:
                 tally.add(prepared, exc)
             else:
@@ -395,31 +332,41 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         return tally.result()
 
     async def wait_ready(
-        self, guid: str, timeout: float = 300.0, interval: float = 2.0
+        self,
+        guid: str,
+        *,
+        deadline: float = 300.0,
+        interval: float = 2.0,
+        on_poll: Callable[[builtins.list[SystemStatus]], object] | None = None,
     ) -> builtins.list[SystemStatus]:
         """Poll ``status`` until every Deployment of system ``guid`` is ready; return them.
 
-        Raises :class:`~tycho_client.errors.TychoNotReadyError` naming the GUID after ``timeout``
-        seconds. ``timeout`` bounds the whole wait: each poll's deadline is the client's, cut
-        to the time left.
+        ``deadline`` bounds the whole wait in seconds: each poll's deadline is the client's, cut
+        to the time left; then :class:`~tycho_client.errors.TychoNotReadyError` names the GUID
+        and what the last poll saw. ``on_poll`` is called with each poll's systems (to show
+        progress).
         """
-        self._check_wait(timeout, interval)
-        deadline = time.monotonic() + timeout
+        positive_seconds(deadline, "deadline")
+        positive_seconds(interval, "interval")
+        ends_at = time.monotonic() + deadline
         last: StatusResponse | None = None
         while True:
-            poll = min(self.deadline, max(deadline - time.monotonic(), 0.001))
+            left = max(ends_at - time.monotonic(), 0.001)
+            poll = left if self.deadline is None else min(self.deadline, left)
             try:
-                last = await self.status({"name": guid}, deadline=poll)
+                last = await self._call(STATUS, {"name": guid}, {"deadline": poll})
             except TychoTimeoutError:
                 # A poll cut short by the end of the wait: the server did answer before.
-                if last is None or time.monotonic() < deadline:
+                if last is None or time.monotonic() < ends_at:
                     raise
-                raise self._not_ready_error(guid, timeout, last) from None
+                raise self._not_ready_error(guid, deadline, last) from None
+            if on_poll is not None:
+                on_poll(last.result)
             if self._all_ready(last):
                 return last.result
-            remaining = deadline - time.monotonic()
+            remaining = ends_at - time.monotonic()
             if remaining <= 0:
-                raise self._not_ready_error(guid, timeout, last)
+                raise self._not_ready_error(guid, deadline, last)
             await _sleep(min(interval, remaining))
 
     # --------------------------------------------------------------------------- lifecycle
@@ -436,7 +383,7 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
 
     # async-only: end
 
-    async def __aenter__(self) -> AsyncTychoClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -448,10 +395,16 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         await self.aclose()
 
 
+_publish(__name__, globals())
+
+
+# ---- generated by scripts/generate.py from the methods above: do not edit below ----
+
+
 class AsyncTychoClientWithRawResponse:
-    """``client.with_raw_response``: each single-request operation of the client, with the same
-    parameters and checks, answering with the :class:`~tycho_client.RawResponse` behind its
-    model (``tests/test_options.py`` keeps the signatures equal to the client's)."""
+    """``client.with_raw_response`` of :class:`~tycho_client.AsyncTychoClient`: each operation
+    with the same parameters and checks, answering with the
+    :class:`~tycho_client.RawResponse` behind its model."""
 
     def __init__(self, client: AsyncTychoClient) -> None:
         self._client = client
@@ -460,98 +413,36 @@ class AsyncTychoClientWithRawResponse:
         self,
         service: str,
         request: Mapping[str, Any] | BaseModel | None = None,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        **options: Unpack[CallOptions],
     ) -> RawResponse[dict[str, Any]]:
         """:meth:`AsyncTychoClient.request`, answering with its RawResponse."""
-        call = to_raw_async(self._client.request)
-        return await call(
-            service,
-            request,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
-        )
+        return await self._client._exchange_service(service, request, options)
 
     async def start(
-        self,
-        request: StartRequest | Mapping[str, Any],
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, request: StartRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> RawResponse[StartResponse]:
         """:meth:`AsyncTychoClient.start`, answering with its RawResponse."""
-        call = to_raw_async(self._client.start)
-        return await call(
-            request,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
-        )
+        return await self._client._exchange(START, self._client._start_request(request), options)
 
     async def status(
         self,
         request: StatusRequest | Mapping[str, Any] | None = None,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        **options: Unpack[CallOptions],
     ) -> RawResponse[StatusResponse]:
         """:meth:`AsyncTychoClient.status`, answering with its RawResponse."""
-        call = to_raw_async(self._client.status)
-        return await call(
-            request,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
-        )
+        return await self._client._exchange(STATUS, request, options)
 
     async def delete(
-        self,
-        request: DeleteRequest | Mapping[str, Any],
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, request: DeleteRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> RawResponse[DeleteResponse]:
         """:meth:`AsyncTychoClient.delete`, answering with its RawResponse."""
-        call = to_raw_async(self._client.delete)
-        return await call(
-            request,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
-        )
+        return await self._client._exchange(DELETE, request, options)
 
     async def modify(
-        self,
-        request: ModifyRequest | Mapping[str, Any],
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, request: ModifyRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> RawResponse[ModifyResponse]:
         """:meth:`AsyncTychoClient.modify`, answering with its RawResponse."""
-        call = to_raw_async(self._client.modify)
-        return await call(
-            request,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
-        )
+        return await self._client._exchange(MODIFY, request, options)
 
     async def up(
         self,
@@ -561,21 +452,11 @@ class AsyncTychoClientWithRawResponse:
         *,
         services: Mapping[str, Any] | None = None,
         serviceaccount: str | None = None,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        **options: Unpack[CallOptions],
     ) -> RawResponse[StartResponse]:
         """:meth:`AsyncTychoClient.up`, answering with its RawResponse."""
-        call = to_raw_async(self._client.up)
-        return await call(
-            name,
-            system,
-            settings,
-            services=services,
-            serviceaccount=serviceaccount,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
+        return await self._client._exchange(
+            START,
+            self._client._up_request(name, system, settings, services, serviceaccount),
+            options,
         )

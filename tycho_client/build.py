@@ -14,6 +14,7 @@ operation validates its mapping into its model. :func:`prepare` turns a model in
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import os
@@ -25,17 +26,9 @@ from typing import Any, Final, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ._data import number_as_string
-from ._retry import IDEMPOTENT
+from ._generated.operations import DELETE, OPERATIONS, Operation
 from .errors import FieldError, TychoValidationError, format_loc, summarize
-from .models import (
-    BUILT,
-    DeleteRequest,
-    ModifyRequest,
-    StartRequest,
-    StatusRequest,
-    make_principal,
-    wire_dict,
-)
+from .models import BUILT, StartRequest, make_principal, request_model, wire_dict
 from .naming import format_name
 
 __all__ = [
@@ -43,7 +36,7 @@ __all__ = [
     "PreparedRequest",
     "prepare",
     "prepare_down",
-    "prepare_raw",
+    "prepare_service",
     "resolve_username",
     "start_request",
     "up_request",
@@ -64,11 +57,14 @@ class PreparedRequest:
     """A validated request, ready to send."""
 
     operation: str
-    """``start``, ``status``, ``delete``, ``modify``, or the service of a generic ``request``."""
+    """The operation's name (the document's ``operationId``), or a generic request's service."""
     path: str
     content: bytes = field(repr=False)
     idempotent: bool
+    """Safe to send again once the server may have seen it (``x-safe-to-retry``)."""
     model: BaseModel | None = field(default=None, repr=False)
+    routed: bool = True
+    """Real servers route the path (``x-routed``): a 404 from one that does not is explained."""
 
 
 def resolve_username(option: str | None) -> str:
@@ -156,35 +152,36 @@ def start_request(request: StartRequest | Mapping[str, Any], username: str | Non
 # ------------------------------------------------------------------------------ preparation
 
 
-def prepare(operation: str, model: BaseModel) -> PreparedRequest:
-    """A validated request model as the JSON body of ``POST /system/{operation}``."""
-    content = json.dumps(wire_dict(model)).encode("utf-8")
+def prepare(operation: Operation[Any, Any], request: object) -> PreparedRequest:
+    """``request`` (its model, a mapping, or ``None`` for an empty one) validated into the
+    operation's request model and made the JSON body of its path."""
+    if request is None:
+        return _prepare_empty(operation)
+    validated = validate_request(request_model(operation), request)
+    content = json.dumps(wire_dict(validated)).encode("utf-8")
     return PreparedRequest(
-        operation, f"/system/{operation}", content, operation in IDEMPOTENT, model
+        operation.name,
+        operation.path,
+        content,
+        operation.safe_to_retry,
+        validated,
+        operation.routed,
     )
 
 
-_MODELS: Final[dict[str, type[BaseModel]]] = {
-    "status": StatusRequest,
-    "delete": DeleteRequest,
-    "modify": ModifyRequest,
-}
+@functools.lru_cache(maxsize=8)
+def _prepare_empty(operation: Operation[Any, Any]) -> PreparedRequest:
+    # `status()` with no request, the most frequent call, built once (P2: 5 us a call).
+    return prepare(operation, {})
 
 
-def prepare_operation(operation: str, request: Any) -> PreparedRequest:
-    """``request`` (a model or a mapping) for ``status``, ``delete`` or ``modify``, prepared."""
-    model = _MODELS[operation]
-    if operation == "status" and request is None:
-        return prepare(operation, StatusRequest())
-    return prepare(operation, validate_request(model, request))
-
-
-def prepare_raw(service: str, request: Mapping[str, Any] | BaseModel | None) -> PreparedRequest:
-    """A generic ``POST /system/{service}`` with any JSON object (no model validation)."""
+def prepare_service(service: str, request: Mapping[str, Any] | BaseModel | None) -> PreparedRequest:
+    """A generic ``POST /system/{service}`` with any JSON object (no model validation); the
+    operations table says whether it is safe to retry."""
     if not isinstance(service, str) or not _SERVICE.fullmatch(service):
         raise TychoValidationError(
             "service must be a path segment such as 'start' or 'status'",
-            [FieldError(("service",), "must match [A-Za-z0-9_-]+")],
+            [FieldError(("service",), "must be letters, digits, '-' or '_'")],
         )
     if request is None:
         data: Any = {}
@@ -199,7 +196,11 @@ def prepare_raw(service: str, request: Mapping[str, Any] | BaseModel | None) -> 
     except (TypeError, ValueError) as exc:
         # The message names a type or a float, never a value that may be secret.
         raise TychoValidationError(f"request is not JSON-serializable: {exc}") from None
-    return PreparedRequest(service, f"/system/{service}", content, service in IDEMPOTENT)
+    known = next((op for op in OPERATIONS.values() if op.name == service), None)
+    path = known.path if known is not None else f"/system/{service}"
+    if known is None:
+        return PreparedRequest(service, path, content, idempotent=False)
+    return PreparedRequest(service, path, content, known.safe_to_retry, routed=known.routed)
 
 
 def prepare_down(names: Iterable[str] | str) -> list[PreparedRequest]:
@@ -209,7 +210,7 @@ def prepare_down(names: Iterable[str] | str) -> list[PreparedRequest]:
     errors: list[FieldError] = []
     for index, name in enumerate(listed):
         try:
-            prepared.append(prepare_operation("delete", {"name": name}))
+            prepared.append(prepare(DELETE, {"name": name}))
         except TychoValidationError as exc:
             errors.extend(FieldError(("names", index, *e.loc[1:]), e.msg) for e in exc.errors)
     if errors:

@@ -1,31 +1,32 @@
-# Generated from aio.py by scripts/unasync.py: edit aio.py, not this file.
-"""TychoClient: the typed, validating, retrying client of the Tycho API, with blocking I/O.
+# Generated from aio.py by scripts/generate.py: edit aio.py, not this file.
+"""TychoClient: the typed, validating, retrying client of the Tycho API.
 
-Every method validates its input before anything is sent (a
-:class:`~tycho_client.errors.TychoValidationError` names the field path), sends with finite
-timeouts, retries what is safe to retry, and returns the response model of the OpenAPI document or
-raises one error of :mod:`tycho_client.errors`. Every decision is made in
-:mod:`tycho_client._base`; this face only sends and sleeps.
-
-Generated from :mod:`tycho_client.aio` by ``scripts/unasync.py``: edit that file.
+For blocking code; generated from :mod:`tycho_client.aio` by ``scripts/generate.py``: edit
+that file, not this one.
 """
 
 from __future__ import annotations
 
 import builtins
 import functools
-import ssl
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Literal, TypeVar, overload
 
 import httpx
 from pydantic import BaseModel
+from typing_extensions import Self, Unpack
 
-from ._base import BaseTychoClient, CallPlan, DownTally
-from ._raw import RawResponse, to_raw
-from .build import PreparedRequest, prepare_down, prepare_operation, prepare_raw
+from . import _publish
+from ._base import BaseTychoClient, DownTally
+from ._call import CallPlan
+from ._config import CallOptions, ClientKwargs, positive_seconds
+from ._defaults import DEFAULT_URL
+from ._generated.operations import DELETE, MODIFY, START, STATUS, Operation
+from ._raw import RawResponse
+from ._transport import DEADLINE, DeadlineTransport
+from .build import PreparedRequest, prepare, prepare_down, prepare_service
 from .errors import TychoError, TychoTimeoutError
 from .models import (
     DeleteRequest,
@@ -39,11 +40,9 @@ from .models import (
     SystemStatus,
 )
 
-__all__ = ["TychoClient", "TychoClientWithRawResponse"]
+__all__ = ["TychoClient"]
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
-Timeout = float | httpx.Timeout | None
-Headers = Mapping[str, str] | None
+ResponseT = TypeVar("ResponseT", bound=BaseModel)
 
 # Module level so tests can replace the waits between retries.
 _sleep = time.sleep
@@ -52,72 +51,88 @@ _sleep = time.sleep
 class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
     """A client of one Tycho API server.
 
-    ``url`` is the server's base URL (``/system/...`` is appended). ``timeout`` is a number of
-    seconds for every phase or an :class:`httpx.Timeout`; ``None`` means the default (connect 5 s,
-    read 30 s): a call never waits forever. ``max_retries`` bounds the retries of one call (see
-    :meth:`status`); 0 disables them. ``headers`` are added to every request; ``token`` is sent as
-    ``Authorization: Bearer`` and never shown. ``verify`` is ``True`` (system CAs), a CA bundle
-    path, or ``False``. ``username`` names the principal of started systems (default: the
-    ``TYCHO_USERNAME`` environment variable, else the OS user, read at call time).
-    ``http_client`` is used as given (not closed by :meth:`close`), else one is made with
-    ``transport`` and ``verify``. ``retry_policy`` sets the backoff between retries.
+    ``url`` is the server's base URL (``/system/...`` is appended). The options, all keywords
+    (:class:`~tycho_client._config.ClientKwargs` documents each):
 
-    ``deadline`` bounds each call as a whole, in seconds: every attempt, every read and every
-    wait between retries (default: the connect plus the read timeout, 35 s); a call that runs out
-    raises :class:`~tycho_client.errors.TychoTimeoutError`. ``max_response_bytes`` bounds an
-    answer's body after decompression (default 64 MiB; over it:
-    :class:`~tycho_client.errors.TychoResponseError`). ``max_concurrency`` is the connection
-    pool's size and the most requests this client has in flight (default 10); more calls wait
-    for a free slot, within their deadline. ``timeout``, ``max_retries`` and ``deadline`` can
-    also be given per call.
+    - ``timeout``: seconds for every phase, or an :class:`httpx.Timeout` (default: connect 5 s,
+      read 30 s); ``None``: no timeout per phase, as in httpx.
+    - ``deadline``: seconds a whole call may take, every attempt, read and wait between retries
+      included (default: the connect plus the read timeout, 35 s); a call that runs out raises
+      :class:`~tycho_client.errors.TychoTimeoutError`; ``None``: no deadline.
+    - ``max_retries``: retries of one call (default 2; see :meth:`status`); 0 disables them.
+      ``retry_policy`` sets the backoff between them.
+    - ``headers`` are added to every request; ``token`` is sent as ``Authorization: Bearer`` and
+      never shown.
+    - ``verify``: ``True`` (system CAs), a CA bundle path, an SSL context, or ``False``.
+    - ``username`` names the principal of started systems (default: the ``TYCHO_USERNAME``
+      environment variable, else the OS user, read at call time).
+    - ``http_client`` is used as given (not closed by :meth:`close`), else one is made with
+      ``transport`` and ``verify``.
+    - ``max_response_bytes`` bounds an answer's body after decompression (default 64 MiB; over
+      it: :class:`~tycho_client.errors.TychoResponseError`); ``max_concurrency`` is the pool's
+      size and the most requests in flight (default 10); more calls wait within their deadline.
 
-    Use it as a context manager, or call :meth:`close`.
+    Every operation takes ``timeout``, ``deadline``, ``max_retries`` and ``extra_headers`` for one
+    call (:class:`~tycho_client._config.CallOptions`). Use the client as a context manager, or
+    call :meth:`close`.
     """
+
+    def __init__(self, url: str = DEFAULT_URL, **options: Unpack[ClientKwargs]) -> None:
+        super().__init__(url, options)
+
+    def with_options(self, url: str | None = None, **changes: Unpack[ClientKwargs]) -> Self:
+        """A copy with some options changed.
+
+        The copy shares this client's HTTP connection pool (and its bound on requests in flight)
+        unless ``http_client``, ``transport``, ``verify`` or ``max_concurrency`` is given; a
+        shared pool stays owned (and closed) by this client.
+        """
+        return self._copy(url, changes)
 
     def _new_http(
         self,
         transport: httpx.BaseTransport | None,
-        verify: bool | ssl.SSLContext,
+        verify: Callable[[], Any],
         timeout: httpx.Timeout,
         limits: httpx.Limits,
         headers: Mapping[str, str],
     ) -> httpx.Client:
-        return httpx.Client(
-            transport=transport, verify=verify, timeout=timeout, limits=limits, headers=headers
-        )
+        if transport is None:
+            transport = DeadlineTransport(ssl_context=verify, limits=limits)
+        return httpx.Client(transport=transport, timeout=timeout, headers=headers)
 
     @functools.cached_property
     def with_raw_response(self) -> TychoClientWithRawResponse:
-        """The same operations, each returning the :class:`~tycho_client.RawResponse` (the
-        httpx response and ``.parse()`` for the model) instead of the model."""
+        """The same operations, each answering with the :class:`~tycho_client.RawResponse` (the
+        httpx response, and ``.parse()`` for the model) instead of the model."""
         return TychoClientWithRawResponse(self)
 
     # ---------------------------------------------------------------------------- plumbing
 
     def _send(self, prepared: PreparedRequest, plan: CallPlan) -> tuple[httpx.Response, bytes]:
         """Send until an answer is final: the answer and its body, or a TychoTransportError."""
-        token = self._enter_deadline(plan)
+        token = DEADLINE.set(plan.ends_at if plan.deadline is not None else None)
         try:
             attempt = 0
             while True:
-                timeout = self._begin(prepared, plan, attempt)
+                timeout = plan.attempt_timeout(prepared, attempt)
                 started = time.perf_counter()
                 try:
                     with self._deadline_scope(plan):
                         response, body = self._attempt(prepared, plan, timeout)
                 except httpx.TransportError as exc:
-                    delay = self._after_failure(prepared, exc, attempt, plan, started, timeout)
+                    delay = plan.after_failure(prepared, exc, attempt, started, timeout)
                 except TimeoutError:
-                    raise self._deadline_error(prepared, plan, attempt + 1) from None
+                    raise plan.deadline_error(prepared, attempt + 1) from None
                 else:
-                    after = self._after_response(prepared, response, attempt, plan, started)
+                    after = plan.after_response(prepared, response, attempt, started)
                     if after is None:
                         return response, body
                     delay = after
                 _sleep(delay)
                 attempt += 1
         finally:
-            self._exit_deadline(token)
+            DEADLINE.reset(token)
 
     def _attempt(
         self, prepared: PreparedRequest, plan: CallPlan, timeout: httpx.Timeout
@@ -135,14 +150,32 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         ):
             return response, self._read_body(prepared, response, plan)
 
-    def _call(
-        self,
-        prepared: PreparedRequest,
-        expected: type[ModelT],
-        plan: CallPlan,
-    ) -> ModelT:
+    def _exchange(
+        self, operation: Operation[Any, ResponseT], request: object, options: CallOptions
+    ) -> RawResponse[ResponseT]:
+        """Send ``request`` as ``operation`` and receive its answer (what the raw views return)."""
+        prepared = prepare(operation, request)
+        plan = self._plan(options)
         response, body = self._send(prepared, plan)
-        return self._parse(prepared, response, body, expected)
+        return self._answer(prepared, response, body, operation, plan)
+
+    def _call(
+        self, operation: Operation[Any, ResponseT], request: object, options: CallOptions
+    ) -> ResponseT:
+        return (self._exchange(operation, request, options)).parse()
+
+    def _exchange_service(
+        self, service: str, request: Mapping[str, Any] | BaseModel | None, options: CallOptions
+    ) -> RawResponse[dict[str, Any]]:
+        prepared = prepare_service(service, request)
+        plan = self._plan(options)
+        response, body = self._send(prepared, plan)
+        return self._answer_object(prepared, response, body, plan)
+
+    def _call_service(
+        self, service: str, request: Mapping[str, Any] | BaseModel | None, options: CallOptions
+    ) -> dict[str, Any]:
+        return (self._exchange_service(service, request, options)).parse()
 
     # -------------------------------------------------------------------------- operations
 
@@ -150,32 +183,18 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         self,
         service: str,
         request: Mapping[str, Any] | BaseModel | None = None,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        **options: Unpack[CallOptions],
     ) -> dict[str, Any]:
         """``POST {url}/system/{service}`` with ``request`` as JSON; the answer's JSON object.
 
         The generic layer under the typed methods: no model validation and no ``"status":
-        "error"`` check, but the same transport, HTTP and retry rules (only ``status`` and
-        ``delete`` are retried once they may have reached the server).
+        "error"`` check, but the same transport, HTTP and retry rules (only operations the
+        document marks safe to retry are retried once they may have reached the server).
         """
-        prepared = prepare_raw(service, request)
-        response, body = self._send(
-            prepared, self._plan(timeout, max_retries, deadline, extra_headers)
-        )
-        return self._parse_object(prepared, response, body)
+        return self._call_service(service, request, options)
 
     def start(
-        self,
-        request: StartRequest | Mapping[str, Any],
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, request: StartRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> StartResponse:
         """Start a system. ``request`` is a :class:`StartRequest` or a mapping validated into one.
 
@@ -183,63 +202,35 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         ``serviceaccount`` ``"default"``. ``env`` may be ``.env`` text. Retried only when the
         request surely never reached the server (the connection failed).
         """
-        prepared = self._prepare_start(request)
-        return self._call(
-            prepared, StartResponse, self._plan(timeout, max_retries, deadline, extra_headers)
-        )
+        return self._call(START, self._start_request(request), options)
 
     def status(
         self,
         request: StatusRequest | Mapping[str, Any] | None = None,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        **options: Unpack[CallOptions],
     ) -> StatusResponse:
         """The systems running: all (``None``), by ``name`` (GUID) or by ``username``.
 
         Retried with backoff on connection errors, timeouts, 502/503/504 and 429 (honouring
         ``Retry-After``), up to ``max_retries`` times.
         """
-        prepared = prepare_operation("status", request)
-        return self._call(
-            prepared, StatusResponse, self._plan(timeout, max_retries, deadline, extra_headers)
-        )
+        return self._call(STATUS, request, options)
 
     def delete(
-        self,
-        request: DeleteRequest | Mapping[str, Any],
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, request: DeleteRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> DeleteResponse:
         """Delete the system whose GUID is ``request["name"]`` (a full name is reduced to it)."""
-        prepared = prepare_operation("delete", request)
-        return self._call(
-            prepared, DeleteResponse, self._plan(timeout, max_retries, deadline, extra_headers)
-        )
+        return self._call(DELETE, request, options)
 
     def modify(
-        self,
-        request: ModifyRequest | Mapping[str, Any],
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, request: ModifyRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> ModifyResponse:
         """Add labels and set cpu/memory of a running system.
 
-        Servers without the route (tycho-api 1.17.3) raise
+        No tycho-api release routes it: those servers raise
         :class:`~tycho_client.errors.TychoNotFoundError`.
         """
-        prepared = prepare_operation("modify", request)
-        return self._call(
-            prepared, ModifyResponse, self._plan(timeout, max_retries, deadline, extra_headers)
-        )
+        return self._call(MODIFY, request, options)
 
     def up(
         self,
@@ -249,10 +240,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         *,
         services: Mapping[str, Any] | None = None,
         serviceaccount: str | None = None,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        **options: Unpack[CallOptions],
     ) -> StartResponse:
         """Start a compose document (a mapping, or YAML text) with its ``.env`` ``settings``.
 
@@ -261,95 +249,43 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         substituted from ``settings`` only, ``services`` derived from each compose service's
         first ``ports`` entry unless given, and ``principal`` and ``serviceaccount`` filled in.
         """
-        model = self._up_request(name, system, settings, services, serviceaccount)
-        return self.start(
-            model,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
+        return self._call(
+            START, self._up_request(name, system, settings, services, serviceaccount), options
         )
 
     @overload
     def list(
-        self,
-        name: str | None = None,
-        terse: Literal[False] = False,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, name: str | None = None, terse: Literal[False] = False, **options: Unpack[CallOptions]
     ) -> builtins.list[SystemStatus]: ...
 
     @overload
     def list(
-        self,
-        name: str | None,
-        terse: Literal[True],
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, name: str | None, terse: Literal[True], **options: Unpack[CallOptions]
     ) -> builtins.list[str]: ...
 
     @overload
     def list(
-        self,
-        name: str | None = None,
-        *,
-        terse: Literal[True],
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, name: str | None = None, *, terse: Literal[True], **options: Unpack[CallOptions]
     ) -> builtins.list[str]: ...
 
     @overload
     def list(
-        self,
-        name: str | None = None,
-        terse: bool = False,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, name: str | None = None, terse: bool = False, **options: Unpack[CallOptions]
     ) -> builtins.list[SystemStatus] | builtins.list[str]: ...
 
     def list(
-        self,
-        name: str | None = None,
-        terse: bool = False,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, name: str | None = None, terse: bool = False, **options: Unpack[CallOptions]
     ) -> builtins.list[SystemStatus] | builtins.list[str]:
         """The running systems (all, or the one whose GUID is ``name``); ``terse``: GUIDs only.
 
         One entry per Deployment, as the server reports them; with ``terse`` each GUID once.
         """
         request = None if name is None else {"name": name}
-        response = self.status(
-            request,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
-        )
+        response = self._call(STATUS, request, options)
         return self._guids(response.result) if terse else response.result
 
     def down(
-        self,
-        names: Iterable[str] | str,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, names: Iterable[str] | str, **options: Unpack[CallOptions]
     ) -> builtins.list[str]:
         """Delete the systems with these GUIDs (or full names); the GUIDs deleted, in order.
 
@@ -361,13 +297,12 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         :class:`~tycho_client.errors.TychoTimeoutError` (in ``failed``).
         """
         tally = DownTally()
-        prepared_deletes = prepare_down(names)
-        plan = self._plan(
-            timeout, max_retries, deadline, extra_headers
-        )  # one deadline for all of them
-        for prepared in prepared_deletes:
+        deletes = prepare_down(names)
+        plan = self._plan(options)  # one deadline for all of them
+        for prepared in deletes:
             try:
-                self._call(prepared, DeleteResponse, plan)
+                response, body = self._send(prepared, plan)
+                self._answer(prepared, response, body, DELETE, plan).parse()
             except TychoError as exc:
                 tally.add(prepared, exc)
             else:
@@ -375,31 +310,41 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         return tally.result()
 
     def wait_ready(
-        self, guid: str, timeout: float = 300.0, interval: float = 2.0
+        self,
+        guid: str,
+        *,
+        deadline: float = 300.0,
+        interval: float = 2.0,
+        on_poll: Callable[[builtins.list[SystemStatus]], object] | None = None,
     ) -> builtins.list[SystemStatus]:
         """Poll ``status`` until every Deployment of system ``guid`` is ready; return them.
 
-        Raises :class:`~tycho_client.errors.TychoNotReadyError` naming the GUID after ``timeout``
-        seconds. ``timeout`` bounds the whole wait: each poll's deadline is the client's, cut
-        to the time left.
+        ``deadline`` bounds the whole wait in seconds: each poll's deadline is the client's, cut
+        to the time left; then :class:`~tycho_client.errors.TychoNotReadyError` names the GUID
+        and what the last poll saw. ``on_poll`` is called with each poll's systems (to show
+        progress).
         """
-        self._check_wait(timeout, interval)
-        deadline = time.monotonic() + timeout
+        positive_seconds(deadline, "deadline")
+        positive_seconds(interval, "interval")
+        ends_at = time.monotonic() + deadline
         last: StatusResponse | None = None
         while True:
-            poll = min(self.deadline, max(deadline - time.monotonic(), 0.001))
+            left = max(ends_at - time.monotonic(), 0.001)
+            poll = left if self.deadline is None else min(self.deadline, left)
             try:
-                last = self.status({"name": guid}, deadline=poll)
+                last = self._call(STATUS, {"name": guid}, {"deadline": poll})
             except TychoTimeoutError:
                 # A poll cut short by the end of the wait: the server did answer before.
-                if last is None or time.monotonic() < deadline:
+                if last is None or time.monotonic() < ends_at:
                     raise
-                raise self._not_ready_error(guid, timeout, last) from None
+                raise self._not_ready_error(guid, deadline, last) from None
+            if on_poll is not None:
+                on_poll(last.result)
             if self._all_ready(last):
                 return last.result
-            remaining = deadline - time.monotonic()
+            remaining = ends_at - time.monotonic()
             if remaining <= 0:
-                raise self._not_ready_error(guid, timeout, last)
+                raise self._not_ready_error(guid, deadline, last)
             _sleep(min(interval, remaining))
 
     # --------------------------------------------------------------------------- lifecycle
@@ -409,7 +354,7 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         if self._owns_http:
             self._http.close()
 
-    def __enter__(self) -> TychoClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -421,10 +366,16 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         self.close()
 
 
+_publish(__name__, globals())
+
+
+# ---- generated by scripts/generate.py from the methods above: do not edit below ----
+
+
 class TychoClientWithRawResponse:
-    """``client.with_raw_response``: each single-request operation of the client, with the same
-    parameters and checks, answering with the :class:`~tycho_client.RawResponse` behind its
-    model (``tests/test_options.py`` keeps the signatures equal to the client's)."""
+    """``client.with_raw_response`` of :class:`~tycho_client.TychoClient`: each operation
+    with the same parameters and checks, answering with the
+    :class:`~tycho_client.RawResponse` behind its model."""
 
     def __init__(self, client: TychoClient) -> None:
         self._client = client
@@ -433,98 +384,36 @@ class TychoClientWithRawResponse:
         self,
         service: str,
         request: Mapping[str, Any] | BaseModel | None = None,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        **options: Unpack[CallOptions],
     ) -> RawResponse[dict[str, Any]]:
         """:meth:`TychoClient.request`, answering with its RawResponse."""
-        call = to_raw(self._client.request)
-        return call(
-            service,
-            request,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
-        )
+        return self._client._exchange_service(service, request, options)
 
     def start(
-        self,
-        request: StartRequest | Mapping[str, Any],
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, request: StartRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> RawResponse[StartResponse]:
         """:meth:`TychoClient.start`, answering with its RawResponse."""
-        call = to_raw(self._client.start)
-        return call(
-            request,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
-        )
+        return self._client._exchange(START, self._client._start_request(request), options)
 
     def status(
         self,
         request: StatusRequest | Mapping[str, Any] | None = None,
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        **options: Unpack[CallOptions],
     ) -> RawResponse[StatusResponse]:
         """:meth:`TychoClient.status`, answering with its RawResponse."""
-        call = to_raw(self._client.status)
-        return call(
-            request,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
-        )
+        return self._client._exchange(STATUS, request, options)
 
     def delete(
-        self,
-        request: DeleteRequest | Mapping[str, Any],
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, request: DeleteRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> RawResponse[DeleteResponse]:
         """:meth:`TychoClient.delete`, answering with its RawResponse."""
-        call = to_raw(self._client.delete)
-        return call(
-            request,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
-        )
+        return self._client._exchange(DELETE, request, options)
 
     def modify(
-        self,
-        request: ModifyRequest | Mapping[str, Any],
-        *,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        self, request: ModifyRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> RawResponse[ModifyResponse]:
         """:meth:`TychoClient.modify`, answering with its RawResponse."""
-        call = to_raw(self._client.modify)
-        return call(
-            request,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
-        )
+        return self._client._exchange(MODIFY, request, options)
 
     def up(
         self,
@@ -534,21 +423,11 @@ class TychoClientWithRawResponse:
         *,
         services: Mapping[str, Any] | None = None,
         serviceaccount: str | None = None,
-        timeout: Timeout = None,
-        max_retries: int | None = None,
-        deadline: float | None = None,
-        extra_headers: Headers = None,
+        **options: Unpack[CallOptions],
     ) -> RawResponse[StartResponse]:
         """:meth:`TychoClient.up`, answering with its RawResponse."""
-        call = to_raw(self._client.up)
-        return call(
-            name,
-            system,
-            settings,
-            services=services,
-            serviceaccount=serviceaccount,
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            extra_headers=extra_headers,
+        return self._client._exchange(
+            START,
+            self._client._up_request(name, system, settings, services, serviceaccount),
+            options,
         )

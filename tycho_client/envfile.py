@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 
+from tycho_client import _publish
 from tycho_client.errors import TychoEnvError
 
 __all__ = ["parse_env"]
@@ -161,3 +162,6 @@ def _parse_binding(
     comment = re.search(r"[ \t]#", raw)
     value = (raw[: comment.start()] if comment else raw).strip(_BLANKS)
     return key, value, end_of_line + 1
+
+
+_publish(__name__, globals())

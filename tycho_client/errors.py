@@ -33,6 +33,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from tycho_client import _publish
+
 if TYPE_CHECKING:
     import httpx
 
@@ -94,12 +96,13 @@ _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u20
 
 
 def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    # As Python writes the character in a string's repr: \n, \r, \t, \x1b, \u202e.
+    return repr(match.group())[1:-1]
 
 
 def escape_controls(text: str) -> str:
-    """``text`` with control characters written as ``\\x1b`` escapes: safe on a terminal."""
+    """``text`` with control characters escaped as Python writes them (``\\n``, ``\\x1b``,
+    ``\\u202e``): safe on a terminal, and one line. The CLI prints a server's text through it."""
     return _CONTROLS.sub(_escape, text)
 
 
@@ -307,10 +310,10 @@ class TychoDownError(TychoError):
 class TychoNotReadyError(TychoError):
     """A system was not ready before ``wait_ready``'s deadline (the server kept answering)."""
 
-    def __init__(self, message: str, *, guid: str, timeout: float) -> None:
+    def __init__(self, message: str, *, guid: str, deadline: float) -> None:
         super().__init__(message)
         self.guid = guid
-        self.timeout = timeout
+        self.deadline = deadline
 
 
 class TychoDiscoveryError(TychoError):
@@ -345,3 +348,6 @@ class TychoMissingDependencyError(TychoError, ModuleNotFoundError):
     @property
     def install(self) -> str:
         return f"pip install 'tycho-client[{self.extra}]'"
+
+
+_publish(__name__, globals())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from tycho_client import _publish
 from tycho_client.errors import FieldError, TychoNameError
 
 __all__ = ["MAX_NAME_LENGTH", "format_name", "is_dns_label"]
@@ -58,3 +59,6 @@ def format_name(name: str) -> str:
     # empty after dropping a trailing '-'.
     head = collapsed[: MAX_NAME_LENGTH - 1 - _HASH_LENGTH].rstrip("-")
     return f"{head}-{digest}"
+
+
+_publish(__name__, globals())

@@ -1,40 +1,27 @@
 """Everything the CLI prints goes through here: escaping, lines, tables, JSON and YAML.
 
 Text that came from a server or a file is shown with its control characters escaped
-(:func:`escape`), so that a system name cannot move the cursor, clear the screen or hide text in
-an operator's terminal. ``-o json`` and ``-o yaml`` stay exact: both encoders escape control
-characters themselves.
+(:func:`escape`: ``\\x1b``, ``\\n``), so that a system name cannot move the cursor, clear the
+screen or hide text in an operator's terminal. ``-o json`` and ``-o yaml`` stay exact: both
+encoders escape control characters themselves.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from tycho_client.errors import escape_controls
+
 NONE_CELL = "<none>"
-
-# C0 and C1 controls, DEL, and the invisible characters that reorder or hide text (bidirectional
-# overrides and isolates, zero-width characters, line and paragraph separators, the BOM).
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
-
-
-def _escaped(match: re.Match[str]) -> str:
-    char = match.group()
-    named = _NAMED.get(char)
-    if named is not None:
-        return named
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def escape(text: object) -> str:
-    """``text`` as a string safe to print on a terminal: control characters as ``\\xNN``."""
-    shown = text if isinstance(text, str) else str(text)
-    return _UNSAFE.sub(_escaped, shown)
+    """``text`` (any object, as ``str()`` shows it) safe to print on a terminal: the library's
+    :func:`~tycho_client.errors.escape_controls`, the one escaper of client and CLI."""
+    return escape_controls(text if isinstance(text, str) else str(text))
 
 
 def say(text: object = "") -> None:

@@ -1,30 +1,35 @@
-"""The argument parser of ``tycho``: stdlib argparse only, so that ``tycho --help`` starts fast.
+"""The top-level parser of ``tycho``: the global options, the main help, and which command's
+parser to build. Stdlib argparse only, so that ``tycho --help`` starts fast.
 
-Only the chosen command's parser is built (:func:`build_parser` looks for the command word
-first); the others are built only for ``tycho --help``, a usage error, or ``tycho completion``.
+Only the chosen command's parser is filled in (:func:`build_parser` looks for the command word
+first); the others get their name and summary only, for ``tycho --help`` and usage errors. The
+commands and options are declared in ``_arguments``, the look of the help in ``_help``.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from tycho_client._version import __version__
+from tycho_client._defaults import DEFAULT_SERVICE_NAME, DEFAULT_URL
 
-# Not `from typing import TYPE_CHECKING`: importing typing costs ~15 ms of `tycho --help`.
+from ._arguments import COMMANDS, GLOBAL_OPTIONS, HELP
+from ._help import help_formatter, help_width, wrap_prose
+
+# Not `from typing import TYPE_CHECKING`: importing typing (nothing else on the way to `tycho
+# --help` does) makes it 1.15x slower, 3 ms (bench/README.md, "Start-up tricks").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import NoReturn
 
-DEFAULT_URL = "http://localhost:5000"
-DEFAULT_SERVICE_NAME = "tycho-api"
+__all__ = ["COMMANDS", "MAX_FILE_MIB", "build_parser", "chosen_command"]
+
 MAX_FILE_MIB = 4
-HELP_WIDTH = 100
+"""Compose and .env files are read up to this size (the help says so; ``_runtime`` enforces it)."""
 
 # Global options that take a value: skipped when looking for the command word.
-_VALUED_GLOBALS = frozenset(
-    {"--url", "--namespace", "--service-name", "--context", "--timeout", "--token"}
-)
+_VALUED_GLOBALS = frozenset(flag for option in GLOBAL_OPTIONS if option.takes_value
+                            for flag in option.flags)  # fmt: skip
 
 MAIN_EPILOG = f"""\
 Where the Tycho API is:
@@ -63,78 +68,25 @@ SUBCOMMAND_FOOTER = (
 )
 
 
-class _HelpFormatter(argparse.HelpFormatter):
-    """Wraps prose to the terminal (at most 100 columns); keeps indented lines and headings."""
-
-    def __init__(self, prog: str) -> None:
-        width = min(_terminal_columns(), HELP_WIDTH) - 2
-        super().__init__(prog, max_help_position=30, width=max(width, 40))
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        import textwrap
-
-        lines: list[str] = []
-        paragraph: list[str] = []
-
-        def flush() -> None:
-            if paragraph:
-                joined = " ".join(paragraph)
-                lines.append(textwrap.fill(joined, width, initial_indent=indent,
-                                           subsequent_indent=indent))  # fmt: skip
-                paragraph.clear()
-
-        for line in text.splitlines():
-            if not line.strip():
-                flush()
-                lines.append("")
-            elif line.startswith(" ") or line.endswith(":"):
-                flush()
-                lines.append(indent + line)
-            else:
-                paragraph.append(line.strip())
-        flush()
-        return "\n".join(lines)
-
-
-def skip_translations() -> None:
-    """Have argparse use its English messages as they are, without asking gettext first.
-
-    CPython ships no translations of argparse; the first gettext lookup still imports locale
-    and searches the locale folders (a few ms). Only for the program itself: a caller that
-    embeds main() keeps its argparse as it was.
-    """
-
-    def untranslated(message: str) -> str:
-        return message
-
-    def untranslated_plural(singular: str, plural: str, count: int) -> str:
-        return singular if count == 1 else plural
-
-    argparse._ = untranslated  # type: ignore[attr-defined]
-    argparse.ngettext = untranslated_plural  # type: ignore[attr-defined]
-
-
-def _terminal_columns() -> int:
-    """$COLUMNS, else the terminal's width, else 80: shutil.get_terminal_size without
-    importing shutil (which imports bz2 and lzma: a few ms of every `--help`)."""
-    import os
-    import sys
-
-    try:
-        return int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-    except (AttributeError, ValueError, OSError):
-        return 80
-
-
 class _Parser(argparse.ArgumentParser):
-    """Usage errors in the CLI's one-line form, pointing at the command's help."""
+    """Usage errors in the CLI's one-line form, pointing at the command's help; the help's prose
+    wrapped to the terminal."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"tycho: error: {message} (see '{self.prog} --help')\n")
+
+    def format_help(self) -> str:
+        # The description and the epilog are wrapped here, when help is asked for (the formatter,
+        # argparse's RawDescriptionHelpFormatter, prints them as they are): other runs do not
+        # import textwrap or wrap text they never show.
+        given = self.description, self.epilog
+        width = help_width()
+        self.description, self.epilog = (wrap_prose(text, width) if text else text
+                                         for text in given)  # fmt: skip
+        try:
+            return super().format_help()
+        finally:
+            self.description, self.epilog = given
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, on_subcommand: bool) -> None:
@@ -144,407 +96,14 @@ def _add_global_options(parser: argparse.ArgumentParser, *, on_subcommand: bool)
     to SUPPRESS: argparse copies a subparser's namespace over the main one, so a real default
     there would erase a value given before the subcommand.
     """
-
-    def default(value: object) -> object:
-        return argparse.SUPPRESS if on_subcommand else value
-
-    def shown(text: str) -> str:
-        return argparse.SUPPRESS if on_subcommand else text
-
-    group = parser.add_argument_group("global options") if not on_subcommand else parser
-    group.add_argument(
-        "--url", metavar="URL", default=default(None), help=shown("Tycho API URL (env TYCHO_URL)")
-    )
-    group.add_argument(
-        "--namespace",
-        metavar="NS",
-        default=default(None),
-        help=shown("Kubernetes namespace for discovery (default: the context's namespace)"),
-    )
-    group.add_argument(
-        "--service-name",
-        metavar="NAME",
-        default=default(DEFAULT_SERVICE_NAME),
-        help=shown(
-            f"Kubernetes Service of the Tycho API for discovery (default: {DEFAULT_SERVICE_NAME})"
-        ),
-    )
-    group.add_argument(
-        "--context",
-        metavar="CONTEXT",
-        default=default(None),
-        help=shown("kubeconfig context for discovery (default: the current context)"),
-    )
-    group.add_argument(
-        "--timeout",
-        metavar="SECONDS",
-        type=positive_float,
-        default=default(None),
-        help=shown("HTTP timeout of each request in seconds (default: 5 to connect, 30 to read)"),
-    )
-    group.add_argument(
-        "--token",
-        metavar="TOKEN",
-        default=default(None),
-        help=shown("bearer token (env TYCHO_TOKEN); never printed"),
-    )
-    group.add_argument(
-        "--debug",
-        action="store_true",
-        default=default(False),
-        help=shown("show tracebacks and debug logging on stderr"),
-    )
-    group.add_argument(
-        "-V",
-        "--version",
-        action="version",
-        version=f"tycho {__version__}",
-        help=shown("print the version and exit"),
-    )
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number greater than 0: {text!r}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number of at least 0: {text!r}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0: {text!r}")
-    return value
-
-
-def _output_option(parser: argparse.ArgumentParser, formats: Sequence[str], note: str) -> None:
-    parser.add_argument(
-        "-o",
-        "--output",
-        choices=formats,
-        default=None,
-        metavar="FORMAT",
-        help=f"{'|'.join(formats)}; {note}",
-    )
-
-
-def _no_headers(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--no-headers", action="store_true", help="tables without their header line"
-    )
-
-
-def _file_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-f",
-        "--file",
-        metavar="PATH",
-        help="compose file, '-' for stdin (default: compose.yaml, compose.yml, "
-        "docker-compose.yaml or docker-compose.yml in the current folder)",
-    )
-    parser.add_argument(
-        "--env-file",
-        metavar="PATH",
-        help="settings file, '-' for stdin (default: .env beside the compose file)",
-    )
-
-
-# ------------------------------------------------------------------------------- commands
-
-
-def _up(parser: argparse.ArgumentParser) -> None:
-    _file_options(parser)
-    parser.add_argument("-n", "--name", metavar="NAME", help="system name (made a DNS label)")
-    quick = parser.add_argument_group(
-        "quick launch (one container from flags, instead of a compose file)"
-    )
-    quick.add_argument(
-        "--image", "-c", "--container", dest="image", metavar="IMAGE", help="container image"
-    )
-    quick.add_argument(
-        "-p",
-        "--port",
-        dest="ports",
-        action="append",
-        default=[],
-        metavar="PORT",
-        help="a port to expose, e.g. 8888 (repeatable; the first gets a Service)",
-    )
-    quick.add_argument(
-        "--command",
-        dest="container_command",
-        metavar="CMD",
-        help="the container's command, split like a shell would",
-    )
-    quick.add_argument(
-        "-v",
-        "--volume",
-        dest="volumes",
-        action="append",
-        default=[],
-        metavar="pvc://CLAIM[/SUB]:PATH",
-        help="a volume to mount (repeatable)",
-    )
-    quick.add_argument(
-        "-e",
-        "--env",
-        dest="env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="an environment variable (repeatable; shown masked by --dry-run, like .env values)",
-    )
-    parser.add_argument(
-        "--wait", action="store_true", help="wait until the system is ready (progress on a TTY)"
-    )
-    parser.add_argument(
-        "--wait-timeout",
-        metavar="SECONDS",
-        type=positive_float,
-        default=300.0,
-        help="how long --wait waits; not ready by then is exit 1 (default: 300)",
-    )
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="print the validated request (env values masked) and send nothing",
-    )
-    _output_option(parser, ("table", "json", "yaml"), "default: table (json with --dry-run)")
-    _no_headers(parser)
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only the GUID")
-
-
-def _status(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("guid", nargs="?", metavar="GUID", help="a system's GUID or full name")
-    parser.add_argument(
-        "--terse",
-        "-terse",
-        "-q",
-        "--quiet",
-        dest="terse",
-        action="store_true",
-        help="print only GUIDs, one per line",
-    )
-    _output_option(
-        parser,
-        ("table", "wide", "json", "yaml", "name"),
-        "wide adds user, app id, workspace, utilization and the creation time; "
-        "name prints full system names (default: table)",
-    )
-    _no_headers(parser)
-    parser.add_argument(
-        "-w",
-        "--watch",
-        action="store_true",
-        help="keep polling: redraw on a terminal, print changed rows when piped",
-    )
-    parser.add_argument(
-        "--watch-timeout",
-        metavar="SECONDS",
-        type=positive_float,
-        default=None,
-        help="stop --watch after this long (default: the global --timeout if given, "
-        "else until interrupted)",
-    )
-    parser.add_argument(
-        "--interval",
-        metavar="SECONDS",
-        type=positive_float,
-        default=2.0,
-        help="seconds between polls of --watch (default: 2)",
-    )
-
-
-def _down(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "guids", nargs="*", metavar="GUID", help="GUIDs (or full names) of systems to delete"
-    )
-    parser.add_argument("--all", action="store_true", help="delete every running system")
-    parser.add_argument(
-        "-y", "--yes", action="store_true", help="do not ask for confirmation of --all"
-    )
-    parser.add_argument("-q", "--quiet", action="store_true", help="do not print deleted GUIDs")
-
-
-def _modify(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("guid", metavar="GUID", help="the system's GUID or full name")
-    parser.add_argument(
-        "--label",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a label to add (repeatable)",
-    )
-    parser.add_argument("--cpu", metavar="CPU", help="CPU quantity, e.g. 500m or 2")
-    parser.add_argument("--memory", metavar="MEMORY", help="memory quantity, e.g. 512M or 2G")
-    _output_option(parser, ("table", "json", "yaml"), "default: table")
-
-
-def _validate(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "path", nargs="?", metavar="PATH", help="compose file (the same as -f PATH)"
-    )
-    _file_options(parser)
-
-
-def _spec(parser: argparse.ArgumentParser) -> None:
-    return
-
-
-def _mock(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    parser.add_argument(
-        "--port", type=int, default=5000, help="port to bind, 0 for any free one (default: 5000)"
-    )
-    parser.add_argument(
-        "--ready-after",
-        metavar="N",
-        type=_count,
-        default=0,
-        help="new systems report is_ready false in their first N status answers (default: 0)",
-    )
-    parser.add_argument(
-        "--latency",
-        metavar="SECONDS",
-        type=_non_negative_float,
-        default=0.0,
-        help="seconds added to every answer (default: 0)",
-    )
-    parser.add_argument(
-        "--modify",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="route /system/modify; real servers (tycho-api 1.17.3) do not (default: --no-modify)",
-    )
-    parser.add_argument(
-        "--fail-next",
-        metavar="N",
-        type=_count,
-        default=0,
-        help="answer the first N API requests with --fail-status (default: 0)",
-    )
-    parser.add_argument(
-        "--fail-status",
-        metavar="CODE",
-        type=int,
-        default=503,
-        help="HTTP status of those answers; 200 is an error envelope (default: 503)",
-    )
-    parser.add_argument(
-        "-q", "--quiet", action="store_true", help="no log line per request on stderr"
-    )
-
-
-def _completion(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell")
-
-
-# name -> (summary, description, examples, builder)
-Builder = Callable[[argparse.ArgumentParser], None]
-COMMANDS: dict[str, tuple[str, str, str, Builder]] = {
-    "up": (
-        "start a system from a compose file, or one container from flags",
-        "Start a system from a docker-compose file, or one container from flags "
-        "(--image). Reads the .env beside the compose file unless --env-file is given, "
-        "interpolates ${VAR} from it, and names the system after the file's folder unless "
-        "--name is given. The table's NODE_PORT is the Kubernetes nodePort: reach a service "
-        "at a cluster node's address and that port (IP_ADDRESS is its load-balancer address, "
-        "<none> when it has none).",
-        """\
-  tycho up                                 ./compose.yaml or ./docker-compose.yaml
-  tycho up -f apps/jupyter/docker-compose.yaml -n notebook --wait
-  cat docker-compose.yaml | tycho up -f - -o json
-  tycho up --image jupyter/minimal-notebook -p 8888 -v pvc://home/alice:/home/jovyan -n nb
-  tycho up --image nginx:1.25 -p 80 -e MODE=prod --command "nginx -g 'daemon off;'" --dry-run""",
-        _up,
-    ),
-    "status": (
-        "list running systems, or one by GUID",
-        "List the running systems, or one by GUID (an unknown GUID is exit 1). READY counts "
-        "the system's ready Deployments; AGE is the time since creation.",
-        """\
-  tycho status
-  tycho status -o wide --no-headers
-  tycho status 2f1c0d9e8b7a46d5a4c3b2a1f0e9d8c7 -o json
-  tycho status --watch --watch-timeout 60
-  tycho status --terse                     GUIDs only, for tycho down""",
-        _status,
-    ),
-    "down": (
-        "delete systems by GUID, or all of them",
-        "Delete systems by GUID or full name. Every system is tried; each deleted GUID is "
-        "printed; a GUID the server does not list is 'not found' (exit 1). down first asks "
-        "the server for its systems (one status request). With no GUID and systems "
-        "running, down refuses and suggests --all; with nothing running it has nothing to "
-        "do (so `tycho down $(tycho status --terse)` works on an empty server).",
-        """\
-  tycho down 2f1c0d9e8b7a46d5a4c3b2a1f0e9d8c7
-  tycho down $(tycho status --terse)
-  tycho down --all --yes""",
-        _down,
-    ),
-    "modify": (
-        "add labels to a system or change its CPU and memory",
-        "Add labels to a running system or set its CPU and memory (limits and requests). "
-        "Not every Tycho server supports this (tycho-api 1.17.3 does not).",
-        """\
-  tycho modify 2f1c0d9e8b7a46d5a4c3b2a1f0e9d8c7 --label team=data --cpu 500m --memory 1G""",
-        _modify,
-    ),
-    "validate": (
-        "check a compose file offline",
-        "Check a docker-compose file and its .env against the client's validators and the "
-        "OpenAPI document's schemas, without a server. Prints every problem, one per line "
-        "with its field path, and exits 2 if there is any.",
-        """\
-  tycho validate
-  tycho validate apps/jupyter/docker-compose.yaml --env-file prod.env""",
-        _validate,
-    ),
-    "spec": (
-        "print the OpenAPI document of the Tycho API",
-        "Print the OpenAPI document of the Tycho API (the contract this client checks).",
-        """\
-  tycho spec > tycho.yaml""",
-        _spec,
-    ),
-    "mock": (
-        "serve a fake Tycho API for tests",
-        "Serve a fake, spec-validating Tycho API until interrupted. Prints its URL on stdout "
-        "once listening, and one line per request on stderr (method, path, status, "
-        "milliseconds; never bodies).",
-        """\
-  tycho mock --port 0                      any free port
-  tycho mock --ready-after 3 --latency 0.2
-  tycho mock --fail-next 2 --fail-status 503""",
-        _mock,
-    ),
-    "completion": (
-        "print a shell completion script",
-        "Print a completion script for bash, zsh or fish, generated from this parser.",
-        """\
-  source <(tycho completion bash)          in ~/.bashrc
-  source <(tycho completion zsh)           in ~/.zshrc
-  tycho completion fish > ~/.config/fish/completions/tycho.fish""",
-        _completion,
-    ),
-}
+    if on_subcommand:
+        for option in GLOBAL_OPTIONS:
+            parser.add_argument(*option.names, **{**option.settings, "default": argparse.SUPPRESS,
+                                                  "help": argparse.SUPPRESS})  # fmt: skip
+        return
+    group = parser.add_argument_group("global options")
+    for option in GLOBAL_OPTIONS:
+        group.add_argument(*option.names, **option.settings)
 
 
 def chosen_command(argv: Sequence[str]) -> str | None:
@@ -562,36 +121,41 @@ def chosen_command(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_parser(
-    argv: Sequence[str] | None = None, *, full: bool = False
-) -> argparse.ArgumentParser:
-    """The parser of ``tycho``; with ``argv``, only that command's parser is filled in."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of ``tycho`` for ``argv``: the command it names (if any) filled in, every other
+    command with its name and summary only."""
     parser = _Parser(
         prog="tycho",
         description="Run docker-compose systems on Kubernetes through the Tycho API.",
         epilog=MAIN_EPILOG,
-        formatter_class=_HelpFormatter,
+        formatter_class=help_formatter,
         allow_abbrev=False,
+        add_help=False,
     )
+    parser.add_argument(*HELP.names, **HELP.settings)
     _add_global_options(parser, on_subcommand=False)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
     commands.required = True
-    chosen = None if full or argv is None else chosen_command(argv)
+    chosen = None if argv is None else chosen_command(argv)
     if chosen not in COMMANDS:
         chosen = None
-    for name, (summary, description, examples, build) in COMMANDS.items():
+    for name, command in COMMANDS.items():
         if chosen is not None and name != chosen:
             continue
+        filled = name == chosen
         sub = commands.add_parser(
             name,
-            help=summary,
-            description=description,
-            epilog=f"Examples:\n{examples}\n\n{SUBCOMMAND_FOOTER}",
-            formatter_class=_HelpFormatter,
+            help=command.summary,
+            # Only a filled-in parser can show its help (the others are never run).
+            description=command.description if filled else None,
+            epilog=f"Examples:\n{command.examples}\n\n{SUBCOMMAND_FOOTER}" if filled else None,
+            formatter_class=help_formatter,
             allow_abbrev=False,
+            add_help=False,
         )
         sub.set_defaults(command=name)
-        if chosen is not None or full:
-            build(sub)
+        if filled:
+            sub.add_argument(*HELP.names, **HELP.settings)
+            command.add_to(sub)
             _add_global_options(sub, on_subcommand=True)
     return parser

@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tycho_client._defaults import DEFAULT_URL
 from tycho_client.errors import (
     TychoDiscoveryError,
     TychoError,
@@ -22,7 +23,7 @@ from tycho_client.errors import (
 )
 
 from ._output import error_line
-from ._parser import DEFAULT_URL, MAX_FILE_MIB
+from ._parser import MAX_FILE_MIB
 
 if TYPE_CHECKING:
     from tycho_client.client import TychoClient
@@ -101,9 +102,6 @@ class Session:
             target = self.resolve()
             options: dict[str, Any] = {
                 "token": self.args.token or os.environ.get("TYCHO_TOKEN") or None,
-                # A plain-http URL never uses TLS (the client follows no redirects), so skip
-                # building a verifying SSL context: loading the CA bundle costs ~60 ms.
-                "verify": not target.url.lower().startswith("http://"),
             }
             if self.args.timeout is not None:
                 # --timeout bounds each command's wait on the server as a whole.

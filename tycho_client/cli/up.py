@@ -22,7 +22,7 @@ from ._runtime import EXIT_OK, EXIT_SERVER_ERROR, CommandError, Session
 
 if TYPE_CHECKING:
     from tycho_client.client import TychoClient
-    from tycho_client.models import StartResponse
+    from tycho_client.models import StartResponse, SystemStatus
 
 # The reference CLI's column widths. NODE_PORT: what real servers return as "port-1".
 COLUMNS = (("SERVICE", 30), ("GUID", 35), ("IP_ADDRESS", 15), ("NODE_PORT", 9))
@@ -34,8 +34,7 @@ LEGEND = (
 )
 QUICK_FLAGS = {"ports": "--port", "container_command": "--command", "volumes": "--volume",
                "env": "--env"}  # fmt: skip
-FIRST_POLL = 0.5
-MAX_POLL = 2.0
+POLL_INTERVAL = 1.0
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
@@ -114,25 +113,23 @@ def wait(client: TychoClient, guid: str, name: str, timeout: float) -> None:
 
     Not ready in time is exit 1 (the server did answer), naming the system and its state.
     """
+    from tycho_client.errors import TychoNotReadyError
+
     started = time.monotonic()
-    deadline = started + timeout
-    interval = FIRST_POLL
-    state = "not listed yet"
+    state = ["not listed yet"]
     with progress(f"waiting for {escape(name)} to be ready") as note:
-        while True:
-            systems = client.status({"name": guid}).result
+
+        def polled(systems: list[SystemStatus]) -> None:
             ready = sum(bool(system.is_ready) for system in systems)
-            if systems and ready == len(systems):
-                break
-            state = f"{ready}/{len(systems)} deployments ready" if systems else "not listed yet"
-            note(state)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise CommandError(
-                    f"{name} not ready within {timeout:g} s: {state}", EXIT_SERVER_ERROR
-                )
-            time.sleep(min(interval, remaining))
-            interval = min(interval * 2, MAX_POLL)
+            state[0] = f"{ready}/{len(systems)} deployments ready" if systems else "not listed yet"
+            note(state[0])
+
+        try:
+            client.wait_ready(guid, deadline=timeout, interval=POLL_INTERVAL, on_poll=polled)
+        except TychoNotReadyError:
+            raise CommandError(
+                f"{name} not ready within {timeout:g} s: {state[0]}", EXIT_SERVER_ERROR
+            ) from None
     tell(f"{name} is ready after {time.monotonic() - started:.1f} s")
 
 
