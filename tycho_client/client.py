@@ -129,6 +129,9 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
                     delay = plan.after_failure(prepared, exc, attempt, started, timeout)
                 except TimeoutError:
                     raise plan.deadline_error(prepared, attempt + 1) from None
+                except BaseException as interruption:  # Ctrl-C, a cancellation: noted, not kept
+                    plan.note_interruption(prepared, interruption)
+                    raise
                 else:
                     after = plan.after_response(prepared, response, attempt, started)
                     if after is None:
