@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from typing_extensions import Self
 
 from . import build
+from ._body import BodyReader
 from ._call import CallPlan
 from ._config import (
     CALL_OPTION_NAMES,
@@ -33,7 +34,7 @@ from ._config import (
 )
 from ._generated.operations import Operation
 from ._raw import RawResponse
-from ._response import BodyReader, http_error, parse, parse_object
+from ._response import http_error, parse, parse_object
 from ._transport import TaskSlots, ThreadSlots
 from .build import PreparedRequest
 from .errors import TychoDownError, TychoError, TychoNotReadyError, summarize
@@ -212,8 +213,17 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
 
     def _plan(self, options: Mapping[str, Any]) -> CallPlan:
         """The budget of one call: the client's options, overridden by what the call gives."""
-        unknown_keywords(options, CALL_OPTION_NAMES, "a Tycho operation")
         settings = self._settings
+        if not options:
+            return CallPlan(
+                timeout=self.timeout,
+                retries=settings.max_retries,
+                deadline=self.deadline,
+                headers=self._headers,
+                policy=settings.retry_policy,
+                where=settings.display_url,
+            )
+        unknown_keywords(options, CALL_OPTION_NAMES, "a Tycho operation")
         timeout = resolve_timeout(options["timeout"]) if "timeout" in options else self.timeout
         if "deadline" in options:
             deadline = check_deadline(options["deadline"])
