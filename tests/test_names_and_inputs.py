@@ -146,9 +146,9 @@ def test_up_takes_a_compose_model_and_start_takes_yaml_text(
     with face(url) as tycho:
         from_model = tycho.up("app", ComposeSystem.model_validate(WEB)).result.sid
         from_text = tycho.start({"name": "app", "system": COMPOSE_TEXT}).result.sid
-    assert fake.systems[from_model].images == fake.systems[from_text].images == {
-        "web": "nginx:1.25"
-    }
+    assert (
+        fake.systems[from_model].images == fake.systems[from_text].images == {"web": "nginx:1.25"}
+    )
 
 
 def test_a_file_name_given_as_compose_text_gets_a_hint(face: Face) -> None:
