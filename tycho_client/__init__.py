@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .discovery import TychoClientFactory as TychoClientFactory
     from .envfile import parse_env as parse_env
     from .errors import (
+        TychoAmbiguousNameError as TychoAmbiguousNameError,
         TychoAPIError as TychoAPIError,
         TychoComposeError as TychoComposeError,
         TychoConnectionError as TychoConnectionError,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
         TychoRateLimitError as TychoRateLimitError,
         TychoResponseError as TychoResponseError,
         TychoServerError as TychoServerError,
+        TychoSystemNotFoundError as TychoSystemNotFoundError,
         TychoTimeoutError as TychoTimeoutError,
         TychoTransportError as TychoTransportError,
         TychoValidationError as TychoValidationError,
@@ -85,6 +87,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "naming": ("format_name",),
     "errors": (
         "TychoAPIError",
+        "TychoAmbiguousNameError",
         "TychoComposeError",
         "TychoConnectionError",
         "TychoDiscoveryError",
@@ -99,6 +102,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "TychoRateLimitError",
         "TychoResponseError",
         "TychoServerError",
+        "TychoSystemNotFoundError",
         "TychoTimeoutError",
         "TychoTransportError",
         "TychoValidationError",

@@ -53,7 +53,7 @@ from ._generated.models import (
 )
 from ._generated.operations import Operation, RequestT
 from .errors import TychoValidationError, summarize
-from .naming import format_name
+from .naming import format_name, guid_in
 
 # compose, envfile and rules are imported inside the validators that need them: `tycho status` and
 # `tycho down` build no start request and need neither.
@@ -100,7 +100,6 @@ Probe: TypeAlias = HttpProbe | TcpProbe | ExecProbe
 REDACTED = "***"
 BUILT = "tycho_client.built"
 """Validation-context key set by :mod:`tycho_client.build`: the data is normalized already."""
-_GUID_SUFFIX = re.compile(r"(?:^|-)([0-9a-f]{32})$")
 # Kubernetes label keys: a name of <= 63 chars of [A-Za-z0-9-_.], alnum at both ends, with an
 # optional DNS-subdomain prefix and a slash (values: tycho_client.rules.is_label_value).
 _LABEL_KEY = re.compile(
@@ -127,8 +126,7 @@ def wire_dict(model: Any) -> dict[str, Any]:
 
 def _guid_of(name: str) -> str:
     """The GUID inside ``name``: servers match GUIDs only, so a full ``{name}-{sid}`` is reduced."""
-    match = _GUID_SUFFIX.search(name)
-    return match.group(1) if match else name
+    return guid_in(name) or name
 
 
 _MIN_MASKED_LENGTH = 4
