@@ -22,7 +22,8 @@ __all__ = ["MAX_NAME_LENGTH", "format_name", "guid_in", "is_dns_label"]
 MAX_NAME_LENGTH = 30
 """Longest system name: 63 (label value limit) - 1 ('-') - 32 (the server's hex guid)."""
 
-# What servers name a system: {name}-{guid}, the GUID 32 lowercase hex digits (a uuid4's hex).
+# What servers name a system: {name}-{guid}, the name a DNS label (as format_name makes it), the
+# GUID 32 lowercase hex digits (a uuid4's hex).
 _GUID_OR_FULL_NAME = re.compile(r"(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?-)?([0-9a-f]{32})")
 _HASH_LENGTH = 8
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
