@@ -24,7 +24,7 @@ from tycho_client.aio import AsyncTychoClient
 from tycho_client.client import TychoClient
 from tycho_client.errors import TychoServerError
 from tycho_client.openapi import spec_text
-from tycho_client.testing import FakeTycho, FakeTychoServer
+from tycho_client.testing import FakeResponse, FakeTycho, FakeTychoServer
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = {
@@ -353,3 +353,56 @@ def test_a_connection_failing_outside_the_handler_is_one_sentence(
     assert len(seen) == 1  # a bug is no client's doing: it goes to the logger
     assert [r.exc_info[0] for r in caplog.records if r.exc_info] == [RuntimeError]
     assert capfd.readouterr().err == ""  # socketserver's traceback printout is gone
+
+
+class Overlaps:
+    """An app that records when each of its calls ran; the first takes ``first`` seconds, the
+    others ``then``."""
+
+    latency = 0.0
+
+    def __init__(self, first: float, then: float) -> None:
+        self.durations = (first, then)
+        self.runs: list[tuple[float, float]] = []
+        self.lock = threading.Lock()
+
+    def handle(self, method: str, path: str, headers: Any, content: bytes) -> FakeResponse:
+        began = time.monotonic()
+        time.sleep(self.durations[1] if self.runs else self.durations[0])
+        with self.lock:
+            self.runs.append((began, time.monotonic()))
+        return FakeResponse(200, (("Content-Type", "application/json"),), b"{}")
+
+
+def test_requests_run_alone_only_until_the_first_is_answered() -> None:
+    # The fake reads its document on first use: a burst of threads each reading it at once took
+    # seconds, so the first request runs alone. After it, none waits for another: one that
+    # takes long (a large start request) must not hold up the rest.
+    app = Overlaps(first=0.3, then=0.1)
+    server = FakeTychoServer(app)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+
+    def burst() -> None:
+        def one() -> None:
+            assert httpx.post(f"{server.url}/x", timeout=30).status_code == 200
+
+        threads = [threading.Thread(target=one) for _ in range(8)]
+        for each in threads:
+            each.start()
+        for each in threads:
+            each.join(timeout=30)
+
+    try:
+        burst()
+        first, *others = sorted(app.runs)
+        assert all(began >= first[1] for began, _ in others)  # cold: the first ran alone
+        app.runs.clear()
+        burst()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    runs = sorted(app.runs)
+    assert len(runs) == 8
+    assert any(runs[i + 1][0] < runs[i][1] for i in range(7))  # warm: side by side

@@ -60,7 +60,10 @@ class Answer(Protocol):
 
 class App(Protocol):
     """What the server serves: :class:`~tycho_client.testing.FakeTycho`, or anything that answers
-    like it. Typed by shape so that this module and the fake do not import each other."""
+    like it. Typed by shape so that this module and the fake do not import each other.
+
+    ``handle`` is called from one thread per connection, at the same time: it must be
+    thread-safe, and should not hold a lock while it does lengthy work."""
 
     @property
     def latency(self) -> float: ...
@@ -172,8 +175,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers[key] = f"{headers[key]}, {value}" if key in headers else value
         fake = self.server.fake
         try:
-            with self.server.handling:
-                answer = fake.handle(self.command, target, headers, content)
+            answer = self.server.answer(self.command, target, headers, content)
         except Exception:
             # A bug in the fake (e.g. an answer the document does not allow): keep serving.
             logger.exception("FakeTycho failed on %s %s", self.command, target)
@@ -243,12 +245,24 @@ class FakeTychoServer(ThreadingHTTPServer):
         """Called as each answer is sent: (method, path, status, seconds)."""
         self.on_problem = on_problem
         """Called with one sentence when a client breaks off a request or does not speak HTTP."""
-        # One request at a time in the (CPU-bound) fake: the GIL serializes that work anyway, and
-        # threads queued on a lock do not fight for the GIL with the threads doing socket I/O.
-        self.handling: threading.Lock = threading.Lock()
+        self._warming = threading.Lock()
+        self._warm = False
         self.errors: list[str] = []
         """Requests on which the fake raised (answered 500); empty unless the fake has a bug."""
         super().__init__((host, port), _Handler)
+
+    def answer(self, method: str, path: str, headers: Mapping[str, str], content: bytes) -> Answer:
+        """The fake's answer to one request, from the thread of its connection."""
+        # No lock around the fake once it is warm: it checks requests outside its state's lock,
+        # so a large request does not hold up the others. The first request is handled alone:
+        # the fake reads its document on first use (80 ms), and a burst of a hundred threads
+        # each reading it at once took seconds.
+        if self._warm:
+            return self.fake.handle(method, path, headers, content)
+        with self._warming:
+            answer = self.fake.handle(method, path, headers, content)
+            self._warm = True
+            return answer
 
     def problem(self, text: str) -> None:
         """Report ``text`` (an address, then what its client did) to ``on_problem``, if any."""
