@@ -16,6 +16,8 @@ from test_cli_support import (
     tycho,
 )
 
+from tycho_client.cli._project import renamed
+from tycho_client.naming import format_name
 from tycho_client.testing.fake import FakeTycho
 
 COMPOSE = """\
@@ -147,6 +149,80 @@ def test_up_missing_files_are_usage_errors(fake: FakeTycho, url: str, app: Path)
     done = tycho("up", "-f", str(app.parent / "nope.yaml"), "--url", url, check=2)
     assert "nope.yaml not found" in one_error_line(done.stderr)
     assert fake.requests == []
+
+
+# -------------------------------------------------------------------------------- names
+
+NOTE = "tycho: note: using the system name {!r} for {!r}\n"
+
+
+def test_up_says_which_system_name_it_used_for_a_name_with_accents(
+    fake: FakeTycho, app: Path
+) -> None:
+    done = tycho("up", "-f", str(app), "--dry-run", "-n", "Mon Café ☕ app")
+    assert json.loads(done.stdout)["name"] == "mon-cafe-app"
+    assert done.stderr == NOTE.format("mon-cafe-app", "Mon Café ☕ app")
+    quiet = tycho("up", "-f", str(app), "--dry-run", "-n", "Mon Café ☕ app", "-q")
+    assert json.loads(quiet.stdout)["name"] == "mon-cafe-app"
+    assert quiet.stderr == ""
+    assert fake.requests == []
+
+
+def test_up_notes_the_name_before_starting_the_system(fake: FakeTycho, url: str, app: Path) -> None:
+    done = tycho("up", "-f", str(app), "-n", "Straße", "--no-headers", "--url", url)
+    (guid,) = fake.systems
+    assert fake.systems[guid].app_id == "strasse"
+    assert done.stderr == NOTE.format("strasse", "Straße")
+
+
+def test_up_notes_a_name_taken_from_the_folder(fake: FakeTycho, tmp_path: Path) -> None:
+    folder = tmp_path / "Café Olé"
+    folder.mkdir()
+    (folder / "compose.yaml").write_text(COMPOSE)
+    (folder / ".env").write_text(ENV)
+    done = tycho("up", "--dry-run", "-o", "table", cwd=folder)
+    assert done.stderr.splitlines()[0] == NOTE.format("cafe-ole", "Café Olé").strip()
+    assert done.stderr.splitlines()[1] == "dry run: cafe-ole would be started; nothing was sent"
+
+
+def test_up_notes_a_long_name_cut_short_quoting_only_its_start(fake: FakeTycho, app: Path) -> None:
+    name = "Analysis " * 20
+    done = tycho("up", "-f", str(app), "--dry-run", "-n", name)
+    used = json.loads(done.stdout)["name"]
+    assert len(used) == 30
+    assert done.stderr == NOTE.format(used, name[:60] + "...")
+
+
+def test_quick_launch_notes_only_a_name_given_with_n(fake: FakeTycho) -> None:
+    done = tycho("up", "-c", "nginx:1.25", "-p", "80", "-n", "Ærø", "--dry-run")
+    assert json.loads(done.stdout)["name"] == "aero"
+    assert done.stderr == NOTE.format("aero", "Ærø")
+    # Named after the image, cut short with a hash: not a name anybody chose, so no note.
+    image = "example/a-very-long-image-name-for-a-notebook:1"
+    done = tycho("up", "-c", image, "-p", "80", "--dry-run")
+    assert len(json.loads(done.stdout)["name"]) == 30
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("given", "noted"),
+    [
+        ("my-app", False),
+        ("My App", False),  # my-app: case and spaces are plain to see
+        ("Data Lab", False),
+        ("my_app.v2/", False),
+        ("n" * 30, False),
+        ("n" * 31, True),  # cut short to 30 characters with a hash
+        ("Mon Café ☕ app", True),  # mon-cafe-app: accents taken off, the cup dropped
+        ("Straße", True),  # strasse
+        ("日本語 app", True),  # app: letters dropped
+        ("Data\u00a0Lab", True),  # data-lab, but a no-break space only looks like a space
+    ],
+)
+def test_a_name_is_noted_when_more_than_case_and_punctuation_changed(
+    given: str, noted: bool
+) -> None:
+    assert renamed(given, format_name(given)) is noted
 
 
 # ------------------------------------------------------------------------- quick launch

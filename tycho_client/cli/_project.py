@@ -8,6 +8,7 @@ clients' ``up`` runs.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 # The names docker compose looks for in the current folder, in its order of preference.
 DEFAULT_COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 QUICK_SOURCE = "the --image flags"
+_PUNCTUATION = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,22 @@ def build_request(project: ComposeProject, name: str | None) -> StartRequest:
 
     with naming_source(project.source):
         return up_request(name or project.default_name, project.system, project.env)
+
+
+def given_name(project: ComposeProject, name: str | None) -> str | None:
+    """The name the system is named after when a person chose it: ``-n NAME``, or the compose
+    file's folder. None for quick launch without ``-n`` (the name comes from the image)."""
+    if name:
+        return name
+    return None if project.source == QUICK_SOURCE else project.default_name
+
+
+def renamed(given: str, used: str) -> bool:
+    """Whether the system name ``used`` (``format_name(given)``) changed more of ``given`` than
+    case and punctuation: a character outside ASCII was spelt in ASCII or dropped, or the name
+    was shortened to fit. ``Data Lab`` -> ``data-lab`` is what anyone expects of a DNS name;
+    ``Mon Café ☕ app`` -> ``mon-cafe-app``, or a long name cut and given a hash, is news."""
+    return not given.isascii() or used != _PUNCTUATION.sub("-", given.lower()).strip("-")
 
 
 @contextmanager

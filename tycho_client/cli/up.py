@@ -15,8 +15,10 @@ from ._project import (
     ComposeProject,
     build_request,
     compose_file,
+    given_name,
     load_project,
     quick_project,
+    renamed,
 )
 from ._runtime import EXIT_OK, EXIT_SERVER_ERROR, CommandError, Session
 
@@ -35,11 +37,17 @@ LEGEND = (
 QUICK_FLAGS = {"ports": "--port", "container_command": "--command", "volumes": "--volume",
                "env": "--env"}  # fmt: skip
 POLL_INTERVAL = 1.0
+SHOWN_NAME = 60  # characters of a given name quoted in the note; -n can be any length
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
     project = _project(args)
     request = build_request(project, args.name)
+    given = given_name(project, args.name)
+    if given is not None and not args.quiet and renamed(given, request.name):
+        # Said before anything is sent, so that it is on screen whatever the server answers.
+        quoted = given if len(given) <= SHOWN_NAME else given[:SHOWN_NAME] + "..."
+        tell(f"tycho: note: using the system name {request.name!r} for {quoted!r}")
     output = args.output or ("json" if args.dry_run else "table")
     if args.dry_run:
         shown = request.redacted()  # env values masked, in env and in the compose document
