@@ -12,7 +12,9 @@
           TychoClient(url).status()
 
 - A pytest plugin (installed with the package) with the fixtures ``tycho_fake``,
-  ``tycho_client``, ``async_tycho_client`` and ``tycho_server_url``.
+  ``tycho_client``, ``async_tycho_client``, ``make_tycho_client``, ``make_async_tycho_client``
+  and ``tycho_server_url``; ``MakeTychoClient`` and ``MakeAsyncTychoClient`` type the two
+  ``make_`` fixtures, and ``NO_BACKOFF`` is the retry policy of their clients (no waits).
 - ``load_spec``, ``spec_path``, ``spec_text``: the OpenAPI document at run time (from
   :mod:`tycho_client.openapi`, which also validates against it).
 
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .fake import FakeResponse, FakeSystem, FakeTycho, RecordedRequest, cpu_quantity
+    from .plugin import NO_BACKOFF, MakeAsyncTychoClient, MakeTychoClient
     from .server import FakeTychoServer, run_forever, serve
     from .spec import load_spec, spec_path, spec_text
 
@@ -37,14 +40,19 @@ _LOCATIONS = {
         ["FakeResponse", "FakeSystem", "FakeTycho", "RecordedRequest", "cpu_quantity"], "fake"
     ),
     **dict.fromkeys(["FakeTychoServer", "run_forever", "serve"], "server"),
+    # The plugin imports pytest: these are for tests.
+    **dict.fromkeys(["NO_BACKOFF", "MakeAsyncTychoClient", "MakeTychoClient"], "plugin"),
     **dict.fromkeys(["load_spec", "spec_path", "spec_text"], "spec"),  # re-exports openapi
 }
 
 __all__ = [
+    "NO_BACKOFF",
     "FakeResponse",
     "FakeSystem",
     "FakeTycho",
     "FakeTychoServer",
+    "MakeAsyncTychoClient",
+    "MakeTychoClient",
     "RecordedRequest",
     "cpu_quantity",
     "load_spec",
