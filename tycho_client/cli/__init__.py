@@ -38,13 +38,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: list[str], as_program: bool) -> int:
-    from ._parser import build_parser
+    from ._parser import build_parser, usage_line
 
     parser = build_parser(argv)
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error (argparse printed it)
         return exc.code if isinstance(exc.code, int) else 2
+    if extras:  # what no option or argument took: unknown options, one word too many
+        from ._usage import unknown_arguments
+
+        sys.stderr.write(
+            usage_line(unknown_arguments(args.command, extras), f"tycho {args.command}")
+        )
+        return 2
 
     if as_program:
         # httpx imports its own command line (click, rich: ~35 ms) whenever they are installed;

@@ -19,6 +19,7 @@ from ._project import (
     quick_project,
 )
 from ._runtime import EXIT_OK, EXIT_SERVER_ERROR, CommandError, Session
+from ._terminal import first_in_session
 
 if TYPE_CHECKING:
     from tycho_client.client import TychoClient
@@ -28,10 +29,10 @@ if TYPE_CHECKING:
 COLUMNS = (("SERVICE", 30), ("GUID", 35), ("IP_ADDRESS", 15), ("NODE_PORT", 9))
 DRY_RUN_COLUMNS = (("SERVICE", 30), ("IMAGE", 30), ("PORTS", 10), ("SERVICE_PORT", 1))
 LEGEND = (
-    "NODE_PORT is each service's Kubernetes nodePort: reach it at a cluster node's address "
-    "and that port. IP_ADDRESS is its load-balancer address (<none>: it has none). "
-    "`tycho status` shows when the system is ready."
+    "NODE_PORT: reach the service at a cluster node's address and this port (its Kubernetes "
+    "nodePort). IP_ADDRESS: its load-balancer address, <none> if it has none."
 )
+NOT_WAITED = "`tycho status` shows when the system is ready; `tycho up --wait` waits for it."
 QUICK_FLAGS = {"ports": "--port", "container_command": "--command", "volumes": "--volume",
                "env": "--env"}  # fmt: skip
 POLL_INTERVAL = 1.0
@@ -54,6 +55,8 @@ def run(args: argparse.Namespace, session: Session) -> int:
     show(response, output, quiet=args.quiet, headers=not args.no_headers)
     if args.wait:
         wait(client, response.result.sid, response.result.name, args.wait_timeout)
+    if output == "table" and not args.quiet and not args.no_headers:
+        explain_table(waited=args.wait)
     return EXIT_OK
 
 
@@ -103,8 +106,6 @@ def show(response: StartResponse, output: str, *, quiet: bool, headers: bool) ->
             for service, endpoint in result.containers.items()
         ]
         print_table(COLUMNS, rows, headers=headers)
-        if headers:
-            tell(LEGEND)
     sys.stdout.flush()  # the GUID is worth having while --wait waits
 
 
@@ -131,6 +132,16 @@ def wait(client: TychoClient, guid: str, name: str, timeout: float) -> None:
                 f"{name} not ready within {timeout:g} s: {state[0]}", EXIT_SERVER_ERROR
             ) from None
     tell(f"{name} is ready after {time.monotonic() - started:.1f} s")
+
+
+def explain_table(*, waited: bool) -> None:
+    """The legend of the table's columns, on stderr, after the table (and after the ready line
+    of --wait): for a person at a terminal only, once per terminal session."""
+    if not sys.stderr.isatty() or not first_in_session("up-legend"):
+        return
+    tell(LEGEND)
+    if not waited:
+        tell(NOT_WAITED)
 
 
 @contextmanager
