@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import importlib
 import json
 import os
 import platform
@@ -539,12 +538,14 @@ def part2(report: Report, runs: int, quick: bool, bodies: dict[str, bytes], base
 
 def real_parse() -> tuple[str, Callable[[bytes], object]]:
     """The client's own parser of a status answer (a private entry point), wherever it lives."""
-    for module in ("tycho_client._response", "tycho_client.models"):
-        try:
-            adapter = importlib.import_module(module).outcome_adapter("status")
-        except (ImportError, AttributeError):
-            continue
-        return f"{module}.outcome_adapter('status').validate_json", adapter.validate_json
+    try:
+        from tycho_client._generated.operations import STATUS
+        from tycho_client._response import outcome_adapter
+    except ImportError:
+        pass
+    else:
+        adapter = outcome_adapter(STATUS)
+        return "tycho_client._response.outcome_adapter(STATUS).validate_json", adapter.validate_json
     # Fallback: the public client over an in-process transport (adds httpx's cost).
     from tycho_client import TychoClient
 
@@ -672,31 +673,10 @@ def part3(report: Report, runs: int, body: bytes) -> None:
 # --------------------------------------------------------------------------- P4 concurrency
 
 
-def pool_limits(client: object) -> tuple[int, int] | None:
-    """The connection limits of the httpx pool inside ``client`` (private attributes of httpx,
-    httpcore and our client, read for reporting only), or None when they cannot be found."""
-    seen: set[int] = set()
-    todo: list[object] = [client]
-    while todo:
-        item = todo.pop()
-        if id(item) in seen or item is None:
-            continue
-        seen.add(id(item))
-        if hasattr(item, "_max_connections") and hasattr(item, "_max_keepalive_connections"):
-            connections = item._max_connections
-            return (
-                connections if connections is not None else 10**6,
-                item._max_keepalive_connections,
-            )
-        if isinstance(item, (httpx.AsyncClient, httpx.AsyncBaseTransport)) or type(
-            item
-        ).__module__.startswith(("tycho_client", "httpx", "httpcore")):
-            todo.extend(
-                value
-                for value in vars(item).values()
-                if type(value).__module__.startswith(("tycho_client", "httpx", "httpcore"))
-            )
-    return None
+def pool_limits(client: Any) -> tuple[int, int]:
+    """The connection limits of the client's pool: ``max_concurrency`` connections, all kept
+    alive (what the client gives its own pool)."""
+    return client.max_concurrency, client.max_concurrency
 
 
 @dataclass
@@ -755,12 +735,6 @@ def part4(report: Report, runs: int, base: str) -> None:
     probe = AsyncTychoClient(url)
     limits = pool_limits(probe)
     asyncio.run(probe.aclose())
-    if limits is None:
-        report.notes.append(
-            "P4: the client's pool limits were not found; raw uses httpx's defaults"
-        )
-        default = httpx.Limits()
-        limits = (default.max_connections or 100, default.max_keepalive_connections or 20)
     raw_limits = httpx.Limits(max_connections=limits[0], max_keepalive_connections=limits[1])
     trials: dict[str, list[Trial]] = {"ours": [], "raw": []}
     for _ in range(runs):

@@ -35,6 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tycho_client._quantity import BINARY_POWERS, DECIMAL_EXPONENTS, parse_quantity as parse
+
 __all__ = ["FakeKubeCluster", "KubeInvalid", "canonical_quantity", "parse_quantity"]
 
 _CORE = re.compile(r"^/api/v1/namespaces/(?P<ns>[^/]+)/(?P<kind>[a-z]+)(?:/(?P<name>[^/]+))?$")
@@ -67,13 +69,6 @@ _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 _IANA_SVC_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _HTTP_HEADER_NAME = re.compile(r"^[-A-Za-z0-9!#$%&'*+.^_`|~]+$")
-_QUANTITY = re.compile(
-    r"^(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
-    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
-)
-_DECIMAL_SUFFIXES = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12}
-_DECIMAL_SUFFIXES.update({"P": 15, "E": 18})
-_BINARY_SUFFIXES = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
 _STANDARD_RESOURCES = {"cpu", "memory", "ephemeral-storage"}
 
 
@@ -93,23 +88,13 @@ def parse_quantity(text: Any) -> tuple[Fraction, str]:
     ``DecimalSI``, ``BinarySI`` or ``DecimalExponent``. Raises ``ValueError``."""
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise ValueError("quantities must be strings or numbers")
-    text = str(text) if not isinstance(text, float) else repr(text)
-    match = _QUANTITY.match(text)
-    if match is None or len(text) > 64:
+    quantity = parse(str(text) if not isinstance(text, float) else repr(text))
+    if quantity is None:
         raise ValueError(
             "quantities must match the regular expression "
             "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
         )
-    number = Fraction(match["number"])
-    suffix = match["suffix"] or ""
-    if suffix in _BINARY_SUFFIXES:
-        return number * 1024 ** _BINARY_SUFFIXES[suffix], "BinarySI"
-    if len(suffix) > 1 and suffix[0] in ("e", "E"):  # "E" alone is exa
-        exponent = int(suffix[1:])
-        if abs(exponent) > 30:
-            raise ValueError("quantity exponent out of range")
-        return number * Fraction(10) ** exponent, "DecimalExponent"
-    return number * Fraction(10) ** _DECIMAL_SUFFIXES[suffix], "DecimalSI"
+    return quantity.value, quantity.format
 
 
 def _round_up_to_nano(value: Fraction) -> Fraction:
@@ -135,7 +120,7 @@ def canonical_quantity(text: Any) -> str:
         while whole % 1024 == 0 and power < 6:
             whole //= 1024
             power += 1
-        suffix = {0: "", **{p: s for s, p in _BINARY_SUFFIXES.items()}}[power]
+        suffix = {0: "", **{p: s for s, p in BINARY_POWERS.items()}}[power]
         return f"{sign}{whole}{suffix}"
     exponent = -9
     mantissa = magnitude * 10**9
@@ -145,7 +130,7 @@ def canonical_quantity(text: Any) -> str:
     number = int(mantissa)
     if fmt == "DecimalExponent":
         return f"{sign}{number}" + (f"e{exponent}" if exponent else "")
-    suffix = {v: k for k, v in _DECIMAL_SUFFIXES.items()}[exponent]
+    suffix = {v: k for k, v in DECIMAL_EXPONENTS.items()}[exponent]
     return f"{sign}{number}{suffix}"
 
 

@@ -19,14 +19,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from hypothesis_jsonschema import from_schema
 
-from tycho_client import format_name, models
+from tycho_client import format_name, models, rules
 from tycho_client._generated.operations import OPERATIONS
 from tycho_client._response import outcome_adapter
 from tycho_client.client import TychoClient
 from tycho_client.compose import derive_services
 from tycho_client.errors import TychoAPIError
+from tycho_client.openapi import problems, request_validator, resolved_schema
 from tycho_client.testing import FakeTycho
-from tycho_client.testing.spec import problems, request_validator, resolved_schema
 
 CONTRACT = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SUCCESS_MODELS = {
@@ -244,7 +244,7 @@ names = st.text(min_size=1, max_size=50).filter(
     lambda name: any(c in LOWER_ALNUM for c in name.lower())
 )
 # Names the document accepts once formatted: not what YAML reads as a number or boolean ("123").
-start_names = names.filter(lambda name: not models._reads_as_non_string(format_name(name)))
+start_names = names.filter(lambda name: not rules.reads_as_non_string(format_name(name)))
 
 
 def captured(fake: FakeTycho, call: Callable[[TychoClient], Any]) -> dict[str, Any]:

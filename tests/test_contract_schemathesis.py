@@ -35,9 +35,10 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import negative_data_rejection, unsupported_method
 
+from tycho_client.openapi import spec_path
 from tycho_client.testing import FakeTycho
-from tycho_client.testing.fake import INVALID_JSON, selector_refused
-from tycho_client.testing.spec import spec_path
+from tycho_client.testing.checks import selector_refused
+from tycho_client.testing.fake import INVALID_JSON
 
 pytestmark = pytest.mark.slow
 

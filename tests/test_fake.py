@@ -4,6 +4,7 @@ state, validates against the document (not the models) and injects the failures 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 import subprocess
@@ -20,16 +21,11 @@ import httpx
 import pytest
 import yaml
 
-from tycho_client import openapi
-from tycho_client.testing import FakeTycho, spec
-from tycho_client.testing.fake import (
-    INVALID_JSON,
-    NOT_JSON_CONTENT,
-    FakeResponse,
-    FakeTychoBug,
-    canonical_quantity,
-    cpu_quantity,
-)
+from tycho_client import openapi, rules
+from tycho_client._generated import operations
+from tycho_client.testing import FakeTycho, handlers
+from tycho_client.testing.fake import INVALID_JSON, NOT_JSON_CONTENT, FakeResponse, FakeTychoBug
+from tycho_client.testing.handlers import canonical_quantity
 
 WIRE = sorted((Path(__file__).parent / "fixtures" / "wire").glob("*.json"))
 GUID = re.compile(r"[0-9a-f]{32}")
@@ -230,7 +226,7 @@ def test_memory_without_cpus_is_not_reported(http: httpx.Client) -> None:
     ],
 )
 def test_cpu_quantity_is_canonical(given: str, reported: str) -> None:
-    assert cpu_quantity(given) == reported
+    assert canonical_quantity(given) == reported
 
 
 @pytest.mark.parametrize(
@@ -331,7 +327,7 @@ def test_modify_records_labels_and_resources_and_answers_the_patch(
 
 
 def test_modify_of_an_unknown_guid_answers_the_servers_error(http: httpx.Client) -> None:
-    document = spec.load_spec()
+    document = openapi.load_spec()
     examples = document["paths"]["/system/modify"]["post"]["responses"]["200"]["content"][
         "application/json"
     ]["examples"]
@@ -350,6 +346,53 @@ def test_modify_is_an_html_404_when_not_supported() -> None:
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert "<title>404 Not Found</title>" in response.text
     assert fake.requests == []
+
+
+@pytest.fixture
+def document(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """A copy of the document, read by the fake (through tycho_client.openapi) in this test:
+    change it before the first request."""
+    changed = copy.deepcopy(openapi.load_spec())
+    monkeypatch.setattr(openapi, "load_spec", lambda: changed)
+    cached = (openapi._registry, openapi.schema_validator)
+    cached += (openapi.request_validator, openapi.response_validator)
+    for function in cached:
+        function.cache_clear()
+    yield changed
+    for function in cached:
+        function.cache_clear()
+
+
+def test_an_operation_without_a_handler_answers_its_first_success_example(
+    document: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One more operation, with the schemas and examples of status, and no handler in the fake.
+    document["paths"]["/system/restart"] = copy.deepcopy(document["paths"]["/system/status"])
+    document["paths"]["/system/restart"]["post"]["operationId"] = "restart"
+    entry = dataclasses.replace(operations.STATUS, name="restart", path="/system/restart")
+    monkeypatch.setitem(operations.OPERATIONS, "restart", entry)  # type: ignore[arg-type]
+    fake = FakeTycho()
+    answer = fake.handle("POST", "/system/restart", {"Content-Type": "application/json"}, b"{}")
+    examples = document["paths"]["/system/restart"]["post"]["responses"]["200"]["content"]
+    first = next(iter(examples["application/json"]["examples"].values()))["value"]
+    assert first["status"] == "success"
+    assert (answer.status_code, answer.json()) == (200, first)
+    assert [(r.operation, r.status_code) for r in fake.requests] == [("restart", 200)]
+    assert fake.handle("GET", "/system/restart", {}, b"").status_code == 405
+
+
+def test_unrouted_operations_are_routed_only_when_the_fake_routes_modify(
+    document: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = document["paths"]["/system/start"]["post"]
+    start["responses"]["404"] = document["paths"]["/system/modify"]["post"]["responses"]["404"]
+    unrouted = dataclasses.replace(operations.START, routed=False)
+    monkeypatch.setitem(operations.OPERATIONS, "start", unrouted)
+    body = json.dumps(start_body()).encode()
+    headers = {"Content-Type": "application/json"}
+    assert FakeTycho().handle("POST", "/system/start", headers, body).status_code == 404
+    routed = FakeTycho(modify_supported=True).handle("POST", "/system/start", headers, body)
+    assert routed.json()["status"] == "success"
 
 
 # ------------------------------------------------------------------- real-server failures
@@ -406,6 +449,27 @@ def test_bad_start_requests_fail_as_on_real_servers(
     change(body)
     assert error in error_of(post(http, "start", body))
     assert fake.systems == {}
+
+
+@pytest.mark.parametrize(
+    ("rule", "body"),
+    [
+        pytest.param(rule, body, id=f"{rule.name}: {what}")
+        for rule in rules.RULES
+        if not rule.documented
+        for what, body in rule.witnesses.items()
+    ],
+)
+def test_a_rule_the_document_cannot_say_fails_as_on_real_servers(
+    http: httpx.Client, rule: rules.Rule, body: dict[str, Any]
+) -> None:
+    answer = post(http, "start", body)
+    if not rule.servers_refuse:
+        assert answer["status"] == "success"
+        return
+    error = error_of(answer)
+    # The fake names the rule, but where it fails as real servers do (a Service without ports).
+    assert f"{rule.name}: " in error or error.startswith("Unable to start system: good-")
 
 
 @pytest.mark.parametrize(
@@ -470,7 +534,7 @@ def test_fake_refuses_to_answer_what_the_document_does_not_allow(
     http: httpx.Client, fake: FakeTycho, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     post(http, "start", start_body())
-    monkeypatch.setattr(FakeTycho, "_report", staticmethod(lambda system: {"name": system.name}))
+    monkeypatch.setattr(handlers, "report", lambda system: {"name": system.name})
     with pytest.raises(FakeTychoBug, match="breaks the document"):
         http.post("/system/status", json={})
 
@@ -479,9 +543,10 @@ def test_fake_checks_its_answers_under_python_dash_o_too() -> None:
     # `assert` would vanish under -O and let the fake answer what the document forbids.
     script = (
         "import httpx\n"
+        "from tycho_client.testing import handlers\n"
         "from tycho_client.testing.fake import FakeTycho, FakeTychoBug\n"
         "fake = FakeTycho()\n"
-        "FakeTycho._report = staticmethod(lambda system: {'name': system.name})\n"
+        "handlers.report = lambda system: {'name': system.name}\n"
         "http = httpx.Client(transport=fake, base_url='http://tycho.test')\n"
         "body = {'name': 'a', 'principal': '{\"username\": \"u\"}', 'env': {},"
         " 'system': {'services': {'w': {'image': 'nginx', 'ports': ['80']}}}}\n"
@@ -597,7 +662,7 @@ def test_fake_response_is_library_independent(fake: FakeTycho) -> None:
 def test_openapi_document_is_served(fake: FakeTycho) -> None:
     answer = fake.handle("GET", "/openapi.yaml", {}, b"")
     assert answer.status_code == 200
-    assert answer.content.decode() == spec.spec_text()
+    assert answer.content.decode() == openapi.spec_text()
 
 
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*/docker-compose.yaml"))

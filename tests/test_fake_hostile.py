@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tycho_client.testing import FakeTycho
+from tycho_client.testing import FakeTycho, handlers
 from tycho_client.testing.server import MAX_BODY_BYTES
 
 RUN_MOCK = (
@@ -165,7 +165,7 @@ def test_the_fake_checks_its_answers_without_assert(monkeypatch: pytest.MonkeyPa
     source = (Path(__file__).parents[1] / "tycho_client" / "testing" / "fake.py").read_text()
     assert not [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Assert)]
     fake = FakeTycho()
-    monkeypatch.setattr(FakeTycho, "_report", staticmethod(lambda system: {"name": system.name}))
+    monkeypatch.setattr(handlers, "report", lambda system: {"name": system.name})
     fake.handle(
         "POST",
         "/system/start",
@@ -197,7 +197,7 @@ def test_the_server_reports_each_answer_to_a_callback() -> None:
 
 
 def test_the_fake_keeps_only_its_last_requests_and_no_large_bodies() -> None:
-    from tycho_client.testing.fake import MAX_RECORDED_BODY_BYTES, MAX_RECORDED_REQUESTS
+    from tycho_client.testing.state import MAX_RECORDED_BODY_BYTES, MAX_RECORDED_REQUESTS
 
     fake = FakeTycho()
     headers = {"content-type": "application/json"}

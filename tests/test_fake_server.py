@@ -21,7 +21,8 @@ import pytest
 from tycho_client.aio import AsyncTychoClient
 from tycho_client.client import TychoClient
 from tycho_client.errors import TychoServerError
-from tycho_client.testing import FakeTycho, FakeTychoServer, spec_text
+from tycho_client.openapi import spec_text
+from tycho_client.testing import FakeTycho, FakeTychoServer
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = {

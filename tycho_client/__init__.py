@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .discovery import TychoClientFactory as TychoClientFactory
     from .envfile import parse_env as parse_env
     from .errors import (
+        TychoAmbiguousNameError as TychoAmbiguousNameError,
         TychoAPIError as TychoAPIError,
         TychoComposeError as TychoComposeError,
         TychoConnectionError as TychoConnectionError,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
         TychoRateLimitError as TychoRateLimitError,
         TychoResponseError as TychoResponseError,
         TychoServerError as TychoServerError,
+        TychoSystemNotFoundError as TychoSystemNotFoundError,
         TychoTimeoutError as TychoTimeoutError,
         TychoTransportError as TychoTransportError,
         TychoValidationError as TychoValidationError,
@@ -83,6 +85,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "naming": ("format_name",),
     "errors": (
         "TychoAPIError",
+        "TychoAmbiguousNameError",
         "TychoComposeError",
         "TychoConnectionError",
         "TychoDiscoveryError",
@@ -97,6 +100,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "TychoRateLimitError",
         "TychoResponseError",
         "TychoServerError",
+        "TychoSystemNotFoundError",
         "TychoTimeoutError",
         "TychoTransportError",
         "TychoValidationError",

@@ -1,7 +1,9 @@
-"""Small rewrites of plain JSON-like data, shared by compose code, the models and the pipeline."""
+"""Small helpers over plain JSON-like data and compose text, shared by compose code, the rules,
+the models and the pipeline."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -26,3 +28,35 @@ def unshare(value: Any) -> Any:
     if isinstance(value, list):
         return [unshare(item) for item in value]
     return value
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a mapping, else an empty one: for reading data not yet validated."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def split_outside_variables(text: str, separator: str) -> list[str]:
+    """Split on ``separator`` except inside ``${...}`` and ``[...]`` (an IPv6 address)."""
+    parts: list[str] = []
+    depth = 0
+    in_brackets = False
+    start = 0
+    index = 0
+    while index < len(text):
+        if text.startswith("${", index):
+            depth += 1
+            index += 2
+            continue
+        char = text[index]
+        if char == "}" and depth:
+            depth -= 1
+        elif char == "[" and not depth:
+            in_brackets = True
+        elif char == "]" and in_brackets:
+            in_brackets = False
+        elif char == separator and not depth and not in_brackets:
+            parts.append(text[start:index])
+            start = index + 1
+        index += 1
+    parts.append(text[start:])
+    return parts

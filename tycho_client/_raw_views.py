@@ -6,6 +6,7 @@ Generated from :mod:`tycho_client.aio` by ``scripts/generate.py``: edit that fil
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from ._config import CallOptions
 from ._generated.operations import DELETE, MODIFY, START, STATUS
 from ._raw import RawResponse
 from .models import (
+    ComposeSystem,
     DeleteRequest,
     DeleteResponse,
     ModifyRequest,
@@ -58,17 +60,21 @@ class AsyncTychoClientWithRawResponse:
 
     async def status(
         self,
-        request: StatusRequest | Mapping[str, Any] | None = None,
+        request: StatusRequest | Mapping[str, Any] | str | None = None,
         **options: Unpack[CallOptions],
     ) -> RawResponse[StatusResponse]:
         """:meth:`AsyncTychoClient.status`, answering with its RawResponse."""
-        return await self._client._exchange(STATUS, request, options)
+        return await self._client._exchange(
+            STATUS, self._client._by_guid(request, "name", "list"), options
+        )
 
     async def delete(
-        self, request: DeleteRequest | Mapping[str, Any], **options: Unpack[CallOptions]
+        self, request: DeleteRequest | Mapping[str, Any] | str, **options: Unpack[CallOptions]
     ) -> RawResponse[DeleteResponse]:
         """:meth:`AsyncTychoClient.delete`, answering with its RawResponse."""
-        return await self._client._exchange(DELETE, request, options)
+        return await self._client._exchange(
+            DELETE, self._client._by_guid(request, "name", "down"), options
+        )
 
     async def modify(
         self, request: ModifyRequest | Mapping[str, Any], **options: Unpack[CallOptions]
@@ -79,8 +85,8 @@ class AsyncTychoClientWithRawResponse:
     async def up(
         self,
         name: str,
-        system: Mapping[str, Any] | str,
-        settings: str | Mapping[str, Any] = "",
+        system: Mapping[str, Any] | str | os.PathLike[str] | ComposeSystem,
+        settings: str | Mapping[str, Any] | None = None,
         *,
         services: Mapping[str, Any] | None = None,
         serviceaccount: str | None = None,
@@ -119,17 +125,21 @@ class TychoClientWithRawResponse:
 
     def status(
         self,
-        request: StatusRequest | Mapping[str, Any] | None = None,
+        request: StatusRequest | Mapping[str, Any] | str | None = None,
         **options: Unpack[CallOptions],
     ) -> RawResponse[StatusResponse]:
         """:meth:`TychoClient.status`, answering with its RawResponse."""
-        return self._client._exchange(STATUS, request, options)
+        return self._client._exchange(
+            STATUS, self._client._by_guid(request, "name", "list"), options
+        )
 
     def delete(
-        self, request: DeleteRequest | Mapping[str, Any], **options: Unpack[CallOptions]
+        self, request: DeleteRequest | Mapping[str, Any] | str, **options: Unpack[CallOptions]
     ) -> RawResponse[DeleteResponse]:
         """:meth:`TychoClient.delete`, answering with its RawResponse."""
-        return self._client._exchange(DELETE, request, options)
+        return self._client._exchange(
+            DELETE, self._client._by_guid(request, "name", "down"), options
+        )
 
     def modify(
         self, request: ModifyRequest | Mapping[str, Any], **options: Unpack[CallOptions]
@@ -140,8 +150,8 @@ class TychoClientWithRawResponse:
     def up(
         self,
         name: str,
-        system: Mapping[str, Any] | str,
-        settings: str | Mapping[str, Any] = "",
+        system: Mapping[str, Any] | str | os.PathLike[str] | ComposeSystem,
+        settings: str | Mapping[str, Any] | None = None,
         *,
         services: Mapping[str, Any] | None = None,
         serviceaccount: str | None = None,

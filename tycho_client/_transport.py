@@ -14,6 +14,7 @@ would. Discovery (:mod:`tycho_client.kube`) sends its GETs over the same pool.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import os
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 import anyio
 import httpcore
 import httpx
+import sniffio
 
 __all__ = [
     "DEADLINE",
@@ -256,6 +258,23 @@ def _in_network(host: str, network: str) -> bool:
         return False
 
 
+# ---------------------------------------------------------------------------- event loops
+
+
+def event_loop() -> object:
+    """What the running task's connections belong to: asyncio's loop, or trio's run."""
+    if sniffio.current_async_library() == "trio":
+        import trio
+
+        return trio.lowlevel.current_trio_token()
+    return asyncio.get_running_loop()
+
+
+def loop_alive(loop: object) -> bool:
+    """Whether ``loop`` (from :func:`event_loop`) may still run tasks (a trio run: assumed)."""
+    return not (isinstance(loop, asyncio.AbstractEventLoop) and loop.is_closed())
+
+
 # ------------------------------------------------------------------------------ transports
 
 # httpcore's errors as httpx's, most specific first (what httpx's own transport raises).
@@ -328,8 +347,11 @@ class DeadlineTransport(httpx.BaseTransport):
         self._proxies = _Proxies(trust_env)
         self._pools: dict[tuple[str | None, bool], httpcore.ConnectionPool] = {}
         self._lock = threading.Lock()
+        self._pid = os.getpid()
 
     def _pool(self, url: httpx.URL) -> httpcore.ConnectionPool:
+        if os.getpid() != self._pid:
+            self._after_fork()
         key = (self._proxies(url), url.scheme == "https")
         pool = self._pools.get(key)
         if pool is None:
@@ -343,6 +365,16 @@ class DeadlineTransport(httpx.BaseTransport):
                         max_keepalive_connections=self._limits.max_keepalive_connections,
                     )
         return pool
+
+    def _after_fork(self) -> None:
+        """In a forked child: forget the parent's connections, never use or close them.
+
+        Parent and child would otherwise read each other's answers from the shared sockets; and
+        closing them here could end the parent's TLS sessions. The child opens its own.
+        """
+        self._pools = {}
+        self._lock = threading.Lock()  # another thread of the parent may have held it
+        self._pid = os.getpid()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if not isinstance(request.stream, httpx.SyncByteStream):
@@ -391,16 +423,25 @@ class AsyncDeadlineTransport(httpx.AsyncBaseTransport):
         self._ssl_context = ssl_context
         self._limits = limits
         self._proxies = _Proxies(trust_env)
-        self._pools: dict[tuple[str | None, bool], httpcore.AsyncConnectionPool] = {}
+        self._pools: dict[tuple[object, str | None, bool], httpcore.AsyncConnectionPool] = {}
+        self._pid = os.getpid()
 
     def _pool(self, url: httpx.URL) -> httpcore.AsyncConnectionPool:
-        # No lock: between two awaits the event loop runs nothing else.
-        key = (self._proxies(url), url.scheme == "https")
+        # No lock: between two awaits an event loop runs nothing else, and each loop has its own
+        # pools (a connection belongs to the loop that opened it: asyncio.run twice, or loops in
+        # two threads, each get theirs).
+        loop = event_loop()
+        key = (loop, self._proxies(url), url.scheme == "https")
         pool = self._pools.get(key)
         if pool is None:
+            if os.getpid() != self._pid:  # a forked child: see DeadlineTransport._after_fork
+                self._pools, self._pid = {}, os.getpid()
+            # Pools of an event loop that has ended cannot be used or closed: let them go.
+            self._pools = {k: p for k, p in self._pools.items() if loop_alive(k[0])}
+            _, proxy, https = key
             pool = self._pools[key] = async_connection_pool(
-                ssl_context=self._ssl_context() if key[1] or key[0] else None,
-                proxy=key[0],
+                ssl_context=self._ssl_context() if https or proxy else None,
+                proxy=proxy,
                 max_connections=self._limits.max_connections or 10,
                 max_keepalive_connections=self._limits.max_keepalive_connections,
             )
@@ -420,9 +461,12 @@ class AsyncDeadlineTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            await pool.aclose()
+        # Only this loop's connections can be closed from here; another loop's are let go.
+        loop = event_loop()
+        pools, self._pools = self._pools, {}
+        for (owner, _, _), pool in pools.items():
+            if owner is loop:
+                await pool.aclose()
 
 
 class _AsyncResponseStream(httpx.AsyncByteStream):
@@ -447,9 +491,14 @@ class ThreadSlots:
     """At most ``size`` requests of a sync client in flight; waiting ends at the deadline."""
 
     def __init__(self, size: int) -> None:
+        self._size = size
         self._semaphore = threading.BoundedSemaphore(size)
+        self._pid = os.getpid()
 
     def __enter__(self) -> None:
+        if os.getpid() != self._pid:
+            # A forked child: the parent's threads holding slots do not exist here.
+            self.__init__(self._size)  # type: ignore[misc]
         wait = capped(None, httpx.PoolTimeout)
         if not self._semaphore.acquire(timeout=wait):
             raise httpx.PoolTimeout("no free connection before the call's deadline")
@@ -466,16 +515,28 @@ class TaskSlots:
     """
 
     def __init__(self, size: int) -> None:
-        self._semaphore = anyio.Semaphore(size)
+        self._size = size
+        # One semaphore per event loop: a semaphore belongs to the loop that first waits on it.
+        self._semaphores: dict[object, anyio.Semaphore] = {}
+
+    def _semaphore(self) -> anyio.Semaphore:
+        loop = event_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            live = {k: s for k, s in self._semaphores.items() if loop_alive(k)}
+            semaphore = live[loop] = anyio.Semaphore(self._size)
+            self._semaphores = live
+        return semaphore
 
     async def __aenter__(self) -> None:
+        semaphore = self._semaphore()
         try:
-            self._semaphore.acquire_nowait()  # the usual case: no cancel scope needed
+            semaphore.acquire_nowait()  # the usual case: no cancel scope needed
         except anyio.WouldBlock:
             with anyio.move_on_after(capped(None, httpx.PoolTimeout)):
-                await self._semaphore.acquire()
+                await semaphore.acquire()
                 return
             raise httpx.PoolTimeout("no free connection before the call's deadline") from None
 
     async def __aexit__(self, *exc: object) -> None:
-        self._semaphore.release()
+        self._semaphores[event_loop()].release()

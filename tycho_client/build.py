@@ -14,19 +14,22 @@ operation validates its mapping into its model. :func:`prepare` turns a model in
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from ._data import number_as_string
 from ._generated.operations import DELETE, OPERATIONS, Operation
-from .errors import FieldError, TychoValidationError, format_loc, summarize
+from ._limits import MAX_FILE_BYTES
+from .errors import FieldError, TychoComposeError, TychoValidationError, format_loc, summarize
 from .models import BUILT, StartRequest, make_principal, request_model, wire_dict
 from .naming import format_name
 
@@ -85,8 +88,8 @@ def resolve_username(option: str | None) -> str:
 
 def up_request(
     name: str,
-    system: Mapping[str, Any] | str,
-    settings: str | Mapping[str, Any] = "",
+    system: Mapping[str, Any] | str | os.PathLike[str] | BaseModel,
+    settings: str | Mapping[str, Any] | None = None,
     *,
     services: Mapping[str, Any] | None = None,
     serviceaccount: str | None = None,
@@ -96,27 +99,31 @@ def up_request(
 ) -> StartRequest:
     """The start request real servers expect for a compose document and its ``.env``.
 
-    ``system`` is compose YAML text (``source`` names its file in errors) or a mapping;
-    ``settings`` is ``.env`` text (``env_source`` names its file) or a mapping. ``${VAR}`` in the
-    document is substituted from ``settings`` only, never from the process environment.
+    ``system`` is a mapping, compose YAML text (``source`` names its file in errors), a compose
+    file's path (a :class:`pathlib.Path`), or a :class:`~tycho_client.models.ComposeSystem`;
+    ``settings`` is ``.env`` text (``env_source`` names its file) or a mapping; ``None`` is no
+    settings, except beside a compose file's path, where its folder's ``.env`` is read if there
+    is one (as ``docker compose`` and ``tycho up`` do). ``${VAR}`` in the document is substituted
+    from ``settings`` only, never from the process environment.
     """
     # Here, not at the top: status and delete requests need no compose or .env code.
-    from .compose import derive_normalized_services, interpolate, load_compose, normalize_compose
+    from .compose import derive_normalized_services, interpolate, normalize_compose
     from .envfile import parse_env
 
     formatted = format_name(name)
-    if isinstance(settings, str):
-        env: dict[str, Any] = parse_env(settings, source=env_source)
+    if isinstance(system, os.PathLike):
+        path = Path(system)
+        system, source = _read(path, "the compose file"), str(path)
+        if settings is None and (path.parent / ".env").exists():
+            env_source = str(path.parent / ".env")
+            settings = _read(path.parent / ".env", "the .env file")
+    if settings is None or isinstance(settings, str):
+        env: dict[str, Any] = parse_env(settings or "", source=env_source)
     elif isinstance(settings, Mapping):
         env = {key: number_as_string(value) for key, value in settings.items()}
     else:
         raise _not_a_mapping("settings", type(settings), "or .env text")
-    if isinstance(system, str):
-        document: Mapping[str, Any] = load_compose(system, source=source)
-    elif isinstance(system, Mapping):
-        document = system
-    else:
-        raise _not_a_mapping("system", type(system), "or compose YAML text")
+    document = _compose_document(system, source)
     substituted = interpolate(document, {k: v for k, v in env.items() if isinstance(v, str)})
     normalized = normalize_compose(substituted)
     data = {
@@ -132,6 +139,41 @@ def up_request(
     return validate_request(StartRequest, data, built=True)
 
 
+def _read(path: Path, what: str) -> str:
+    """A file a caller named, read as the CLI reads files: a regular file, bounded."""
+    from ._files import FileReadError, read_text
+
+    try:
+        return read_text(path, what, MAX_FILE_BYTES)
+    except FileReadError as exc:
+        raise TychoComposeError(exc.message, [FieldError(("system",), exc.message)]) from None
+
+
+_FILE_NAME = re.compile(r"[^\n:{}]*\.ya?ml|[^\n:{}]*/[^\n:{}]*")
+
+
+def _compose_document(system: object, source: str | None) -> Mapping[str, Any]:
+    """The compose document ``system`` gives: a mapping, a model of one, or YAML text."""
+    from .compose import load_compose
+
+    if isinstance(system, Mapping):
+        return system
+    if isinstance(system, BaseModel):
+        return wire_dict(system)
+    if not isinstance(system, str):
+        raise _not_a_mapping("system", type(system), "compose YAML text or a pathlib.Path")
+    try:
+        return load_compose(system, source=source)
+    except TychoComposeError as exc:
+        if source is None and _FILE_NAME.fullmatch(system.strip()):
+            hint = (
+                f"system is compose YAML text, and {system.strip()!r} looks like a file name: "
+                f"pass pathlib.Path({system.strip()!r}) to read the file"
+            )
+            raise TychoComposeError(hint, [FieldError(("system",), hint)]) from None
+        raise exc from None
+
+
 def start_request(request: StartRequest | Mapping[str, Any], username: str | None) -> StartRequest:
     """``request`` as a StartRequest, ``principal`` and ``serviceaccount`` filled in if absent."""
     if isinstance(request, StartRequest):
@@ -140,6 +182,8 @@ def start_request(request: StartRequest | Mapping[str, Any], username: str | Non
         return request
     if isinstance(request, Mapping):
         data = dict(request)
+        if isinstance(data.get("system"), str):  # compose YAML text, as up() takes it
+            data["system"] = _compose_document(data["system"], None)
         if data.get("principal") is None:
             data["principal"] = make_principal(resolve_username(username))
         if data.get("serviceaccount") is None:
@@ -154,8 +198,9 @@ def start_request(request: StartRequest | Mapping[str, Any], username: str | Non
 def prepare(operation: Operation[Any, Any], request: object) -> PreparedRequest:
     """``request`` (its model, a mapping, or ``None`` for an empty one) validated into the
     operation's request model and made the JSON body of its path."""
-    model = request_model(operation)
-    validated = validate_request(model, {} if request is None else request)
+    if request is None:
+        return _prepare_empty(operation)
+    validated = validate_request(request_model(operation), request)
     content = json.dumps(wire_dict(validated)).encode("utf-8")
     return PreparedRequest(
         operation.name,
@@ -165,6 +210,12 @@ def prepare(operation: Operation[Any, Any], request: object) -> PreparedRequest:
         validated,
         operation.routed,
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _prepare_empty(operation: Operation[Any, Any]) -> PreparedRequest:
+    # `status()` with no request, the most frequent call, built once (P2: 5 us a call).
+    return prepare(operation, {})
 
 
 def prepare_service(service: str, request: Mapping[str, Any] | BaseModel | None) -> PreparedRequest:

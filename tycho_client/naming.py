@@ -17,11 +17,13 @@ import re
 from tycho_client import _publish
 from tycho_client.errors import FieldError, TychoNameError
 
-__all__ = ["MAX_NAME_LENGTH", "format_name", "is_dns_label"]
+__all__ = ["MAX_NAME_LENGTH", "format_name", "guid_in", "is_dns_label"]
 
 MAX_NAME_LENGTH = 30
 """Longest system name: 63 (label value limit) - 1 ('-') - 32 (the server's hex guid)."""
 
+# What servers name a system: {name}-{guid}, the GUID 32 lowercase hex digits (a uuid4's hex).
+_GUID_OR_FULL_NAME = re.compile(r"(?:[a-z0-9](?:[-a-z0-9]*[a-z0-9])?-)?([0-9a-f]{32})")
 _HASH_LENGTH = 8
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
 _NOT_LABEL_CHARS = re.compile(r"[^a-z0-9]+")
@@ -31,6 +33,13 @@ _SHOWN_INPUT = 40
 def is_dns_label(s: str, max_length: int = 63) -> bool:
     """True if ``s`` is an RFC 1123 label: a-z, 0-9 and '-', alphanumeric at both ends."""
     return 0 < len(s) <= max_length and _DNS_LABEL.fullmatch(s) is not None
+
+
+def guid_in(text: str) -> str | None:
+    """The GUID ``text`` names: a GUID itself, or the tail of a full system name ``{name}-{guid}``
+    (what servers match systems by); ``None`` for anything else, such as a system name."""
+    match = _GUID_OR_FULL_NAME.fullmatch(text)
+    return match.group(1) if match else None
 
 
 def format_name(name: str) -> str:

@@ -20,17 +20,19 @@ import functools
 import importlib.resources
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from importlib.abc import Traversable
 
     from jsonschema.protocols import Validator
 
+    from ._generated.operations import Operation, OperationName
+
 __all__ = [
     "SPEC_URI",
     "load_spec",
-    "operation_paths",
+    "operation_of",
     "problems",
     "request_validator",
     "resolved_schema",
@@ -38,6 +40,7 @@ __all__ = [
     "schema_validator",
     "spec_path",
     "spec_text",
+    "success_example",
 ]
 
 SPEC_URI = "urn:tycho-client:openapi"
@@ -99,14 +102,15 @@ def load_spec() -> dict[str, Any]:
     return document
 
 
-def operation_paths() -> dict[str, str]:
-    """``operationId`` -> path, e.g. ``{"start": "/system/start", ...}``."""
-    return {
-        operation["operationId"]: path
-        for path, item in load_spec()["paths"].items()
-        for operation in item.values()
-        if isinstance(operation, dict) and "operationId" in operation
-    }
+def operation_of(name: str) -> Operation[Any, Any]:
+    """The entry of the operations table (generated from the document) for ``name``, an
+    ``operationId`` such as ``start``."""
+    from ._generated.operations import OPERATIONS
+
+    found = OPERATIONS.get(cast("OperationName", name))
+    if found is None:
+        raise KeyError(f"the document has no operation {name!r}")
+    return found
 
 
 @functools.lru_cache(maxsize=1)
@@ -130,11 +134,12 @@ def schema_validator(pointer: str) -> Validator:
     return Draft202012Validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry=_registry())
 
 
-def _operation(operation: str) -> tuple[str, dict[str, Any]]:
-    path = operation_paths().get(operation)
-    if path is None:
-        raise KeyError(f"the document has no operation {operation!r}")
-    return path, load_spec()["paths"][path]["post"]
+def _operation(name: str) -> tuple[str, dict[str, Any]]:
+    """The JSON pointer of an operation in the document, and the operation there."""
+    entry = operation_of(name)
+    method = entry.method.lower()
+    found = load_spec()["paths"][entry.path][method]
+    return f"/paths/{_pointer_escape(entry.path)}/{method}", found
 
 
 def _pointer_escape(part: str) -> str:
@@ -155,19 +160,17 @@ def _follow(node: Any) -> Any:
 @functools.cache
 def request_validator(operation: str) -> Validator:
     """The validator of an operation's JSON request body (``start``, ``status``, ...)."""
-    path, _ = _operation(operation)
-    return schema_validator(
-        f"/paths/{_pointer_escape(path)}/post/requestBody/content/application~1json/schema"
-    )
+    pointer, _ = _operation(operation)
+    return schema_validator(f"{pointer}/requestBody/content/application~1json/schema")
 
 
 @functools.cache
 def response_validator(operation: str, status_code: int, content_type: str) -> Validator | None:
     """The validator of an operation's answer with this HTTP status and media type, or ``None``
     when the document describes no such answer."""
-    path, post = _operation(operation)
-    pointer = f"/paths/{_pointer_escape(path)}/post/responses/{status_code}"
-    response = post.get("responses", {}).get(str(status_code))
+    pointer, found = _operation(operation)
+    pointer = f"{pointer}/responses/{status_code}"
+    response = found.get("responses", {}).get(str(status_code))
     if isinstance(response, dict) and str(response.get("$ref", "")).startswith("#/"):
         # A shared response (components/responses): its schema lives there.
         pointer = str(response["$ref"])[1:]
@@ -178,6 +181,17 @@ def response_validator(operation: str, status_code: int, content_type: str) -> V
     ):
         return None
     return schema_validator(f"{pointer}/content/{_pointer_escape(media_type)}/schema")
+
+
+def success_example(operation: str) -> dict[str, Any]:
+    """The document's first example of an operation's HTTP 200 answer that succeeds."""
+    _, found = _operation(operation)
+    content = _follow(found["responses"]["200"])["content"]["application/json"]
+    for example in content.get("examples", {}).values():
+        value = _follow(example).get("value")
+        if isinstance(value, dict) and value.get("status") == "success":
+            return value
+    raise KeyError(f"the document has no successful example answer of {operation!r}")
 
 
 def _describe(error: Any) -> str:

@@ -4,7 +4,7 @@
 ``contentSchema`` and serialized to the JSON string servers read. Open-ended arrays and maps are
 bounded (a long list adds nothing the server's code treats differently); extra keys of the open
 compose objects are drawn too, and those that hold what the document cannot rule out (see
-``tycho_client.models.SERVER_RULES``) are filtered by the caller.
+``tycho_client.rules.SERVER_RULES``) are filtered by the caller.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from tycho_client.testing.spec import resolved_schema
+from tycho_client.openapi import resolved_schema
 
 _SIZE = 3
 

@@ -21,7 +21,7 @@ from tycho_client import TychoClient
 from tycho_client.compose import load_compose
 from tycho_client.envfile import parse_env
 from tycho_client.errors import TychoValidationError
-from tycho_client.testing.fake import document_problems
+from tycho_client.testing.checks import document_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("REALSERVER_EXAMPLES", "200")) // 2

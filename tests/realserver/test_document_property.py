@@ -3,7 +3,7 @@
 Requests are drawn from the document's own schemas (hypothesis-jsonschema) and sent to the real
 tycho-api 1.17.3; each must be valid against the document (with ``principal``'s
 ``contentSchema``) and must get ``"status": "success"``. Draws that break one of the rules the
-document cannot express (``tycho_client.models.SERVER_RULES``, checked by the model validators) are
+document cannot express (``tycho_client.rules.SERVER_RULES``, checked by the model validators) are
 left out, and how many is bounded, so the property is not vacuous.
 
 CI runs ``REALSERVER_EXAMPLES`` (default 200) start examples; ``-m slow`` runs 2,000 (it is
@@ -21,8 +21,8 @@ from draws import delete_requests, start_requests, status_requests
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from realserver import RealTycho
 
-from tycho_client import models
-from tycho_client.testing.fake import document_problems
+from tycho_client import rules
+from tycho_client.testing.checks import document_problems
 
 EXAMPLES = int(os.environ.get("REALSERVER_EXAMPLES", "200"))
 PROPERTY = settings(
@@ -61,7 +61,7 @@ def _every_start_is_started(real_tycho: RealTycho, examples: int) -> None:
     @given(body=start_requests())
     def check(body: dict[str, Any]) -> None:
         assume(_accepted_by_document("start", body))
-        broken = models.server_rule_problems(body)
+        broken = rules.problems(body, rules.SERVER_RULES)
         if broken:
             left_out.append(broken)
         assume(not broken)

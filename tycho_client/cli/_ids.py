@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import re
 
+from tycho_client.naming import guid_in
+
+__all__ = ["GUID", "guid_of", "is_guid"]
+
 GUID = re.compile(r"[0-9a-f]{32}")
-FULL_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-)([0-9a-f]{32})")
-
-
-def guid_of(text: str) -> str | None:
-    """The GUID ``text`` names (itself, or the tail of ``{name}-{guid}``), else ``None``."""
-    if GUID.fullmatch(text):
-        return text
-    match = FULL_NAME.fullmatch(text)
-    return match.group(1) if match else None
+guid_of = guid_in
+"""The GUID a text names (itself, or the tail of ``{name}-{guid}``), else ``None``."""
 
 
 def is_guid(text: object) -> bool:

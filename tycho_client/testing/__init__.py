@@ -13,8 +13,8 @@
 
 - A pytest plugin (installed with the package) with the fixtures ``tycho_fake``,
   ``tycho_client``, ``async_tycho_client`` and ``tycho_server_url``.
-- ``load_spec``, ``spec_path``, ``spec_text``: the OpenAPI document at run time (from
-  :mod:`tycho_client.openapi`, which also validates against it).
+
+The OpenAPI document itself, and validation against it, are :mod:`tycho_client.openapi`.
 
 The fake needs the ``testing`` extra (``pip install 'tycho-client[testing]'``, which brings
 jsonschema); without it, using it raises
@@ -27,17 +27,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .fake import FakeResponse, FakeSystem, FakeTycho, RecordedRequest, cpu_quantity
+    from .fake import FakeResponse, FakeTycho
     from .server import FakeTychoServer, run_forever, serve
-    from .spec import load_spec, spec_path, spec_text
+    from .state import FakeSystem, RecordedRequest
 
 # Imported on first use: importing the kit must not pay for httpx, jsonschema and the fake.
 _LOCATIONS = {
-    **dict.fromkeys(
-        ["FakeResponse", "FakeSystem", "FakeTycho", "RecordedRequest", "cpu_quantity"], "fake"
-    ),
+    **dict.fromkeys(["FakeResponse", "FakeTycho"], "fake"),
+    **dict.fromkeys(["FakeSystem", "RecordedRequest"], "state"),
     **dict.fromkeys(["FakeTychoServer", "run_forever", "serve"], "server"),
-    **dict.fromkeys(["load_spec", "spec_path", "spec_text"], "spec"),  # re-exports openapi
 }
 
 __all__ = [
@@ -46,12 +44,8 @@ __all__ = [
     "FakeTycho",
     "FakeTychoServer",
     "RecordedRequest",
-    "cpu_quantity",
-    "load_spec",
     "run_forever",
     "serve",
-    "spec_path",
-    "spec_text",
 ]
 
 

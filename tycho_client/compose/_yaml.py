@@ -1,8 +1,8 @@
-"""YAML loading for :func:`tycho_client.compose.load_compose`: safe, bounded, compose-flavoured.
+"""YAML text -> compose data for :func:`tycho_client.compose.load_compose`: safe, bounded,
+compose-flavoured.
 
-Kept apart from :mod:`tycho_client.compose`, and imported by it only when text is loaded, so that
-importing the models (which check compose data) does not import PyYAML. It depends on nothing of
-:mod:`tycho_client.compose`.
+Imported only when text is loaded, so that importing the models (which check compose data) does
+not import PyYAML.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ._data import unshare
-from ._limits import MAX_EXPANDED_NODES, MAX_NUMBER_DIGITS, MAX_SERVICES
-from .errors import FieldError, Loc, TychoComposeError, summarize
+from .._data import unshare
+from .._limits import MAX_EXPANDED_NODES, MAX_NUMBER_DIGITS, MAX_SERVICES
+from ..errors import FieldError, Loc, TychoComposeError, summarize
 
 try:
     from yaml import CSafeLoader as _SafeLoader

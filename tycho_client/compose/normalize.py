@@ -1,0 +1,257 @@
+"""Compose forms -> the forms real Tycho servers read (ports as strings, environment lists ...).
+
+Real servers (``tycho-api``) read the document with few checks and fail in obscure ways: an
+integer ``ports`` entry fails with ``argument of type 'int' is not iterable``, an ``environment``
+mapping with ``unsupported operand type(s) for +: 'dict' and 'list'``. Each such form is rewritten
+here, or named in a :class:`~tycho_client.errors.TychoComposeError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .._data import number_as_string, split_outside_variables, unshare
+from .._limits import MAX_NUMBER_DIGITS, MAX_SERVICES
+from ..errors import FieldError, Loc
+from ._errors import Problem, invalid
+
+_PORT_RANGE = re.compile(r"[0-9]+-[0-9]+")
+_NULL_MEANS_ABSENT = ("ports", "expose", "environment", "env", "depends_on", "volumes", "deploy")
+
+
+def _without_tcp(text: str) -> str:
+    parts = split_outside_variables(text.strip(), "/")
+    if len(parts) == 1:
+        return parts[0]
+    protocol = parts[-1].strip().lower()
+    if len(parts) == 2 and protocol == "tcp":
+        return parts[0].strip()
+    if len(parts) == 2 and protocol in ("udp", "sctp"):
+        raise Problem(f"{protocol.upper()} ports are not supported: Tycho publishes TCP only")
+    raise Problem("expected a port with an optional /tcp suffix")
+
+
+def _long_syntax_port(entry: Mapping[str, Any]) -> str:
+    target = entry.get("target")
+    if isinstance(target, bool) or not isinstance(target, (int, str)) or target == "":
+        raise Problem("the long port syntax needs `target`, the container port")
+    protocol = entry.get("protocol", "tcp")
+    published = entry.get("published")
+    text = f"{target}" if published in (None, "") else f"{published}:{target}"
+    return f"{text}/{protocol}"
+
+
+def normalize_port(entry: Any) -> str:
+    """One ``ports`` entry as ``"container"`` or ``"host:container"`` (servers read field 1)."""
+    if isinstance(entry, bool):
+        raise Problem('must be a port such as "8080:80"')
+    if isinstance(entry, int):
+        return str(entry)
+    if isinstance(entry, Mapping):
+        entry = _long_syntax_port(entry)
+    if not isinstance(entry, str):
+        raise Problem('must be a port such as "8080:80"')
+    fields = split_outside_variables(_without_tcp(entry), ":")
+    if len(fields) > 3:
+        raise Problem("expected [ip:]host:container")
+    if any(_PORT_RANGE.fullmatch(field.strip()) for field in fields):
+        raise Problem("port ranges are not supported: Tycho maps single ports")
+    container = fields[-1].strip()
+    host = fields[-2].strip() if len(fields) > 1 else ""
+    if not container:
+        raise Problem("has no container port")
+    # The IP is dropped: servers take the text after the first ':' as the container port.
+    return f"{host}:{container}" if host else container
+
+
+def _normalize_expose(entry: Any) -> str:
+    if isinstance(entry, bool) or not isinstance(entry, (int, str)):
+        raise Problem('must be a container port such as "8080"')
+    text = _without_tcp(str(entry))
+    if ":" in text:
+        raise Problem("`expose` takes a container port only; use `ports` for host:container")
+    if _PORT_RANGE.fullmatch(text):
+        raise Problem("port ranges are not supported: Tycho maps single ports")
+    return text
+
+
+def _normalize_items(
+    value: Any, loc: Loc, errors: list[FieldError], normalize: Callable[[Any], str]
+) -> Any:
+    if not isinstance(value, list):
+        errors.append(FieldError(loc, "must be a list"))
+        return value
+    items: list[Any] = []
+    for index, entry in enumerate(value):
+        try:
+            items.append(normalize(entry))
+        except Problem as problem:
+            errors.append(FieldError((*loc, index), problem.message))
+            items.append(entry)
+    return items
+
+
+def _normalize_environment(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
+    if isinstance(value, Mapping):
+        items: list[str] = []
+        for key, item in value.items():
+            if not isinstance(key, str):
+                errors.append(FieldError(loc, "variable names must be strings"))
+            elif item is None:
+                items.append(key)
+            elif isinstance(item, bool):
+                items.append(f"{key}={'true' if item else 'false'}")
+            elif isinstance(item, (str, int, float)):
+                items.append(f"{key}={item}")
+            else:
+                errors.append(FieldError((*loc, key), "must be a string, a number or null"))
+        return items
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                errors.append(FieldError((*loc, index), 'must be a string "KEY=value"'))
+        return list(value)
+    errors.append(FieldError(loc, 'must be a list of "KEY=value" strings or a mapping'))
+    return value
+
+
+def _normalize_command(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        items = [number_as_string(item) for item in value]
+        for index, item in enumerate(items):
+            if not isinstance(item, str):
+                errors.append(FieldError((*loc, index), "must be a string"))
+        return items
+    text = number_as_string(value)
+    if not isinstance(text, str):
+        errors.append(FieldError(loc, "must be a string or a list of strings"))
+    return text
+
+
+def _without_nulls(value: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """``value`` without those of ``keys`` that are ``null``: servers iterate or dereference
+    them without a default, so ``null`` must mean "absent"."""
+    return {key: item for key, item in value.items() if item is not None or key not in keys}
+
+
+def _normalize_deploy(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
+    if not isinstance(value, Mapping):
+        errors.append(FieldError(loc, "must be a mapping"))
+        return value
+    deploy = _without_nulls(value, ("resources",))
+    resources = deploy.get("resources", {})
+    if not isinstance(resources, Mapping):
+        errors.append(FieldError((*loc, "resources"), "must be a mapping"))
+        return deploy
+    if "resources" in deploy:
+        resources = _without_nulls(resources, ("limits", "reservations"))
+        for kind in ("limits", "reservations"):
+            if isinstance(resources.get(kind), Mapping):
+                resources[kind] = {k: number_as_string(a) for k, a in resources[kind].items()}
+        deploy["resources"] = resources
+    return deploy
+
+
+def _normalize_service(service: Any, loc: Loc, errors: list[FieldError]) -> Any:
+    if not isinstance(service, Mapping):
+        errors.append(FieldError(loc, "must be a mapping with at least an `image`"))
+        return service
+    out = _without_nulls(service, _NULL_MEANS_ABSENT)
+    image = out.get("image")
+    if image is None:
+        errors.append(FieldError((*loc, "image"), "is required: every service needs an image"))
+    elif not isinstance(image, str) or not image.strip():
+        errors.append(FieldError((*loc, "image"), "must be a non-empty string"))
+    if "ports" in out:
+        out["ports"] = _normalize_items(out["ports"], (*loc, "ports"), errors, normalize_port)
+    if "expose" in out:
+        out["expose"] = _normalize_items(out["expose"], (*loc, "expose"), errors, _normalize_expose)
+    for key in ("environment", "env"):
+        if key in out:
+            out[key] = _normalize_environment(out[key], (*loc, key), errors)
+    for key in ("entrypoint", "command"):
+        if key in out:
+            out[key] = _normalize_command(out[key], (*loc, key), errors)
+    if "deploy" in out:
+        out["deploy"] = _normalize_deploy(out["deploy"], (*loc, "deploy"), errors)
+    if isinstance(out.get("depends_on"), Mapping):
+        out["depends_on"] = list(out["depends_on"])
+    if "volumes" in out:
+        if isinstance(out["volumes"], list):
+            # Servers split the text as is: " pvc://..." would not start with "pvc".
+            out["volumes"] = [v.strip() if isinstance(v, str) else v for v in out["volumes"]]
+        else:
+            errors.append(FieldError((*loc, "volumes"), "must be a list"))
+    return out
+
+
+# An int this many bits long has more than MAX_NUMBER_DIGITS digits (checked without printing it).
+_MAX_NUMBER_BITS = int(MAX_NUMBER_DIGITS * 3.33)
+
+
+def _scalar_problems(value: Any, loc: Loc, errors: list[FieldError]) -> None:
+    """What no server can take, anywhere in the document: NUL characters, non-finite numbers,
+    integers too long to print. Iterative, so deep nesting cannot exhaust the stack."""
+    pending: list[tuple[Any, Loc]] = [(value, loc)]
+    while pending and len(errors) < 20:
+        item, where = pending.pop()
+        if isinstance(item, str):
+            if "\0" in item:
+                errors.append(FieldError(where, "contains a NUL character"))
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            if item.bit_length() > _MAX_NUMBER_BITS:
+                errors.append(FieldError(where, f"is a number of over {MAX_NUMBER_DIGITS} digits"))
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                errors.append(FieldError(where, "must be a finite number (not .inf or .nan)"))
+        elif isinstance(item, Mapping):
+            for key, child in item.items():
+                if isinstance(key, str) and "\0" in key:
+                    errors.append(FieldError(where, "a key contains a NUL character"))
+                pending.append((child, (*where, key)))
+        elif isinstance(item, (list, tuple)):
+            pending.extend((child, (*where, index)) for index, child in enumerate(item))
+
+
+def normalize_compose(system: Mapping[str, Any]) -> dict[str, Any]:
+    """Rewrite a compose document into the forms real Tycho servers read; a new dict.
+
+    Per service: ``ports`` entries become strings ``"container"`` or ``"host:container"`` (an IP
+    is dropped, ``/tcp`` stripped; UDP and ranges are errors; the long syntax is accepted);
+    ``expose`` entries become strings; ``environment``/``env`` mappings become ``"KEY=value"``
+    lists (``KEY`` alone for a null value); numbers in ``entrypoint``/``command`` lists and in
+    ``deploy.resources.limits``/``reservations`` become strings; a ``depends_on`` mapping becomes
+    the list of its keys; ``null`` for ``ports``, ``expose``, ``environment``, ``env``,
+    ``depends_on``, ``volumes`` or ``deploy`` removes the key; ``volumes`` strings are stripped of
+    surrounding blanks. Other keys are left alone.
+    Idempotent. Raises :class:`~tycho_client.errors.TychoComposeError` listing every problem.
+    """
+    services = system.get("services")
+    if not isinstance(services, Mapping) or not services:
+        problem = "must be a non-empty mapping of services"
+        raise invalid([FieldError(("system", "services"), problem)])
+    if len(services) > MAX_SERVICES:
+        problem = f"too many services ({len(services)}; a Tycho system has at most {MAX_SERVICES})"
+        raise invalid([FieldError(("system", "services"), problem)])
+    errors: list[FieldError] = []
+    _scalar_problems(system, ("system",), errors)
+    if errors:
+        raise invalid(errors)
+    result: dict[str, Any] = {key: unshare(value) for key, value in system.items()}
+    services = result["services"]
+    normalized: dict[str, Any] = {}
+    for name, service in services.items():
+        if not isinstance(name, str):
+            errors.append(FieldError(("system", "services"), "service names must be strings"))
+            continue
+        normalized[name] = _normalize_service(service, ("system", "services", name), errors)
+    if errors:
+        raise invalid(errors)
+    result["services"] = normalized
+    return result
