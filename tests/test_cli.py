@@ -700,11 +700,17 @@ def test_modify_on_a_server_without_modify_exits_1(fake: FakeTycho, url: str) ->
     assert "does not support" in one_error_line(done.stderr)
 
 
-@pytest.mark.parametrize(("guid", "expected"), [("0" * 32, "--label"), ("nope", "not a GUID")])
+@pytest.mark.parametrize(
+    ("system", "args", "expected"),
+    [
+        ("0" * 32, [], "--label"),
+        ("-nope", ["--cpu", "1"], "not a GUID"),
+        ("webstack", ["--label", "bad key=x"], "labels"),  # checked before the name's lookup
+    ],
+)
 def test_modify_usage_errors_send_nothing(
-    fake: FakeTycho, url: str, guid: str, expected: str
+    fake: FakeTycho, url: str, system: str, args: list[str], expected: str
 ) -> None:
-    args = [] if expected == "--label" else ["--cpu", "1"]
-    done = tycho("modify", guid, *args, "--url", url, check=2)
+    done = tycho("modify", *args, "--url", url, "--", system, check=2)
     assert expected in one_error_line(done.stderr)
     assert fake.requests == []

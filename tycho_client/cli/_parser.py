@@ -56,7 +56,9 @@ Examples:
   tycho up                              start ./compose.yaml (or ./docker-compose.yaml)
   tycho up --image nginx:1.25 -p 80 -n web --wait
   tycho status -o wide
-  tycho down --all
+  tycho status webstack                 the systems named webstack
+  tycho down webstack
+  tycho down                            what tycho up started from this folder
   tycho mock --ready-after 3            a fake Tycho API on http://127.0.0.1:5000
 
 See 'tycho COMMAND --help' for a command's options and examples.
