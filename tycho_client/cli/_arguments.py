@@ -231,7 +231,8 @@ UP = Command(
     "interpolates ${VAR} from it, and names the system after the file's folder unless "
     "--name is given. The table's NODE_PORT is the Kubernetes nodePort: reach a service "
     "at a cluster node's address and that port (IP_ADDRESS is its load-balancer address, "
-    "<none> when it has none).",
+    "<none> when it has none). Ctrl-C once the start is sent, or --wait running out, names "
+    "the system left behind and the tycho down that removes it.",
     """\
   tycho up                                 ./compose.yaml or ./docker-compose.yaml
   tycho up -f apps/jupyter/docker-compose.yaml -n notebook --wait
@@ -289,7 +290,8 @@ UP = Command(
         metavar="SECONDS",
         type=positive_float,
         default=300.0,
-        help="how long --wait waits; not ready by then is exit 1 (default: 300)",
+        help="how long --wait waits; not ready by then is exit 1, the system left running "
+        "(default: 300)",
     ),
     Option(
         "--dry-run",

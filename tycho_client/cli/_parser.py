@@ -44,10 +44,11 @@ Environment:
   KUBECONFIG       the kubeconfig used for discovery (default: ~/.kube/config)
 
 Exit codes:
-  0  success
-  1  the server answered with an error, a system was not found or not ready in time
-  2  usage or validation error; nothing was sent
-  3  no server to talk to: not reachable, timed out, or discovery could not find it
+  0    success
+  1    the server answered with an error, a system was not found or not ready in time
+  2    usage or validation error, or a name several systems share; nothing was changed
+  3    no server to talk to: not reachable, timed out, or discovery could not find it
+  130  interrupted (Ctrl-C); if a start may have taken effect, a line says how to remove it
 
 Results go to stdout, errors to stderr (one line each; --debug adds the traceback), so
 `tycho down $(tycho status --terse)` works. Files are read up to {MAX_FILE_MIB} MiB.

@@ -25,7 +25,7 @@ from tycho_client.errors import (
     quote_body,
 )
 
-from ._output import error_line
+from ._output import error_line, tell
 from ._parser import MAX_FILE_MIB
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ EXIT_OK = 0
 EXIT_SERVER_ERROR = 1
 EXIT_USAGE = 2
 EXIT_NO_SERVER = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command Ctrl-C ended
 
 HTTP_NOT_FOUND = 404
 
@@ -52,6 +53,16 @@ class CommandError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C where the person must be told something: that a start was sent and may have
+    taken effect, or which system is left running and how to remove it. Still an interruption
+    (exit 130); ``message`` is printed as ``tycho: interrupted: message``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -282,6 +293,18 @@ def _plain_http_hint(target: Target) -> str | None:
     # The same port: without one, https's 443, where this plain-http server answered.
     meant = display_url(url.copy_with(scheme="http", port=url.port or 443))
     return f"the server speaks plain http, not https: try {meant}"
+
+
+def interrupted(exc: KeyboardInterrupt, debug: bool) -> int:
+    """Ctrl-C: exit 130, with one line if something was left behind (:class:`Interrupted`);
+    the traceback only under --debug."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, Interrupted):
+        tell(f"tycho: interrupted: {exc.message}")
+    return EXIT_INTERRUPTED
 
 
 def report(exc: BaseException, session: Session | None, debug: bool) -> int:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ._ids import ambiguous, guid_of, not_found, system_argument
 from ._output import plain, print_data, say
-from ._runtime import EXIT_OK, EXIT_SERVER_ERROR, CommandError, Session
+from ._runtime import EXIT_OK, EXIT_SERVER_ERROR, CommandError, Interrupted, Session
 
 if TYPE_CHECKING:
     from tycho_client.client import TychoClient
@@ -38,7 +38,13 @@ def run(args: argparse.Namespace, session: Session) -> int:
     validate_request(ModifyRequest, {"tycho-guid": PLACEHOLDER_GUID, **changes})
     client = session.client()
     guid = guid_of(which) or _one_named(client, which)
-    response = client.modify({"tycho-guid": guid, **changes})
+    try:
+        response = client.modify({"tycho-guid": guid, **changes})
+    except KeyboardInterrupt as interruption:
+        raise Interrupted(
+            f"the change to {guid} was sent and may have taken effect: see "
+            f"'tycho status {guid} -o wide'"
+        ) from interruption
     if args.output not in (None, "table"):
         print_data(plain(response), args.output)
     else:
