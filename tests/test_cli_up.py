@@ -18,6 +18,7 @@ from test_cli_support import (
 
 from tycho_client.cli._project import renamed
 from tycho_client.naming import format_name
+from tycho_client.cli.up import LEGEND, NOT_WAITED
 from tycho_client.testing.fake import FakeTycho
 
 COMPOSE = """\
@@ -43,7 +44,7 @@ def app(tmp_path: Path) -> Path:
     return compose
 
 
-def test_up_table_names_the_node_port_and_explains_it(fake: FakeTycho, url: str, app: Path) -> None:
+def test_up_table_names_the_node_port(fake: FakeTycho, url: str, app: Path) -> None:
     done = tycho("up", "-f", str(app), "--url", url)
     (guid,) = fake.systems
     system = fake.systems[guid]
@@ -52,9 +53,40 @@ def test_up_table_names_the_node_port_and_explains_it(fake: FakeTycho, url: str,
     header, row = done.stdout.splitlines()
     assert header.split() == ["SERVICE", "GUID", "IP_ADDRESS", "NODE_PORT"]
     assert row.split() == ["web", guid, "<none>", str(system.containers["web"]["port-1"])]
-    assert "nodePort" in done.stderr
-    assert "node's address" in done.stderr
+    assert done.stderr == ""  # the legend is for a person at a terminal, never for a pipe
     assert CANARY not in done.stdout + done.stderr
+
+
+def test_the_legend_is_shown_once_per_terminal_session(
+    fake: FakeTycho, url: str, app: Path, tmp_path: Path
+) -> None:
+    env = {**base_env(), "XDG_STATE_HOME": str(tmp_path / "state")}
+    first = in_terminal("up", "-f", str(app), "--url", url, env=env)
+    assert (first.returncode, first.terminal.splitlines()) == (0, [LEGEND, NOT_WAITED])
+    assert "nodePort" in LEGEND
+    assert len(first.stdout.splitlines()) == 2  # the table, on its pipe
+    again = in_terminal("up", "-f", str(app), "--url", url, env=env)
+    assert (again.returncode, again.terminal) == (0, "")
+    other_session = in_terminal("up", "-f", str(app), "--url", url, env=env, new_session=True)
+    assert other_session.terminal.splitlines() == [LEGEND, NOT_WAITED]
+
+
+def test_the_legend_is_shown_where_nothing_can_be_remembered(
+    fake: FakeTycho, url: str, app: Path
+) -> None:
+    for _ in range(2):  # base_env's state folder cannot be made: shown each time, no failure
+        done = in_terminal("up", "-f", str(app), "--url", url)
+        assert (done.returncode, done.terminal.splitlines()) == (0, [LEGEND, NOT_WAITED])
+
+
+def test_quiet_up_shows_no_legend_on_a_terminal(
+    fake: FakeTycho, url: str, app: Path, tmp_path: Path
+) -> None:
+    env = {**base_env(), "XDG_STATE_HOME": str(tmp_path / "state")}
+    done = in_terminal("up", "-f", str(app), "-q", "--url", url, env=env)
+    assert (done.returncode, done.terminal) == (0, "")
+    assert done.stdout.strip() in fake.systems
+    assert not (tmp_path / "state").exists()  # nothing shown, nothing remembered
 
 
 def test_up_quiet_and_no_headers(fake: FakeTycho, url: str, app: Path) -> None:
@@ -290,6 +322,23 @@ def test_up_wait_says_ready_and_shows_no_progress_when_piped(
     assert [r.operation for r in fake.requests] == ["start", "status", "status", "status"]
     assert fake.requests[1].body == {"name": sid}
     assert done.stderr == f"my-app-{sid} is ready after {done.stderr.split()[-2]} s\n"
+
+
+def test_up_wait_on_a_terminal_says_table_progress_ready_then_legend(
+    fake: FakeTycho, url: str, app: Path
+) -> None:
+    fake.ready_after = 1
+    done = in_terminal("up", "-f", str(app), "--wait", "--url", url,
+                       on_terminal=("stdout", "stderr"))  # fmt: skip
+    assert done.returncode == 0
+    (sid,) = fake.systems
+    # Lines as the terminal shows them: each \r\x1b[K erases what the line held before.
+    lines = [line.rpartition("\x1b[K")[2] for line in done.terminal.split("\r\n")[:-1]]
+    assert lines[0].split() == ["SERVICE", "GUID", "IP_ADDRESS", "NODE_PORT"]
+    assert lines[1].split()[:2] == ["web", sid]
+    assert "waiting for my-app-" in done.terminal  # the progress, erased before the ready line
+    ready = f"my-app-{sid} is ready after {lines[2].split()[-2]} s"
+    assert lines[2:] == [ready, LEGEND]  # no "tycho status shows when..." once it is ready
 
 
 def test_up_wait_timeout_exits_1_naming_the_system_with_progress_on_a_terminal(

@@ -231,7 +231,8 @@ UP = Command(
     "interpolates ${VAR} from it, and names the system after the file's folder unless "
     "--name is given. The table's NODE_PORT is the Kubernetes nodePort: reach a service "
     "at a cluster node's address and that port (IP_ADDRESS is its load-balancer address, "
-    "<none> when it has none).",
+    "<none> when it has none). Ctrl-C once the start is sent, or --wait running out, names "
+    "the system left behind and the tycho down that removes it.",
     """\
   tycho up                                 ./compose.yaml or ./docker-compose.yaml
   tycho up -f apps/jupyter/docker-compose.yaml -n notebook --wait
@@ -289,7 +290,8 @@ UP = Command(
         metavar="SECONDS",
         type=positive_float,
         default=300.0,
-        help="how long --wait waits; not ready by then is exit 1 (default: 300)",
+        help="how long --wait waits; not ready by then is exit 1, the system left running "
+        "(default: 300)",
     ),
     Option(
         "--dry-run",
@@ -303,16 +305,24 @@ UP = Command(
 
 STATUS = Command(
     "status",
-    "list running systems, or one by GUID",
-    "List the running systems, or one by GUID (an unknown GUID is exit 1). READY counts "
-    "the system's ready Deployments; AGE is the time since creation.",
+    "list running systems, or those of one name or GUID",
+    "List the running systems, or those SYSTEM names: a system name as the SYSTEM column "
+    "shows it (every system of that name), a GUID, or a full name {name}-{guid}. A name or "
+    "GUID of no running system is 'not found' (exit 1). READY counts the system's ready "
+    "Deployments; AGE is the time since creation.",
     """\
   tycho status
+  tycho status webstack                    the systems named webstack
   tycho status -o wide --no-headers
   tycho status 2f1c0d9e8b7a46d5a4c3b2a1f0e9d8c7 -o json
   tycho status --watch --watch-timeout 60
   tycho status --terse                     GUIDs only, for tycho down""",
-    Option("guid", nargs="?", metavar="GUID", help="a system's GUID or full name"),
+    Option(
+        "system",
+        nargs="?",
+        metavar="SYSTEM",
+        help="a system name (as the SYSTEM column shows it), GUID or full name",
+    ),
     Option(
         "--terse",
         "-terse",
@@ -353,18 +363,36 @@ STATUS = Command(
 
 DOWN = Command(
     "down",
-    "delete systems by GUID, or all of them",
-    "Delete systems by GUID or full name. Every system is tried; each deleted GUID is "
-    "printed; a GUID the server does not list is 'not found' (exit 1). down first asks "
-    "the server for its systems (one status request). With no GUID and systems "
-    "running, down refuses and suggests --all; with nothing running it has nothing to "
-    "do (so `tycho down $(tycho status --terse)` works on an empty server).",
+    "delete systems by name or GUID, or those up started here",
+    "Delete systems by system name (as the SYSTEM column of status shows it), GUID or full "
+    "name. Before anything is deleted, a name of no running system is 'not found' (exit 1), "
+    "and a name several systems share is refused, listing them (exit 2), unless --all "
+    "takes them all. Every system is tried; each deleted GUID is printed; a GUID the server "
+    "does not list is 'not found' (exit 1) after the others are deleted. With no argument, "
+    "in a folder with a compose file, down deletes the systems tycho up started from it "
+    "(named after the folder, all of them if several), as docker compose down does; "
+    "elsewhere, with systems running, it refuses and suggests --all. With nothing running "
+    "it has nothing to do (so `tycho down $(tycho status --terse)` works on an empty "
+    "server).",
     """\
+  tycho down                               what tycho up started from this folder
+  tycho down webstack
+  tycho down webstack --all                every system named webstack
   tycho down 2f1c0d9e8b7a46d5a4c3b2a1f0e9d8c7
   tycho down $(tycho status --terse)
-  tycho down --all --yes""",
-    Option("guids", nargs="*", metavar="GUID", help="GUIDs (or full names) of systems to delete"),
-    Option("--all", action="store_true", help="delete every running system"),
+  tycho down --all --yes                   every running system""",
+    Option(
+        "systems",
+        nargs="*",
+        metavar="SYSTEM",
+        help="system names, GUIDs or full names of the systems to delete",
+    ),
+    Option(
+        "--all",
+        action="store_true",
+        help="with SYSTEM names: every system each names; alone: every running system (asks "
+        "first on a terminal)",
+    ),
     Option("-y", "--yes", action="store_true", help="do not ask for confirmation of --all"),
     Option("-q", "--quiet", action="store_true", help="do not print deleted GUIDs"),
 )
@@ -372,11 +400,18 @@ DOWN = Command(
 MODIFY = Command(
     "modify",
     "add labels to a system or change its CPU and memory",
-    "Add labels to a running system or set its CPU and memory (limits and requests). "
-    "Not every Tycho server supports this (tycho-api 1.17.3 does not).",
+    "Add labels to a running system or set its CPU and memory (limits and requests). The "
+    "system is named by its GUID, full name, or a system name only it has (a name several "
+    "share is exit 2, listing them). Not every Tycho server supports this (tycho-api 1.17.3 "
+    "does not).",
     """\
-  tycho modify 2f1c0d9e8b7a46d5a4c3b2a1f0e9d8c7 --label team=data --cpu 500m --memory 1G""",
-    Option("guid", metavar="GUID", help="the system's GUID or full name"),
+  tycho modify webstack --label team=data
+  tycho modify 2f1c0d9e8b7a46d5a4c3b2a1f0e9d8c7 --cpu 500m --memory 1G""",
+    Option(
+        "system",
+        metavar="SYSTEM",
+        help="the system's name (one system's only), GUID or full name",
+    ),
     Option(
         "--label",
         action="append",

@@ -22,7 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import NoReturn
 
-__all__ = ["COMMANDS", "MAX_FILE_MIB", "build_parser", "chosen_command"]
+__all__ = ["COMMANDS", "MAX_FILE_MIB", "build_parser", "chosen_command", "usage_line"]
 
 MAX_FILE_MIB = 4
 """Compose and .env files are read up to this size (the help says so; ``_runtime`` enforces it)."""
@@ -44,10 +44,11 @@ Environment:
   KUBECONFIG       the kubeconfig used for discovery (default: ~/.kube/config)
 
 Exit codes:
-  0  success
-  1  the server answered with an error, a system was not found or not ready in time
-  2  usage or validation error; nothing was sent
-  3  no server to talk to: not reachable, timed out, or discovery could not find it
+  0    success
+  1    the server answered with an error, a system was not found or not ready in time
+  2    usage or validation error, or a name several systems share; nothing was changed
+  3    no server to talk to: not reachable, timed out, or discovery could not find it
+  130  interrupted (Ctrl-C); if a start may have taken effect, a line says how to remove it
 
 Results go to stdout, errors to stderr (one line each; --debug adds the traceback), so
 `tycho down $(tycho status --terse)` works. Files are read up to {MAX_FILE_MIB} MiB.
@@ -56,7 +57,9 @@ Examples:
   tycho up                              start ./compose.yaml (or ./docker-compose.yaml)
   tycho up --image nginx:1.25 -p 80 -n web --wait
   tycho status -o wide
-  tycho down --all
+  tycho status webstack                 the systems named webstack
+  tycho down webstack
+  tycho down                            what tycho up started from this folder
   tycho mock --ready-after 3            a fake Tycho API on http://127.0.0.1:5000
 
 See 'tycho COMMAND --help' for a command's options and examples.
@@ -68,12 +71,25 @@ SUBCOMMAND_FOOTER = (
 )
 
 
+def usage_line(message: str, prog: str) -> str:
+    """A usage error in the CLI's one-line form, pointing at the help of ``prog``."""
+    return f"tycho: error: {message} (see '{prog} --help')\n"
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors in the CLI's one-line form, pointing at the command's help; the help's prose
     wrapped to the terminal."""
 
+    unknown_command: str | None = None
+    """The word the command line gives as its command when it names none (set by build_parser)."""
+
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"tycho: error: {message} (see '{self.prog} --help')\n")
+        if self.unknown_command is not None:
+            # Whatever argparse stopped at, the command word is what is wrong first.
+            from ._usage import unknown_command
+
+            message = unknown_command(self.unknown_command)
+        self.exit(2, usage_line(message, self.prog))
 
     def format_help(self) -> str:
         # The description and the epilog are wrapped here, when help is asked for (the formatter,
@@ -138,7 +154,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     commands.required = True
     chosen = None if argv is None else chosen_command(argv)
     if chosen not in COMMANDS:
-        chosen = None
+        parser.unknown_command, chosen = chosen, None
     for name, command in COMMANDS.items():
         if chosen is not None and name != chosen:
             continue
