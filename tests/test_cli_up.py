@@ -17,8 +17,8 @@ from test_cli_support import (
 )
 
 from tycho_client.cli._project import renamed
-from tycho_client.naming import format_name
 from tycho_client.cli.up import LEGEND, NOT_WAITED
+from tycho_client.naming import format_name
 from tycho_client.testing.fake import FakeTycho
 
 COMPOSE = """\
