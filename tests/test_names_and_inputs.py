@@ -167,3 +167,16 @@ def test_a_compose_path_that_is_a_fifo_is_refused_without_blocking(
         tycho.up("app", fifo)
     assert "not a regular file" in str(caught.value)
     assert str(fifo) in str(caught.value)
+
+
+def test_down_takes_a_name_as_it_was_given_at_start(
+    face: Face, served: tuple[FakeTycho, str]
+) -> None:
+    fake, url = served
+    with face(url) as tycho:
+        (lab,) = started(tycho, "Data Lab")
+        assert tycho.down("Data Lab") == [lab]
+        assert fake.systems == {}
+        with pytest.raises(TychoValidationError) as caught:
+            tycho.down(["web", "---"])  # no name can be made of '---'
+        assert caught.value.paths == ["names[1]"]

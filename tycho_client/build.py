@@ -31,7 +31,7 @@ from ._generated.operations import DELETE, OPERATIONS, Operation
 from ._limits import MAX_FILE_BYTES
 from .errors import FieldError, TychoComposeError, TychoValidationError, format_loc, summarize
 from .models import BUILT, StartRequest, make_principal, request_model, wire_dict
-from .naming import format_name
+from .naming import format_name, guid_in
 
 __all__ = [
     "DEFAULT_SERVICE_ACCOUNT",
@@ -247,13 +247,19 @@ def prepare_service(service: str, request: Mapping[str, Any] | BaseModel | None)
 
 
 def prepare_down(names: Iterable[str] | str) -> list[PreparedRequest]:
-    """One delete per name, every name validated before any is sent."""
+    """One delete per GUID (or full name) of ``names``, every name checked before any is sent.
+
+    A system name (as ``status`` shows it) is only checked to be one: ``down`` looks it up.
+    """
     listed = [names] if isinstance(names, str) else list(names)
     prepared: list[PreparedRequest] = []
     errors: list[FieldError] = []
     for index, name in enumerate(listed):
         try:
-            prepared.append(prepare(DELETE, {"name": name}))
+            if isinstance(name, str) and name.strip() and guid_in(name) is None:
+                format_name(name)  # a system name: a name can be made of it
+            else:
+                prepared.append(prepare(DELETE, {"name": name}))
         except TychoValidationError as exc:
             errors.extend(FieldError(("names", index, *e.loc[1:]), e.msg) for e in exc.errors)
     if errors:
