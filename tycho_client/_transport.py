@@ -16,7 +16,7 @@ import os
 import ssl
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 import anyio
@@ -25,6 +25,8 @@ import httpx
 import sniffio
 
 from ._deadline import DEADLINE, AsyncDeadlineBackend, DeadlineBackend, capped
+
+PoolT = TypeVar("PoolT", httpcore.ConnectionPool, httpcore.AsyncConnectionPool)
 
 __all__ = [
     "DEADLINE",
@@ -149,19 +151,25 @@ def _core_request(request: httpx.Request, content: Any) -> httpcore.Request:
     )
 
 
-class _Pools:
+class _Pools(Generic[PoolT]):
     """What both transports share: which pool a request goes to. One per proxy the environment
     names (read once, as httpx does) and per scheme: plain-http pools never build an SSL context
     (loading CA certificates costs ~50 ms of a command's start-up). A forked child forgets the
     parent's pools: see :meth:`DeadlineTransport._after_fork`."""
 
     def __init__(
-        self, *, ssl_context: Callable[[], ssl.SSLContext], limits: httpx.Limits, trust_env: bool
+        self,
+        *,
+        ssl_context: Callable[[], ssl.SSLContext],
+        limits: httpx.Limits,
+        trust_env: bool = True,
     ) -> None:
         self._ssl_context = ssl_context
         self._limits = limits
         self._environ = dict(os.environ) if trust_env else {}
         self._pid = os.getpid()
+        self._pools: dict[Any, PoolT] = {}
+        self._lock = threading.Lock()  # the sync transport's: tasks of one loop need none
 
     def _key(self, url: httpx.URL) -> tuple[str | None, bool]:
         proxy = environment_proxy(str(url), self._environ) if self._environ else None
@@ -180,20 +188,9 @@ class _Pools:
         return os.getpid() != self._pid
 
 
-class DeadlineTransport(_Pools, httpx.BaseTransport):
+class DeadlineTransport(_Pools[httpcore.ConnectionPool], httpx.BaseTransport):
     """An httpx transport over httpcore's pool whose every socket operation keeps the call's
     deadline (:func:`connection_pool`)."""
-
-    def __init__(
-        self,
-        *,
-        ssl_context: Callable[[], ssl.SSLContext],
-        limits: httpx.Limits,
-        trust_env: bool = True,
-    ) -> None:
-        super().__init__(ssl_context=ssl_context, limits=limits, trust_env=trust_env)
-        self._pools: dict[tuple[str | None, bool], httpcore.ConnectionPool] = {}
-        self._lock = threading.Lock()
 
     def _pool(self, url: httpx.URL) -> httpcore.ConnectionPool:
         if self._forked():
@@ -253,18 +250,8 @@ class _ResponseStream(httpx.SyncByteStream):
             self._stream.close()
 
 
-class AsyncDeadlineTransport(_Pools, httpx.AsyncBaseTransport):
+class AsyncDeadlineTransport(_Pools[httpcore.AsyncConnectionPool], httpx.AsyncBaseTransport):
     """:class:`DeadlineTransport` for :class:`httpx.AsyncClient` (asyncio or trio)."""
-
-    def __init__(
-        self,
-        *,
-        ssl_context: Callable[[], ssl.SSLContext],
-        limits: httpx.Limits,
-        trust_env: bool = True,
-    ) -> None:
-        super().__init__(ssl_context=ssl_context, limits=limits, trust_env=trust_env)
-        self._pools: dict[tuple[object, str | None, bool], httpcore.AsyncConnectionPool] = {}
 
     def _pool(self, url: httpx.URL) -> httpcore.AsyncConnectionPool:
         # No lock: between two awaits an event loop runs nothing else, and each loop has its own
