@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from types import FunctionType
+from types import FunctionType, GenericAlias
 
 from ._version import __version__ as __version__
 
@@ -161,5 +161,6 @@ def _publish(module: str, namespace: dict[str, Any]) -> None:
     exported = set(_EXPORTS.get(module.removeprefix(f"{__name__}."), ()))
     for name in namespace.get("__all__", ()):
         value = namespace[name]
-        if isinstance(value, (type, FunctionType)):
+        # (Python 3.10 counts an alias such as tuple[int, ...] as a type: not one of ours.)
+        if isinstance(value, (type, FunctionType)) and not isinstance(value, GenericAlias):
             value.__module__ = __name__ if name in exported else module
