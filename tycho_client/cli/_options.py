@@ -12,7 +12,10 @@ from collections.abc import Iterator
 
 TYPE_CHECKING = False  # not typing's: see _parser
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    Number = TypeVar("Number", int, float)
 
 # The actions of argparse that take no value on the command line.
 _FLAG_ACTIONS = frozenset(
@@ -108,32 +111,37 @@ class Command:
 
 # ---------------------------------------------------------------------------- value types
 
+_INFINITY = float("inf")
+
 
 def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number greater than 0: {text!r}")
-    return value
+    """A finite number greater than 0 (a timeout, an interval)."""
+    return _number(text, float, "a number", "a number greater than 0", lambda v: 0 < v < _INFINITY)
 
 
 def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number of at least 0: {text!r}")
-    return value
+    """A finite number of at least 0 (a latency)."""
+    return _number(text, float, "a number", "a number of at least 0", lambda v: 0 <= v < _INFINITY)
 
 
 def non_negative_int(text: str) -> int:
+    """A whole number of at least 0 (a count)."""
+    return _number(text, int, "a whole number", "at least 0", lambda v: v >= 0)
+
+
+def _number(
+    text: str,
+    kind: Callable[[str], Number],
+    noun: str,
+    bound: str,
+    within: Callable[[Number], bool],
+) -> Number:
+    """``text`` read as ``kind``; ``not {noun}`` if it is none, ``must be {bound}`` if it is
+    not ``within`` the bound (argparse prints either as the usage error)."""
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0: {text!r}")
+        raise argparse.ArgumentTypeError(f"not {noun}: {text!r}") from None
+    if not within(value):  # NaN is within no bound
+        raise argparse.ArgumentTypeError(f"must be {bound}: {text!r}")
     return value
