@@ -1,5 +1,6 @@
 """The table of ``tycho``'s commands and options, each option declared once: the global options,
-and for each command its summary, description, examples and arguments.
+and for each command its summary, description, examples and arguments (written with the classes
+of ``_options``).
 
 Both the parsers (``_parser``) and the completion scripts (``completion``) are made from this
 table, so the two cannot disagree. It imports neither ``typing`` nor ``dataclasses``:
@@ -9,139 +10,11 @@ table, so the two cannot disagree. It imports neither ``typing`` nor ``dataclass
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
 
 from tycho_client._defaults import DEFAULT_SERVICE_NAME
 from tycho_client._version import __version__
 
-TYPE_CHECKING = False  # not typing's: see _parser
-if TYPE_CHECKING:
-    from typing import Any
-
-# The actions of argparse that take no value on the command line.
-_FLAG_ACTIONS = frozenset(
-    {"store_true", "store_false", "store_const", "append_const", "count", "help", "version"}
-)
-
-
-class Option:
-    """An option (``-o``, ``--output``) or a positional argument (``guid``): its names and the
-    keyword arguments of ``ArgumentParser.add_argument``. ``path=True`` marks an option whose value
-    is a file name (the completion scripts offer file names there)."""
-
-    __slots__ = ("names", "path", "settings")
-
-    def __init__(self, *names: str, path: bool = False, **settings: Any) -> None:
-        self.names = names
-        self.settings = settings
-        self.path = path
-
-    @property
-    def positional(self) -> bool:
-        return not self.names[0].startswith("-")
-
-    @property
-    def flags(self) -> tuple[str, ...]:
-        """What the command line accepts: the names, and for ``--modify`` (a
-        BooleanOptionalAction) ``--no-modify`` beside it."""
-        if self.settings.get("action") is not argparse.BooleanOptionalAction:
-            return self.names
-        pairs = ((name, f"--no-{name[2:]}") if name.startswith("--") else (name,)
-                 for name in self.names)  # fmt: skip
-        return tuple(flag for pair in pairs for flag in pair)
-
-    @property
-    def takes_value(self) -> bool:
-        action = self.settings.get("action")
-        return action not in _FLAG_ACTIONS and action is not argparse.BooleanOptionalAction
-
-    @property
-    def choices(self) -> tuple[str, ...]:
-        return tuple(map(str, self.settings.get("choices") or ()))
-
-    @property
-    def summary(self) -> str:
-        """The help text up to its first ';' (what the completion scripts show beside it)."""
-        text: str = self.settings.get("help") or ""
-        return text.split(";")[0].replace("%%", "%")
-
-
-class Group:
-    """Options shown under their own heading in the command's help."""
-
-    __slots__ = ("options", "title")
-
-    def __init__(self, title: str, *options: Option) -> None:
-        self.title = title
-        self.options = options
-
-
-class Command:
-    """A command: its one-line summary (``tycho --help``), the description and examples of its
-    own help, and its arguments in the order the help shows them."""
-
-    __slots__ = ("arguments", "description", "examples", "name", "summary")
-
-    def __init__(
-        self, name: str, summary: str, description: str, examples: str, *arguments: Option | Group
-    ) -> None:
-        self.name = name
-        self.summary = summary
-        self.description = description
-        self.examples = examples
-        self.arguments = arguments
-
-    def options(self) -> Iterator[Option]:
-        """Every argument, those of groups included, in the order declared."""
-        for argument in self.arguments:
-            if isinstance(argument, Group):
-                yield from argument.options
-            else:
-                yield argument
-
-    def add_to(self, parser: argparse.ArgumentParser) -> None:
-        """Add the command's arguments (and its groups) to ``parser``."""
-        for argument in self.arguments:
-            if isinstance(argument, Group):
-                group = parser.add_argument_group(argument.title)
-                for option in argument.options:
-                    group.add_argument(*option.names, **option.settings)
-            else:
-                parser.add_argument(*argument.names, **argument.settings)
-
-
-# ---------------------------------------------------------------------------- value types
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number greater than 0: {text!r}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number of at least 0: {text!r}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0: {text!r}")
-    return value
-
+from ._options import Command, Group, Option, non_negative_float, non_negative_int, positive_float
 
 # ------------------------------------------------------------------------ global options
 
@@ -463,14 +336,14 @@ MOCK = Command(
     Option(
         "--ready-after",
         metavar="N",
-        type=_count,
+        type=non_negative_int,
         default=0,
         help="new systems report is_ready false in their first N status answers (default: 0)",
     ),
     Option(
         "--latency",
         metavar="SECONDS",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=0.0,
         help="seconds added to every answer (default: 0)",
     ),
@@ -483,7 +356,7 @@ MOCK = Command(
     Option(
         "--fail-next",
         metavar="N",
-        type=_count,
+        type=non_negative_int,
         default=0,
         help="answer the first N API requests with --fail-status (default: 0)",
     ),

@@ -12,6 +12,7 @@ import argparse
 from collections.abc import Sequence
 
 from tycho_client._defaults import DEFAULT_SERVICE_NAME, DEFAULT_URL
+from tycho_client._limits import MAX_FILE_BYTES
 
 from ._arguments import COMMANDS, GLOBAL_OPTIONS, HELP
 from ._help import help_formatter, help_width, wrap_prose
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["COMMANDS", "MAX_FILE_MIB", "build_parser", "chosen_command", "usage_line"]
 
-MAX_FILE_MIB = 4
-"""Compose and .env files are read up to this size (the help says so; ``_runtime`` enforces it)."""
+MAX_FILE_MIB = MAX_FILE_BYTES // (1024 * 1024)
+"""The library's bound on compose and .env files in MiB, as the help and errors say it."""
 
 # Global options that take a value: skipped when looking for the command word.
 _VALUED_GLOBALS = frozenset(flag for option in GLOBAL_OPTIONS if option.takes_value

@@ -8,12 +8,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import stat
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tycho_client._defaults import DEFAULT_URL
+from tycho_client._files import FileReadError, decode_text, read_text as read_regular_text
+from tycho_client._limits import MAX_FILE_BYTES
 from tycho_client.errors import (
     TychoDiscoveryError,
     TychoError,
@@ -41,8 +42,6 @@ HTTP_NOT_FOUND = 404
 
 # Long enough for a server's error text, short enough to stay one readable line.
 MAX_ERROR_CHARS = 600
-MAX_FILE_BYTES = MAX_FILE_MIB * 1024 * 1024
-"""Compose and .env files (and stdin) are read up to this size; larger is a usage error."""
 STDIN = "-"
 
 
@@ -136,33 +135,18 @@ class Session:
 
 
 def read_text(path: str, what: str) -> str:
-    """The UTF-8 text of a regular file (or of stdin for ``-``), at most ``MAX_FILE_BYTES``.
+    """The UTF-8 text of a regular file (or of stdin for ``-``), at most ``MAX_FILE_BYTES``,
+    read by the product's one file reader (:mod:`tycho_client._files`).
 
     Anything else is a :class:`CommandError` (exit 2) naming the file and the reason: a FIFO,
     a device such as /dev/zero or a directory is refused without reading from it.
     """
-    if path == STDIN:
-        return _decode(_read_stdin(what), f"{what} on stdin")
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise CommandError(f"{what} {path} not found") from None
-    except OSError as exc:
-        raise CommandError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-        raise CommandError(f"cannot read {what} {path}: {kind}")
-    with os.fdopen(fd, "rb") as stream:
-        try:
-            data = stream.read(MAX_FILE_BYTES + 1)
-        except OSError as exc:
-            raise CommandError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise CommandError(f"{what} {path} is larger than {MAX_FILE_MIB} MiB")
-    return _decode(data, f"{what} {path}")
+        if path == STDIN:
+            return decode_text(_read_stdin(what), f"{what} on stdin")
+        return read_regular_text(path, what, MAX_FILE_BYTES)
+    except FileReadError as exc:
+        raise CommandError(exc.message) from None
 
 
 def _read_stdin(what: str) -> bytes:
@@ -173,15 +157,6 @@ def _read_stdin(what: str) -> bytes:
     if len(data) > MAX_FILE_BYTES:
         raise CommandError(f"{what} on stdin is larger than {MAX_FILE_MIB} MiB")
     return data
-
-
-def _decode(data: bytes, shown: str) -> str:
-    if b"\0" in data:
-        raise CommandError(f"{shown} is binary, not text (it holds NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CommandError(f"{shown} is not UTF-8 text (byte {exc.start})") from None
 
 
 def exit_code_for(exc: BaseException) -> int:

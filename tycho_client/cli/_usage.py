@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from tycho_client.errors import escape_controls
 
-from ._arguments import COMMANDS, GLOBAL_OPTIONS, HELP, Option
+from ._arguments import COMMANDS, GLOBAL_OPTIONS, HELP
+from ._options import Option
 
 MAX_NAMED = 3
 """At most this many unknown options, and this many suggestions for each, in the one line."""

@@ -11,7 +11,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ._arguments import COMMANDS, GLOBAL_OPTIONS, HELP, Command, Option
+from ._arguments import COMMANDS, GLOBAL_OPTIONS, HELP
+from ._options import Command, Option
 from ._runtime import EXIT_OK, Session
 
 

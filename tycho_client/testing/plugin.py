@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pytest
 
@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from tycho_client.client import TychoClient
 
     from .fake import FakeTycho
+
+_Client = TypeVar("_Client", "TychoClient", "AsyncTychoClient")
 
 __all__ = [
     "NO_BACKOFF",
@@ -157,6 +159,21 @@ def _client_options(request: pytest.FixtureRequest, tycho_fake: FakeTycho) -> di
     return {"transport": tycho_fake, "retry_policy": _no_backoff(), **given}
 
 
+def _maker(
+    kind: Callable[..., _Client], defaults: dict[str, Any], made: list[_Client]
+) -> Callable[..., _Client]:
+    """What the make_* fixtures hand a test: ``kind(FAKE_URL, **options)`` over ``defaults``,
+    each client kept in ``made`` for the fixture to close (typed for tests by the protocols
+    :class:`MakeTychoClient`, :class:`MakeAsyncTychoClient`)."""
+
+    def make(**options: Any) -> _Client:
+        client = kind(FAKE_URL, **{**defaults, **options})
+        made.append(client)
+        return client
+
+    return make
+
+
 @pytest.fixture
 def make_tycho_client(
     request: pytest.FixtureRequest, tycho_fake: FakeTycho
@@ -170,14 +187,8 @@ def make_tycho_client(
     """
     from tycho_client.client import TychoClient
 
-    defaults = _client_options(request, tycho_fake)
     made: list[TychoClient] = []
-
-    def make(**options: Unpack[ClientKwargs]) -> TychoClient:
-        client = TychoClient(FAKE_URL, **{**defaults, **options})
-        made.append(client)
-        return client
-
+    make = _maker(TychoClient, _client_options(request, tycho_fake), made)
     try:
         yield make
     finally:
@@ -201,13 +212,8 @@ def make_async_tycho_client(
 
     from tycho_client.aio import AsyncTychoClient
 
-    defaults = _client_options(request, tycho_fake)
     made: list[AsyncTychoClient] = []
-
-    def make(**options: Unpack[AsyncClientKwargs]) -> AsyncTychoClient:
-        client = AsyncTychoClient(FAKE_URL, **{**defaults, **options})
-        made.append(client)
-        return client
+    make = _maker(AsyncTychoClient, _client_options(request, tycho_fake), made)
 
     async def close_all() -> None:
         async with contextlib.AsyncExitStack() as stack:
