@@ -10,7 +10,7 @@ What it makes, each from one source:
 - ``generated/tycho_client_generated/operations.py``: the operations table of the same document,
   one :class:`Operation` per ``operationId`` (its path, request and answer models, and the
   document's ``x-safe-to-retry`` and ``x-routed``);
-- ``tycho_client/client.py`` and ``tycho_client/_raw_views.py``: the sync face and both raw views,
+- ``tycho_client/client.py`` and the raw views at the end of it and of ``aio.py``: the sync face,
   from the async face ``tycho_client/aio.py`` (``scripts/unasync.py``);
 - the compatibility table of ``README.md`` (between its ``releases`` markers), from the release
   table ``tycho_client/releases.py``.

@@ -19,3 +19,6 @@ MAX_CONCURRENCY = 10
 
 MAX_NUMBER_DIGITS = 100
 """Longest integer a compose document may write (Python refuses to print ones over 4,300)."""
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""Largest compose or ``.env`` file read (the CLI's files, and ``up()`` given a path)."""
