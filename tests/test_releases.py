@@ -16,9 +16,11 @@ import pytest
 from test_cli_support import tycho
 
 from tycho_client import TychoClient
+from tycho_client.cli._arguments import DEFAULT_RELEASE as CLI_DEFAULT_RELEASE, RELEASE_VERSIONS
 from tycho_client.errors import TychoAPIError, TychoReadinessUnknownError
 from tycho_client.releases import (
     COMPATIBILITY_COLUMNS,
+    DEFAULT_RELEASE,
     FEATURES,
     RELEASES,
     compatibility_table,
@@ -68,6 +70,14 @@ def test_an_unknown_release_is_refused_naming_the_known_ones() -> None:
         release("1.9.0")
     with pytest.raises(ValueError, match="not a supported release"):
         FakeTycho(release="2.0")
+
+
+def test_tycho_mock_offers_every_release_of_the_table_and_refuses_others() -> None:
+    # The CLI spells the releases out (tycho --help must not import the table): kept equal here.
+    assert (list(RELEASE_VERSIONS), CLI_DEFAULT_RELEASE) == (versions(), DEFAULT_RELEASE)
+    done = tycho("mock", "--release", "1.16.0", check=2)
+    assert "argument --release: invalid choice: '1.16.0'" in done.stderr
+    assert "'1.16.1'" in done.stderr
 
 
 # ------------------------------------------------------------------ the fake plays each one

@@ -40,6 +40,8 @@ class Scripted(FakeTycho):
         self.start_delay = 0.0
         self.failing_deletes = 0  # -1: every one
         self.malformed_status = False
+        self.slow_listings = 0  # status answers by GUID delayed by listing_delay
+        self.listing_delay = 0.0
         self.started = threading.Event()
 
     # The server sleeps `latency` after the fake answered, outside its lock: a slow start delays
@@ -70,6 +72,10 @@ class Scripted(FakeTycho):
         if path == "/system/start" and b"tycho-verify-" in content:
             self.started.set()
             self._delays.delay = self.start_delay
+        by_guid = path == "/system/status" and self.slow_listings and self.systems
+        if by_guid and json.loads(content or b"{}").get("name") in self.systems:
+            self.slow_listings -= 1
+            self._delays.delay = self.listing_delay
         return answer
 
 
@@ -152,6 +158,22 @@ def test_a_start_that_times_out_is_found_by_name_and_deleted(
     assert fake.systems == {}
     statuses = [r.body for r in fake.requests if r.operation == "status"]
     assert {"username": PROBE_USER} in statuses
+
+
+def test_the_deadline_running_out_after_the_start_still_deletes_the_probe_system(
+    scripted: tuple[Scripted, str],
+) -> None:
+    fake, url = scripted
+    fake.slow_listings, fake.listing_delay = 1, 6.0  # the listing outlives the whole run's 3 s
+    done = tycho("verify", "--url", url, "--write", "--timeout", "3", check=1, timeout=120)
+    rows = {line.split()[0]: line.split(None, 2)[1:] for line in done.stdout.splitlines()[1:-1]}
+    assert rows["start"][0] == "pass"
+    assert rows["listed"][0] == "fail", done.stdout
+    assert "no complete answer within" in rows["listed"][1]
+    assert rows["cleanup"][0] == "pass", done.stdout
+    assert rows["cleanup"][1].startswith("deleted the probe system tycho-verify-")
+    assert fake.systems == {}
+    assert "not conformant" in done.stdout.splitlines()[-1]
 
 
 def test_a_server_that_will_not_delete_is_named_with_the_guid_to_delete(

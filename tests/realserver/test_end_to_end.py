@@ -85,7 +85,8 @@ def test_the_client_runs_a_system_through_its_life(real_tycho: RealTycho) -> Non
         assert client.list(terse=True) == [guid]  # nothing left of a start refused for GPUs
         _check_waiting(client, guid, release)
         again = client.up("again", COMPOSE)  # the client remembers what the server needs
-        assert client.down([guid, again.result.sid]) == [guid, again.result.sid]
+        assert client.list("again", terse=True) == [again.result.sid]  # by name, as status shows
+        assert client.down([guid, "again"]) == [guid, again.result.sid]
         assert client.list() == []
 
 
@@ -113,7 +114,8 @@ def test_the_cli_runs_a_system_through_its_life(real_tycho: RealTycho, tmp_path:
     release = real_tycho.behaviour
     (tmp_path / "compose.yaml").write_text(COMPOSE_YAML)
     url = ("--url", real_tycho.url)
-    waited = tycho("up", "-q", "--wait", "--wait-timeout", "30", *url, cwd=tmp_path, check=None)
+    waited = tycho("up", "-q", "-n", "cli-life", "--wait", "--wait-timeout", "30", *url,
+                   cwd=tmp_path, check=None)  # fmt: skip
     guid = waited.stdout.strip()
     assert len(guid) == 32, waited
     if release.reports_readiness:
@@ -125,9 +127,9 @@ def test_the_cli_runs_a_system_through_its_life(real_tycho: RealTycho, tmp_path:
         assert "Traceback" not in waited.stderr
     listed = tycho("status", "--no-headers", *url)
     (row,) = listed.stdout.splitlines()
-    assert row.split()[1:3] == [guid, "1/1" if release.reports_readiness else "?/1"], row
+    assert row.split()[:3] == ["cli-life", guid, "1/1" if release.reports_readiness else "?/1"]
     assert tycho("status", "--terse", *url).stdout.split() == [guid]
-    assert tycho("down", guid, *url).stdout.split() == [guid]
+    assert tycho("down", "cli-life", *url).stdout.split() == [guid]  # by the name status shows
     gone = tycho("status", *url)
     assert gone.stdout == ""
     assert "No systems running." in gone.stderr
