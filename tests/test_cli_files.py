@@ -95,6 +95,30 @@ def test_validate_reads_stdin(app: Path) -> None:
     assert tycho("validate", "-f", "-", input=COMPOSE, cwd=app.parent).stdout == "ok: stdin\n"
 
 
+# Input that once raised RecursionError inside the pipeline (exit 1, a Python error's name).
+NESTED_VARIABLES = "${A:-" * 40 + "x" + "}" * 40
+HOSTILE = {
+    "nested variables": COMPOSE.replace("${API_TOKEN}", NESTED_VARIABLES),
+    "deep flow YAML": COMPOSE + "    x: " + "[" * 900 + "]" * 900 + "\n",
+    "deep block YAML": COMPOSE
+    + "    x:\n"
+    + "".join("  " * (level + 3) + "a:\n" for level in range(600)),
+}
+
+
+@pytest.mark.parametrize("command", [["validate"], ["up", "--dry-run"]])
+@pytest.mark.parametrize("hostile", sorted(HOSTILE))
+def test_hostile_input_is_a_usage_error_in_words(
+    app: Path, hostile: str, command: list[str]
+) -> None:
+    app.write_text(HOSTILE[hostile])
+    done = tycho(*command, "-f", str(app), check=2)
+    assert "Traceback" not in done.stderr
+    assert "RecursionError" not in done.stderr
+    assert "nested" in done.stderr or "nests" in done.stderr
+    assert done.stdout == ""
+
+
 # The sample apps through validate, in this process (the command is the same code; a subprocess
 # each would cost ~0.5 s). Two mount host paths, which Tycho cannot: their error names the field.
 HOST_PATH_VOLUMES = {"nextflow", "xena"}

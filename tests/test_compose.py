@@ -302,6 +302,27 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
     assert error.paths == ["system"]
 
 
+def test_nesting_is_bounded_with_aliases_counted_as_expanded() -> None:
+    # 40 levels under an anchor are fine at the top; the same node reused 30 levels down is not.
+    shallow = "x-a: &x " + "[" * 40 + "]" * 40 + "\nservices: {w: {image: x}}\n"
+    assert load_compose(shallow)["x-a"]
+    deep = shallow + "x-b: " + "[" * 30 + "*x" + "]" * 30 + "\n"
+    error = compose_error(load_compose, deep)
+    assert "nests more than 64 levels deep" in str(error)
+    assert "line 3" in str(error)
+
+
+def test_deep_data_given_to_the_pipeline_is_named_by_its_key() -> None:
+    deep: Any = "leaf"
+    for _ in range(500):
+        deep = {"a": deep}
+    system = {"services": {"w": {"image": "x", "ports": ["80"], "x-deep": deep}}}
+    for step in (normalize_compose, functools.partial(interpolate, env={})):
+        error = compose_error(step, system)
+        assert error.paths == ["system.services.w.x-deep"]
+        assert "nests more than 64 levels deep" in str(error)
+
+
 # ------------------------------------------------------------------------------ interpolation
 
 ENV = {"A": "alpha", "EMPTY": "", "PORT": "8080"}
@@ -369,6 +390,20 @@ def test_required_variable_error_names_the_field() -> None:
     assert interpolate(system, {"IMAGE": "x"}) == {"services": {"w": {"image": "x"}}}
     assert compose_error(interpolate, {"v": "${E:?}"}, {"E": ""}).paths == ["system.v"]
     assert interpolate({"v": "${E?}"}, {"E": ""}) == {"v": ""}
+
+
+def test_nested_variables_are_bounded_at_32_levels() -> None:
+    def nested(levels: int) -> str:
+        return "${UNSET:-" * levels + "x" + "}" * levels
+
+    system = {"services": {"web": {"environment": ["A=" + nested(32)]}}}
+    assert interpolate(system, {})["services"]["web"]["environment"] == ["A=x"]
+    system["services"]["web"]["environment"] = ["A=" + nested(33)]
+    error = compose_error(interpolate, system, {})
+    assert str(error) == (
+        "invalid compose document: system.services.web.environment[0]: "
+        "variables nested more than 32 levels deep in ${...}"
+    )
 
 
 # ----------------------------------------------------------------------------------- normalizing

@@ -19,3 +19,11 @@ MAX_CONCURRENCY = 10
 
 MAX_NUMBER_DIGITS = 100
 """Longest integer a compose document may write (Python refuses to print ones over 4,300)."""
+
+MAX_NESTING = 64
+"""Deepest nesting of mappings and lists in a compose document (real ones nest under 10 deep).
+
+Bounds every walk over the document, so no input can exhaust Python's stack."""
+
+MAX_INTERPOLATION_DEPTH = 32
+"""Deepest nesting of ``${VAR:-...}`` inside one another in a compose string."""

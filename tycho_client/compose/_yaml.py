@@ -14,7 +14,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .._data import unshare
-from .._limits import MAX_EXPANDED_NODES, MAX_NUMBER_DIGITS, MAX_SERVICES
+from .._limits import MAX_EXPANDED_NODES, MAX_NESTING, MAX_NUMBER_DIGITS, MAX_SERVICES
 from ..errors import FieldError, Loc, TychoComposeError, summarize
 
 try:
@@ -47,7 +47,8 @@ class _LoadContext:
     def __init__(self, source: str | None) -> None:
         self.source = source
 
-    def error(self, loc: Loc, problem: str, line: int | None) -> TychoComposeError:
+    def error(self, loc: Loc, problem: str, where: Node | int | None) -> TychoComposeError:
+        line = _line(where) if isinstance(where, Node) else where
         message = f"line {line}: {problem}" if line else problem
         what = f"cannot load {self.source or 'compose document'}"
         error = FieldError(loc, message)
@@ -59,67 +60,93 @@ def _line(node: Node) -> int:
 
 
 def _check_node_graph(root: Node, context: _LoadContext) -> None:
-    """Reject alias bombs, recursive aliases, tags that are not plain data and duplicate keys.
+    """Reject alias bombs, recursive aliases, deep nesting, tags that are not plain data and
+    duplicate keys.
 
     Runs on the composed node graph, before any Python object is built; memoized by node, so the
-    cost is linear in the text even when the expanded size is astronomical.
+    cost is linear in the text even when the expanded size is astronomical. The walk descends at
+    most :data:`MAX_NESTING` levels, so no input exhausts the stack.
     """
-    sizes: dict[int, int] = {}
+    # Per node: its size with aliases expanded, and its height (how deep it nests), so that an
+    # alias reused deeper than where it was first met is measured without walking it again.
+    measured: dict[int, tuple[int, int]] = {}
     open_nodes: set[int] = set()
 
-    def expanded_size(node: Node, loc: Loc) -> int:
-        if id(node) in sizes:
-            return sizes[id(node)]
+    def too_deep(node: Node, loc: Loc) -> TychoComposeError:
+        problem = f"nests more than {MAX_NESTING} levels deep (aliases counted as expanded)"
+        # Named by its key in the service (a path 64 keys long helps nobody); the line is exact.
+        return context.error(loc[:4], problem, node)
+
+    def expanded_size(node: Node, loc: Loc, depth: int, parent: Node) -> tuple[int, int]:
+        if id(node) in measured:
+            size, height = measured[id(node)]
+            if depth + height > MAX_NESTING:
+                raise too_deep(parent, loc)  # an alias: its node's line is the anchor's
+            return size, height
         if id(node) in open_nodes:
-            raise context.error(loc, "an alias refers to a node that contains it", _line(node))
+            raise context.error(loc, "an alias refers to a node that contains it", node)
+        if depth > MAX_NESTING:
+            raise too_deep(node, loc)
         open_nodes.add(id(node))
-        total = 1
+        total, height = 1, 0
         if isinstance(node, ScalarNode):
             if node.tag not in _SCALAR_TAGS:
-                raise context.error(loc, f"unsupported YAML tag {node.tag!r}", _line(node))
+                raise context.error(loc, f"unsupported YAML tag {node.tag!r}", node)
             if node.tag == _INT and len(str(node.value)) > MAX_NUMBER_DIGITS:
                 problem = f"is a number of over {MAX_NUMBER_DIGITS} digits"
-                raise context.error(loc, problem, _line(node))
+                raise context.error(loc, problem, node)
         elif node.tag not in (_TAG + "seq", _TAG + "map"):
-            raise context.error(loc, f"unsupported YAML tag {node.tag!r}", _line(node))
+            raise context.error(loc, f"unsupported YAML tag {node.tag!r}", node)
         elif isinstance(node, SequenceNode):
             for index, child in enumerate(node.value):
-                total += expanded_size(child, (*loc, index))
+                size, below = expanded_size(child, (*loc, index), depth + 1, node)
+                total, height = total + size, max(height, below + 1)
         elif isinstance(node, MappingNode):
-            total += _mapping_size(node, loc, expanded_size)
+            size, height = _mapping_size(node, loc, depth, expanded_size)
+            total += size
         if total > MAX_EXPANDED_NODES:
             raise context.error(
                 loc,
                 f"has more than {MAX_EXPANDED_NODES} values (aliases counted as expanded); "
                 "refusing to load it",
-                _line(node),
+                node,
             )
         open_nodes.discard(id(node))
-        sizes[id(node)] = total
-        return total
+        measured[id(node)] = (total, height)
+        return total, height
 
-    def _mapping_size(node: MappingNode, loc: Loc, size: Callable[[Node, Loc], int]) -> int:
+    def _mapping_size(
+        node: MappingNode,
+        loc: Loc,
+        depth: int,
+        size: Callable[[Node, Loc, int, Node], tuple[int, int]],
+    ) -> tuple[int, int]:
         if loc == ("system", "services") and len(node.value) > MAX_SERVICES:
             problem = (
                 f"too many services ({len(node.value)}; a Tycho system has at most {MAX_SERVICES})"
             )
-            raise context.error(loc, problem, _line(node))
-        total = 0
-        seen: set[str] = set()
+            raise context.error(loc, problem, node)
+        total, height = 0, 0
+        seen: dict[str, Node] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
-                total += size(value_node, loc)
+                # `<<: *base` puts the base's keys in this mapping: as deep as this one.
+                merged, below = size(value_node, loc, depth, node)
+                total, height = total + merged, max(height, below)
                 continue
             if not isinstance(key_node, ScalarNode) or key_node.tag != _STR:
-                raise context.error(loc, "mapping keys must be strings", _line(key_node))
+                raise context.error(loc, "mapping keys must be strings", key_node)
             key = str(key_node.value)
             if key in seen:
-                raise context.error((*loc, key), "is defined twice", _line(key_node))
-            seen.add(key)
-            total += 1 + size(value_node, (*loc, key))
-        return total
+                first = _line(seen[key])
+                problem = f"`{key}` is given twice in this mapping (first on line {first})"
+                raise context.error((*loc, key), problem, key_node)
+            seen[key] = key_node
+            child, below = size(value_node, (*loc, key), depth + 1, key_node)
+            total, height = total + 1 + child, max(height, below + 1)
+        return total, height
 
-    expanded_size(root, ("system",))
+    expanded_size(root, ("system",), 0, root)
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> tuple[str, int | None]:

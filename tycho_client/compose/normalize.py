@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._data import number_as_string, split_outside_variables, unshare
-from .._limits import MAX_NUMBER_DIGITS, MAX_SERVICES
+from .._limits import MAX_NESTING, MAX_NUMBER_DIGITS, MAX_SERVICES
 from ..errors import FieldError, Loc
 from ._errors import Problem, invalid
 
@@ -193,9 +193,30 @@ def _normalize_service(service: Any, loc: Loc, errors: list[FieldError]) -> Any:
 _MAX_NUMBER_BITS = int(MAX_NUMBER_DIGITS * 3.33)
 
 
+def nesting_problem(value: Any, loc: Loc) -> FieldError | None:
+    """Where ``value`` nests mappings and lists more than :data:`MAX_NESTING` levels deep, or
+    None. Iterative: every recursive walk over compose data (interpolation, copies, the models)
+    runs only after this check, so no input exhausts the stack."""
+    pending: list[tuple[Any, Loc]] = [(value, loc)]
+    while pending:
+        item, where = pending.pop()
+        if not isinstance(item, (Mapping, list, tuple)):
+            continue
+        if item and len(where) - len(loc) >= MAX_NESTING:
+            # Named by its key in the service (a path 64 keys long helps nobody).
+            return FieldError(where[: len(loc) + 3], f"nests more than {MAX_NESTING} levels deep")
+        children = item.items() if isinstance(item, Mapping) else enumerate(item)
+        pending.extend((child, (*where, key)) for key, child in children)
+    return None
+
+
 def _scalar_problems(value: Any, loc: Loc, errors: list[FieldError]) -> None:
     """What no server can take, anywhere in the document: NUL characters, non-finite numbers,
     integers too long to print. Iterative, so deep nesting cannot exhaust the stack."""
+    deep = nesting_problem(value, loc)
+    if deep is not None:
+        errors.append(deep)
+        return
     pending: list[tuple[Any, Loc]] = [(value, loc)]
     while pending and len(errors) < 20:
         item, where = pending.pop()
