@@ -123,6 +123,7 @@ def test_nginx_and_jupyter_details() -> None:
     jupyter = normalize_compose(sample("jupyter-ds"))["services"]["jupyter-ds"]
     assert jupyter["volumes"] == ["pvc://cloud-top/projects:/home/jovyan/data"]
     assert jupyter["env"] == ["AMB=False"]
+    # Sent as written: servers' split on blanks gives docker compose's words.
     assert jupyter["entrypoint"] == "start.sh jupyter lab --LabApp.token="
 
 
@@ -487,10 +488,11 @@ def test_null_means_absent(key: str) -> None:
 
 
 def test_entrypoint_and_command() -> None:
+    # docker runs the command as the entrypoint's arguments; servers ignore `command`.
     service = normalized_service(entrypoint="/init --x", command=["sleep", 5, 1.5])
-    assert service["entrypoint"] == "/init --x"
-    assert service["command"] == ["sleep", "5", "1.5"]
-    assert normalized_service(command=5)["command"] == "5"
+    assert service["entrypoint"] == ["/init", "--x", "sleep", "5", "1.5"]
+    assert "command" not in service
+    assert normalized_service(command=5)["command"] == "5"  # alone: the rules refuse it
     error = compose_error(normalize_compose, system_of(w={"image": "x", "command": ["a", None]}))
     assert error.paths == ["system.services.w.command[1]"]
 

@@ -25,9 +25,11 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     for name, home in STEPS.items():
         original: Callable[..., Any] = getattr(home, name)
 
-        def counting(*args: Any, _name: str = name, _f: Callable[..., Any] = original) -> Any:
+        def counting(
+            *args: Any, _name: str = name, _f: Callable[..., Any] = original, **kwargs: Any
+        ) -> Any:
             counted[_name] += 1
-            return _f(*args)
+            return _f(*args, **kwargs)
 
         for module in (home, build, models):
             if hasattr(module, name):

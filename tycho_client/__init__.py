@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .errors import (
         TychoAPIError as TychoAPIError,
         TychoComposeError as TychoComposeError,
+        TychoComposeWarning as TychoComposeWarning,
         TychoConnectionError as TychoConnectionError,
         TychoDiscoveryError as TychoDiscoveryError,
         TychoDownError as TychoDownError,
@@ -84,6 +85,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "errors": (
         "TychoAPIError",
         "TychoComposeError",
+        "TychoComposeWarning",
         "TychoConnectionError",
         "TychoDiscoveryError",
         "TychoDownError",

@@ -99,7 +99,8 @@ def up_request(
 
     ``system`` is compose YAML text (``source`` names its file in errors) or a mapping;
     ``settings`` is ``.env`` text (``env_source`` names its file) or a mapping. ``${VAR}`` in the
-    document is substituted from ``settings`` only, never from the process environment.
+    document is substituted from ``settings`` only, never from the process environment; so is
+    ``COMPOSE_PROFILES`` read, the profiles whose services start.
     """
     # Here, not at the top: status and delete requests need no compose or .env code.
     from .compose import derive_normalized_services, interpolate, load_compose, normalize_compose
@@ -119,7 +120,7 @@ def up_request(
     else:
         raise _not_a_mapping("system", type(system), "or compose YAML text")
     substituted = interpolate(document, {k: v for k, v in env.items() if isinstance(v, str)})
-    normalized = normalize_compose(substituted)
+    normalized = normalize_compose(substituted, profiles=_profiles(env))
     data = {
         "name": formatted,
         "system": normalized,
@@ -131,6 +132,13 @@ def up_request(
         "serviceaccount": serviceaccount or DEFAULT_SERVICE_ACCOUNT,
     }
     return validate_request(StartRequest, data, built=True)
+
+
+def _profiles(env: Mapping[str, Any]) -> list[str]:
+    """The profiles ``COMPOSE_PROFILES`` in the settings activates, as docker compose reads it."""
+    text = env.get("COMPOSE_PROFILES")
+    names = text.split(",") if isinstance(text, str) else []
+    return [name.strip() for name in names if name.strip()]
 
 
 def start_request(request: StartRequest | Mapping[str, Any], username: str | None) -> StartRequest:

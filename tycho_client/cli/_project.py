@@ -115,7 +115,8 @@ def quick_project(
     service: dict[str, Any] = {"image": image}
     if command is not None:
         try:
-            service["command"] = shlex.split(command)
+            # `entrypoint`, as the original client sent it: servers ignore `command`.
+            service["entrypoint"] = shlex.split(command)
         except ValueError as exc:
             raise CommandError(f"--command cannot be split: {exc}") from None
     if ports:
@@ -130,11 +131,28 @@ def quick_project(
 
 def build_request(project: ComposeProject, name: str | None) -> StartRequest:
     """The validated start request ``TychoClient.up`` would send for ``project``: the same
-    pipeline (:func:`tycho_client.build.up_request`), given the loaded document and settings."""
-    from tycho_client.build import up_request
+    pipeline (:func:`tycho_client.build.up_request`), given the loaded document and settings.
 
-    with naming_source(project.source):
-        return up_request(name or project.default_name, project.system, project.env)
+    What the pipeline warns about is printed, ``tycho: warning: FILE: ...``, problems or not.
+    """
+    import warnings
+
+    from tycho_client.build import up_request
+    from tycho_client.errors import TychoComposeWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TychoComposeWarning)
+        try:
+            with naming_source(project.source):
+                return up_request(name or project.default_name, project.system, project.env)
+        finally:
+            for warning in caught:
+                if isinstance(warning.message, TychoComposeWarning):
+                    warn(f"{project.source}: {warning.message}")
+                else:  # not ours: shown as Python would have shown it
+                    warnings.showwarning(
+                        warning.message, warning.category, warning.filename, warning.lineno
+                    )
 
 
 @contextmanager
