@@ -4,18 +4,23 @@
 what users write; a bare ``ValueError``, ``RecursionError`` or ``UnicodeError`` from any of them
 would reach the CLI as a traceback. 10,000 examples of user-like text and data, and 2,000 of the
 hostile shapes (``${...}`` nested past the bound, mappings and YAML nested thousands deep, inputs
-of megabytes). Marked ``slow``; CI runs every test, slow ones too.
+of megabytes); 300 files of both through ``tycho validate`` and ``tycho up --dry-run`` (exit 0 or
+2, never a traceback). Marked ``slow``; CI runs every test, slow ones too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tycho_client.build import up_request
+from tycho_client.cli import main
 from tycho_client.compose import load_compose, normalize_compose, validate_for_tycho
 from tycho_client.envfile import parse_env
 from tycho_client.errors import (
@@ -173,6 +178,11 @@ def _deep(parts: tuple[int, str, Any]) -> Any:
     return value
 
 
+def _in_compose(variables: str) -> str:
+    service = "services:\n  web:\n    image: nginx\n    ports: ['80']\n"
+    return f"{service}    environment: [{variables!r}]\n"
+
+
 deep_data = st.tuples(st.integers(0, 3_000), st.sampled_from(["map", "list"]), scalar).map(_deep)
 
 
@@ -221,3 +231,22 @@ def test_hostile_shapes_raise_only_validation_errors(
     _only_validation_errors(parse_env, long)
     _only_validation_errors(parse_env, f"A='{long}")
     _only_validation_errors(format_name, long)
+
+
+@settings(EXAMPLES, max_examples=300)
+@given(st.one_of(yaml_texts, deep_yaml, nested_variables.map(_in_compose)), env_texts)
+def test_validate_and_up_dry_run_answer_hostile_files_with_exit_2_in_words(
+    compose_text: str, env_text: str
+) -> None:
+    # In-process (the command is the same code; a subprocess each would cost ~0.5 s).
+    with tempfile.TemporaryDirectory() as folder:
+        compose = Path(folder) / "compose.yaml"
+        compose.write_text(compose_text, encoding="utf-8", errors="surrogatepass")
+        (Path(folder) / ".env").write_text(env_text, encoding="utf-8", errors="surrogatepass")
+        for command in (["validate"], ["up", "--dry-run", "-o", "json"]):
+            stderr = io.StringIO()
+            with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+                code = main([*command, "-f", str(compose)])
+            assert code in (0, 2), stderr.getvalue()
+            assert "Traceback" not in stderr.getvalue()
+            assert "Error:" not in stderr.getvalue()  # no Python error's name

@@ -198,7 +198,27 @@ class TychoEnvError(TychoValidationError):
 
 
 class TychoComposeError(TychoValidationError):
-    """A compose document that cannot be loaded or normalized."""
+    """A compose document that cannot be loaded or normalized.
+
+    For a document that is not valid YAML (or breaks the loader's bounds), ``line`` and
+    ``column`` (1-based) say where, and ``excerpt`` is that line, control characters escaped,
+    with a caret under the column below it (two lines); it is not in the message, which a log
+    may keep, because the line may hold a secret.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        errors: Sequence[FieldError] = (),
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        excerpt: str | None = None,
+    ) -> None:
+        super().__init__(message, errors)
+        self.line = line
+        self.column = column
+        self.excerpt = excerpt
 
 
 class TychoComposeWarning(UserWarning):

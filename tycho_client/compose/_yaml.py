@@ -15,7 +15,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .._data import unshare
 from .._limits import MAX_EXPANDED_NODES, MAX_NESTING, MAX_NUMBER_DIGITS, MAX_SERVICES
-from ..errors import FieldError, Loc, TychoComposeError, summarize
+from ..errors import FieldError, Loc, TychoComposeError, format_loc
+from ._yaml_errors import Spot, excerpt, explain
 
 try:
     from yaml import CSafeLoader as _SafeLoader
@@ -44,15 +45,37 @@ class _ComposeLoader(_SafeLoader):
 
 
 class _LoadContext:
-    def __init__(self, source: str | None) -> None:
+    def __init__(self, text: str, source: str | None) -> None:
+        self.text = text
         self.source = source
 
-    def error(self, loc: Loc, problem: str, where: Node | int | None) -> TychoComposeError:
-        line = _line(where) if isinstance(where, Node) else where
-        message = f"line {line}: {problem}" if line else problem
-        what = f"cannot load {self.source or 'compose document'}"
-        error = FieldError(loc, message)
-        return TychoComposeError(f"{what}: {summarize([f'{error.path}: {error.msg}'])}", [error])
+    def error(self, loc: Loc, problem: str, where: Node | Spot | None) -> TychoComposeError:
+        """``source:line:column: path: problem``, the line and an excerpt kept on the error."""
+        spot = (
+            Spot(_line(where), int(where.start_mark.column) + 1)
+            if isinstance(where, Node)
+            else where
+        )
+        named = self.source or "compose document"
+        if spot is not None:
+            named = (
+                f"{self.source}:{spot.line}:{spot.column}"
+                if self.source
+                else f"line {spot.line}, column {spot.column}"
+            )
+        path = "" if loc == ("system",) else f"{format_loc(loc)}: "
+        return TychoComposeError(
+            f"{named}: {path}{problem}",
+            [FieldError(loc, problem, "yaml")],
+            line=spot.line if spot else None,
+            column=spot.column if spot else None,
+            excerpt=excerpt(self.text, spot) if spot else None,
+        )
+
+
+def _tag_problem(node: Node) -> str:
+    tag = str(node.tag).replace(_TAG, "!!")
+    return f"the tag {tag} is not plain data (strings, numbers, booleans, lists, mappings)"
 
 
 def _line(node: Node) -> int:
@@ -91,12 +114,12 @@ def _check_node_graph(root: Node, context: _LoadContext) -> None:
         total, height = 1, 0
         if isinstance(node, ScalarNode):
             if node.tag not in _SCALAR_TAGS:
-                raise context.error(loc, f"unsupported YAML tag {node.tag!r}", node)
+                raise context.error(loc, _tag_problem(node), node)
             if node.tag == _INT and len(str(node.value)) > MAX_NUMBER_DIGITS:
                 problem = f"is a number of over {MAX_NUMBER_DIGITS} digits"
                 raise context.error(loc, problem, node)
         elif node.tag not in (_TAG + "seq", _TAG + "map"):
-            raise context.error(loc, f"unsupported YAML tag {node.tag!r}", node)
+            raise context.error(loc, _tag_problem(node), node)
         elif isinstance(node, SequenceNode):
             for index, child in enumerate(node.value):
                 size, below = expanded_size(child, (*loc, index), depth + 1, node)
@@ -135,7 +158,7 @@ def _check_node_graph(root: Node, context: _LoadContext) -> None:
                 total, height = total + merged, max(height, below)
                 continue
             if not isinstance(key_node, ScalarNode) or key_node.tag != _STR:
-                raise context.error(loc, "mapping keys must be strings", key_node)
+                raise context.error(loc, "a key that is not a string: put it in quotes", key_node)
             key = str(key_node.value)
             if key in seen:
                 first = _line(seen[key])
@@ -149,15 +172,6 @@ def _check_node_graph(root: Node, context: _LoadContext) -> None:
     expanded_size(root, ("system",), 0, root)
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> tuple[str, int | None]:
-    # str() of a marked error quotes the offending source line, which may hold a secret.
-    if isinstance(exc, yaml.MarkedYAMLError):
-        problem = " ".join(part for part in (exc.context, exc.problem) if part)
-        mark = exc.problem_mark or exc.context_mark
-        return problem or "invalid YAML", (int(mark.line) + 1 if mark else None)
-    return str(exc).splitlines()[0] if str(exc) else "invalid YAML", None
-
-
 def load_yaml_documents(text: str, *, source: str | None = None) -> dict[str, Any]:
     """Load compose YAML ``text`` into plain data (dict, list, str, int, float, bool, None).
 
@@ -166,7 +180,7 @@ def load_yaml_documents(text: str, *, source: str | None = None) -> dict[str, An
     :data:`MAX_EXPANDED_NODES` nodes. ``source`` (a file name) appears in error messages.
     Raises :class:`~tycho_client.errors.TychoComposeError`, with the line where known.
     """
-    context = _LoadContext(source)
+    context = _LoadContext(text, source)
     loader = _ComposeLoader(text)
     documents: list[tuple[Any, Node]] = []
     try:
@@ -177,49 +191,51 @@ def load_yaml_documents(text: str, *, source: str | None = None) -> dict[str, An
             _check_node_graph(node, context)
             documents.append((loader.construct_document(node), node))
     except yaml.YAMLError as exc:
-        problem, line = _yaml_problem(exc)
-        raise context.error(("system",), f"not valid YAML: {problem}", line) from None
+        raise context.error(("system",), *explain(exc, text)) from None
     except RecursionError:
-        raise context.error(("system",), "nested too deeply", None) from None
+        problem = f"nests more than {MAX_NESTING} levels deep"
+        raise context.error(("system",), problem, None) from None
     except TychoComposeError:
         raise
-    except ValueError as exc:  # a constructor's refusal PyYAML does not wrap
-        problem = f"not valid YAML: {type(exc).__name__}"
+    except ValueError:  # a constructor's refusal PyYAML does not wrap
+        problem = "holds a value YAML cannot read (a number or date out of range?)"
         raise context.error(("system",), problem, None) from None
     finally:
         loader.dispose()
     return _merge_documents(documents, context)
 
 
+_SERVICES = "services: {web: {image: nginx}}"
+
+
 def _merge_documents(documents: list[tuple[Any, Node]], context: _LoadContext) -> dict[str, Any]:
     merged: dict[str, Any] = {}
-    key_lines: dict[str, int] = {}
+    key_nodes: dict[str, Node] = {}
     for data, node in documents:
         if data is None:
             continue
         if not isinstance(data, dict):
             kind = "a list" if isinstance(data, list) else "a single value"
-            raise context.error(("system",), f"the document is {kind}, not a mapping", _line(node))
-        lines = {str(k.value): _line(k) for k, _ in node.value if isinstance(k, ScalarNode)}
+            raise context.error(("system",), f"the document is {kind}, not a mapping", node)
+        nodes = {str(k.value): k for k, _ in node.value if isinstance(k, ScalarNode)}
         for key, value in data.items():
-            line = lines.get(key, _line(node))
+            at = nodes.get(key, node)
             if key in merged:
-                raise context.error(
-                    ("system", key),
-                    f"is defined in two YAML documents (lines {key_lines[key]} and {line})",
-                    line,
-                )
+                lines = f"lines {_line(key_nodes[key])} and {_line(at)}"
+                problem = f"`{key}` is defined in two YAML documents ({lines}): keep one"
+                raise context.error(("system", key), problem, at)
             merged[key] = unshare(value)
-            key_lines[key] = line
+            key_nodes[key] = at
     if not merged:
-        raise context.error(("system",), "the document is empty", None)
+        problem = "the document is empty: a compose file needs a `services` mapping"
+        raise context.error(("system",), problem, None)
     services = merged.get("services")
     if "services" not in merged:
-        problem = "is missing: a compose document needs a `services` mapping"
+        problem = f"is missing: a compose file needs a `services` mapping, such as {_SERVICES}"
     elif not isinstance(services, dict):
-        problem = "must be a mapping of services"
+        problem = f"must be a mapping of services, such as {_SERVICES}"
     elif not services:
-        problem = "must not be empty"
+        problem = "must not be empty: name at least one service"
     else:
         return merged
-    raise context.error(("system", "services"), problem, key_lines.get("services"))
+    raise context.error(("system", "services"), problem, key_nodes.get("services"))

@@ -315,27 +315,28 @@ def normalize_compose(
     Idempotent. Raises :class:`~tycho_client.errors.TychoComposeError` listing every problem.
     """
     normalized, errors = normalize_collecting(system, profiles=profiles)
-    if errors:
+    if errors or normalized is None:
         raise invalid(errors)
     return normalized
 
 
 def normalize_collecting(
     system: Mapping[str, Any], *, profiles: Collection[str] = ()
-) -> tuple[dict[str, Any], list[FieldError]]:
+) -> tuple[dict[str, Any] | None, list[FieldError]]:
     """:func:`normalize_compose`, returning its problems with what it could normalize (the
-    entries it could not are left as written), so that later checks can add theirs."""
+    entries it could not are left as written), so that later checks can add theirs; None
+    instead of the document when nothing could be (no services, a value no server can take)."""
     services = system.get("services")
     if not isinstance(services, Mapping) or not services:
         problem = "must be a non-empty mapping of services"
-        return dict(system), [FieldError(("system", "services"), problem)]
+        return None, [FieldError(("system", "services"), problem)]
     if len(services) > MAX_SERVICES:
         problem = f"too many services ({len(services)}; a Tycho system has at most {MAX_SERVICES})"
-        return dict(system), [FieldError(("system", "services"), problem)]
+        return None, [FieldError(("system", "services"), problem)]
     errors: list[FieldError] = []
     _scalar_problems(system, ("system",), errors)
     if errors:
-        return dict(system), errors
+        return None, errors
     result: dict[str, Any] = {key: unshare(value) for key, value in system.items()}
     named = {name: item for name, item in result["services"].items() if isinstance(name, str)}
     if len(named) < len(result["services"]):
