@@ -76,6 +76,11 @@ def _file_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="settings file, '-' for stdin (default: .env beside the compose file)",
     )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="warnings are errors: a ${VAR} the settings do not set, a key no compose file has",
+    )
 
 
 # ------------------------------------------------------------------------------- commands

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 from ._output import escape, plain, print_data, print_table, say, tell
 from ._project import (
     ComposeProject,
+    SourcedValidationError,
     build_request,
     compose_file,
     load_project,
     quick_project,
+    report_problems,
 )
 from ._runtime import EXIT_OK, EXIT_SERVER_ERROR, CommandError, Session
 
@@ -38,8 +40,11 @@ POLL_INTERVAL = 1.0
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
-    project = _project(args)
-    request = build_request(project, args.name)
+    try:
+        project = _project(args)
+        request = build_request(project, args.name, strict=args.strict)
+    except SourcedValidationError as failure:  # every problem, each on its line
+        return report_problems(failure)
     output = args.output or ("json" if args.dry_run else "table")
     if args.dry_run:
         shown = request.redacted()  # env values masked, in env and in the compose document
