@@ -16,7 +16,12 @@ from tycho_client.compose import normalize_compose, validate_for_tycho
 from tycho_client.errors import TychoComposeError, TychoComposeWarning, TychoValidationError
 from tycho_client.rules.keys import KEY_USES, SERVICE_KEYS, TOP_LEVEL_KEYS
 
-README = pathlib.Path(__file__).parent.parent / "README.md"
+ROOT = pathlib.Path(__file__).parent.parent
+# The table is in both: the README's section "Compose files" and the docs page.
+TABLES = {
+    ROOT / "README.md": "## Compose files",
+    ROOT / "docs" / "compose.md": "## The compose keys",
+}
 WEB = {"image": "nginx:1.25", "ports": ["80"]}
 
 
@@ -295,27 +300,29 @@ def test_extensions_and_tycho_keys_are_no_warning() -> None:
     normalized({"x-anchors": {}, "security_context": {"runAsUser": 1000}, **services(web=service)})
 
 
-# --------------------------------------------------------------------------------- the README
+# ------------------------------------------------------------------- the README and the docs
 
 
-def _readme_table() -> list[str]:
-    section = README.read_text().split("## Compose files", 1)[1].split("\n## ", 1)[0]
+def _table(file: pathlib.Path) -> list[str]:
+    section = file.read_text().split(TABLES[file], 1)[1].split("\n## ", 1)[0]
     return [line for line in section.splitlines() if line.startswith("| `")]
 
 
+@pytest.mark.parametrize("file", sorted(TABLES), ids=lambda file: file.name)
 @pytest.mark.parametrize(
     "use", [*KEY_USES], ids=[f"{use.use}: {', '.join(use.keys)[:40]}" for use in KEY_USES]
 )
-def test_the_readme_table_says_what_the_code_does(use: Any) -> None:
-    rows = [row for row in _readme_table() if all(f"`{key}`" in row for key in use.keys)]
-    assert rows, f"no README row lists {use.keys}"
+def test_the_table_says_what_the_code_does(use: Any, file: pathlib.Path) -> None:
+    rows = [row for row in _table(file) if all(f"`{key}`" in row for key in use.keys)]
+    assert rows, f"no row of {file.name} lists {use.keys}"
     level = "top" if use in TOP_LEVEL_KEYS else "service"
     assert any(f"**{use.use}**" in row for row in rows), (level, use.keys)
 
 
-def test_every_readme_row_is_in_the_code() -> None:
+@pytest.mark.parametrize("file", sorted(TABLES), ids=lambda file: file.name)
+def test_every_row_is_in_the_code(file: pathlib.Path) -> None:
     keys = {key for use in KEY_USES for key in use.keys}
-    for row in _readme_table():
+    for row in _table(file):
         named = re.findall(r"`([a-z_.]+)`", row.split("|")[1])
         assert named, row
         assert set(named) <= keys, row
