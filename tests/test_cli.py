@@ -3,6 +3,8 @@ server, terminal safety, completion. Commands have their own files (test_cli_*.p
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -54,7 +56,8 @@ def test_main_help_shows_commands_global_options_environment_and_exit_codes() ->
         assert re.search(rf"^\s+{command}\s", done.stdout, re.MULTILINE), command
     for option in ("--url", "--namespace", "--service-name", "--context", "--timeout", "--token"):
         assert re.search(rf"^\s+{option} ", done.stdout, re.MULTILINE), option
-    for code in ("0  success", "1  the server answered", "2  usage", "3  no server"):
+    for code in ("0    success", "1    the server answered", "2    usage", "3    no server",
+                 "130  interrupted"):  # fmt: skip
         assert code in done.stdout
     for variable in ("TYCHO_URL", "TYCHO_TOKEN", "TYCHO_USERNAME"):
         assert re.search(rf"^\s+{variable}\s", done.stdout, re.MULTILINE), variable
@@ -116,7 +119,89 @@ def test_usage_errors_exit_2_in_one_line(url: str) -> None:
     assert "invalid choice" in line
     assert "tycho status --help" in line
     assert done.stdout == ""
-    assert "invalid choice" in one_error_line(tycho("stat", check=2).stderr)
+
+
+# ----------------------------------------------------------------------- did you mean
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["stauts"], "unknown command 'stauts': did you mean 'status'? (see 'tycho --help')"),
+        (["stat"], "unknown command 'stat': did you mean 'status'? (see 'tycho --help')"),
+        (["s"], "unknown command 's': did you mean 'status' or 'spec'? (see 'tycho --help')"),
+        (
+            ["launch"],
+            "unknown command 'launch'; the commands are up, status, down, modify, validate, "
+            "spec, mock, completion (see 'tycho --help')",
+        ),
+        (
+            ["stauts", "--help"],
+            "unknown command 'stauts': did you mean 'status'? (see 'tycho --help')",
+        ),
+        (
+            ["st\x1b[2Jatus"],
+            "unknown command 'st\\x1b[2Jatus': did you mean 'status'? (see 'tycho --help')",
+        ),
+    ],
+    ids=["close", "abbreviated", "two-close", "none-close", "before-help", "escaped"],
+)
+def test_an_unknown_command_is_one_line_with_the_closest_spelling(
+    args: list[str], expected: str
+) -> None:
+    done = tycho(*args, check=2)
+    assert (done.stdout, done.stderr) == ("", f"tycho: error: {expected}\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["up", "--imgae", "nginx"],
+            "unknown option '--imgae': did you mean '--image'? (see 'tycho up --help')",
+        ),
+        (
+            ["up", "--imgae=nginx", "-p", "80"],
+            "unknown option '--imgae': did you mean '--image'? (see 'tycho up --help')",
+        ),
+        (
+            ["status", "--wacth"],
+            "unknown option '--wacth': did you mean '--watch'? (see 'tycho status --help')",
+        ),
+        (
+            ["down", "--yse", "--al"],
+            "unknown option '--yse': did you mean '--yes'?; unknown option '--al': did you mean "
+            "'--all'? (see 'tycho down --help')",
+        ),
+        (
+            ["status", "--all"],
+            "unknown option '--all': it is an option of 'tycho down' (see 'tycho status --help')",
+        ),
+        (
+            ["--wait", "up", "--image", "nginx"],
+            "'--wait' is an option of 'tycho up': give it after the command "
+            "(see 'tycho up --help')",
+        ),
+        (["status", "--frobnicate"], "unknown option '--frobnicate' (see 'tycho status --help')"),
+        (["status", "a", "b"], "unexpected argument 'b' (see 'tycho status --help')"),
+    ],
+    ids=[
+        "close",
+        "with-value",
+        "status",
+        "two",
+        "other-command",
+        "before-command",
+        "none-close",
+        "extra-argument",
+    ],
+)
+def test_an_unknown_option_is_one_line_pointing_at_the_commands_help(
+    fake: FakeTycho, url: str, args: list[str], expected: str
+) -> None:
+    done = tycho(*args, "--url", url, check=2)
+    assert (done.stdout, done.stderr) == ("", f"tycho: error: {expected}\n")
+    assert fake.requests == []
 
 
 def test_global_options_before_and_after_the_command(fake: FakeTycho, url: str) -> None:
@@ -128,17 +213,35 @@ def test_global_options_before_and_after_the_command(fake: FakeTycho, url: str) 
 # ---------------------------------------------------------------------------- start-up
 
 
-def test_only_the_chosen_commands_parser_is_built() -> None:
-    def commands(argv: list[str]) -> set[str]:
-        parser = build_parser(argv)
-        action = next(a for a in parser._actions if a.dest == "command")
-        assert action.choices is not None
-        return set(action.choices)
+# A command line each command's filled-in parser accepts, and an empty one refuses.
+ACCEPTED = {name: [name, "--debug"] for name in COMMANDS} | {
+    "modify": ["modify", "0" * 32, "--debug"],
+    "completion": ["completion", "bash", "--debug"],
+}
 
-    assert commands(["status", "-o", "json"]) == {"status"}
-    assert commands(["--url", "http://x", "--timeout", "3", "down", "--all"]) == {"down"}
-    assert commands(["--help"]) == set(COMMANDS)
-    assert commands(["no-such-command"]) == set(COMMANDS)
+
+def _filled_in(argv: list[str]) -> set[str]:
+    """The commands whose parser ``build_parser(argv)`` filled in: those that parse a command
+    line only a filled-in parser accepts."""
+    parser = build_parser(argv)
+    filled = set()
+    for name, accepted in ACCEPTED.items():
+        with contextlib.redirect_stderr(io.StringIO()):
+            try:
+                parser.parse_args(accepted)
+            except SystemExit:
+                continue
+        filled.add(name)
+    return filled
+
+
+def test_only_the_chosen_commands_parser_is_built() -> None:
+    assert _filled_in(["status", "-o", "json"]) == {"status"}
+    assert _filled_in(["--url", "http://x", "--timeout", "3", "down", "--all"]) == {"down"}
+    assert _filled_in(["--help"]) == set()
+    assert _filled_in(["no-such-command"]) == set()
+    assert set(ACCEPTED) == set(COMMANDS)
+    assert {name for name in COMMANDS if _filled_in([name]) == {name}} == set(COMMANDS)
     assert chosen_command(["--token", "up", "status"]) == "status"  # "up" is the token
 
 
@@ -362,6 +465,62 @@ def test_default_url_is_tried_once_and_says_how_it_was_chosen(
     assert _attempts(named.stderr) > 1
 
 
+# ---------------------------------------------------------------------------- URL hints
+
+
+@pytest.mark.parametrize("source", ["--url", "$TYCHO_URL"])
+def test_a_url_without_scheme_suggests_http(fake: FakeTycho, url: str, source: str) -> None:
+    given = url.removeprefix("http://")
+    if source == "--url":
+        done = tycho("status", "--url", given, check=2)
+    else:
+        done = tycho("status", env={**base_env(), "TYCHO_URL": given}, check=2)
+    assert done.stderr == (
+        f"tycho: error: the URL given by {source}, {given}, does not say http:// or https://: "
+        f"did you mean {url}?\n"
+    )
+
+
+def test_a_url_without_scheme_never_shows_its_password(url: str) -> None:
+    given = url.replace("http://", f"alice:{CANARY}@")
+    done = tycho("status", "--url", given, check=2)
+    shown = url.replace("http://", "alice:***@")
+    assert done.stderr == (
+        f"tycho: error: the URL given by --url, {shown}, does not say http:// or https://: "
+        f"did you mean http://{shown}?\n"
+    )
+
+
+@pytest.mark.parametrize("given", ["http:/localhost:5000", "https//localhost", "ftp://host"])
+def test_a_mistyped_or_other_scheme_gets_no_guess(given: str) -> None:
+    done = tycho("status", "--url", given, check=2)
+    assert done.stderr == (
+        "tycho: error: url must be an http:// or https:// URL with a valid host name\n"
+    )
+
+
+@pytest.mark.parametrize("path", ["/system", "/system/", "/system/status"])
+def test_a_url_ending_in_system_suggests_the_url_without_it(
+    fake: FakeTycho, url: str, path: str
+) -> None:
+    done = tycho("status", "--url", url + path, check=1)
+    tail = path.rstrip("/")
+    assert done.stderr == (
+        f"tycho: error: POST {url}{tail}/system/status answered HTTP 404 Not Found; the URL "
+        f"given by --url ends in {tail}, which the client adds itself: try {url}\n"
+    )
+
+
+def test_https_to_a_plain_http_server_suggests_http(fake: FakeTycho, url: str) -> None:
+    secure = url.replace("http://", "https://")
+    done = tycho("status", "--url", secure, "--timeout", "5", check=3)
+    assert done.stderr == (
+        f"tycho: error: could not connect to {secure}: the server speaks plain http, not "
+        f"https: try {url}; the URL was given by --url\n"
+    )
+    assert fake.requests == []  # the server never read a request
+
+
 def test_broken_kubeconfig_is_a_discovery_error_exit_3(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "config"
     kubeconfig.write_text("apiVersion: v1\nkind: Config\ncontexts: []\nclusters: []\n")
@@ -485,6 +644,39 @@ def test_fish_completion_names_every_command_and_option() -> None:
         assert done.returncode == 0, done.stderr
 
 
+def _help_flags(text: str) -> set[str]:
+    """The option strings a help text lists (``-o FORMAT, --output FORMAT  ...`` gives -o and
+    --output)."""
+    flags = set()
+    options = re.split(r"^(?:Examples|Where the Tycho API is):$", text, flags=re.MULTILINE)[0]
+    for line in options.splitlines():
+        if re.match(r"^  -", line):
+            invocation = line.strip().split("  ")[0]
+            flags.update(part.split(" ")[0] for part in invocation.split(", "))
+    return flags
+
+
+def _fish_flags(script: str, condition: str) -> set[str]:
+    prefixes = {"-s": "-", "-l": "--", "-o": "-"}
+    flags = set()
+    for line in script.splitlines():
+        if f"-n '{condition}' " in line:
+            flags.update(
+                prefixes[kind] + name for kind, name in re.findall(r" (-[slo]) (\S+)", line)
+            )
+    return flags
+
+
+def test_completion_offers_exactly_the_options_the_help_lists() -> None:
+    """The parsers and the completion scripts are made from one table: they cannot disagree."""
+    script = tycho("completion", "fish").stdout
+    assert _fish_flags(script, "true") == _help_flags(tycho("--help").stdout)
+    for command in COMMANDS:
+        listed = _help_flags(tycho(command, "--help").stdout) - {"-h", "--help"}
+        assert _fish_flags(script, f"__fish_seen_subcommand_from {command}") == listed, command
+    assert {"--modify", "--no-modify"} <= _fish_flags(script, "__fish_seen_subcommand_from mock")
+
+
 def test_spec_prints_the_document() -> None:
     assert tycho("spec").stdout == spec_text()
 
@@ -509,11 +701,17 @@ def test_modify_on_a_server_without_modify_exits_1(fake: FakeTycho, url: str) ->
     assert "does not support" in one_error_line(done.stderr)
 
 
-@pytest.mark.parametrize(("guid", "expected"), [("0" * 32, "--label"), ("nope", "not a GUID")])
+@pytest.mark.parametrize(
+    ("system", "args", "expected"),
+    [
+        ("0" * 32, [], "--label"),
+        ("-nope", ["--cpu", "1"], "not a GUID"),
+        ("webstack", ["--label", "bad key=x"], "labels"),  # checked before the name's lookup
+    ],
+)
 def test_modify_usage_errors_send_nothing(
-    fake: FakeTycho, url: str, guid: str, expected: str
+    fake: FakeTycho, url: str, system: str, args: list[str], expected: str
 ) -> None:
-    args = [] if expected == "--label" else ["--cpu", "1"]
-    done = tycho("modify", guid, *args, "--url", url, check=2)
+    done = tycho("modify", *args, "--url", url, "--", system, check=2)
     assert expected in one_error_line(done.stderr)
     assert fake.requests == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 from loopback import LoopbackServer, Recorded, Reply, closed_port, recorded_exchange
@@ -82,9 +83,11 @@ def test_down_all_yes_does_not_ask(fake: FakeTycho, url: str) -> None:
     assert "[y/N]" not in done.terminal
 
 
-def test_down_without_guids_on_a_full_server_suggests_all(fake: FakeTycho, url: str) -> None:
+def test_down_without_guids_on_a_full_server_suggests_all(
+    fake: FakeTycho, url: str, tmp_path: Path
+) -> None:
     guid = start(fake, "alpha")
-    done = tycho("down", "--url", url, check=2)
+    done = tycho("down", "--url", url, check=2, cwd=tmp_path)  # no compose file there
     line = one_error_line(done.stderr)
     assert "--all" in line
     assert "1 running system" in line
@@ -109,16 +112,26 @@ def test_down_quiet_prints_nothing(fake: FakeTycho, url: str) -> None:
     assert fake.systems == {}
 
 
-@pytest.mark.parametrize(
-    "argument", ["not-a-guid", "0" * 31, "A" * 32, "x;rm -rf-" + "0" * 32, "--url=http://other/"]
-)
-def test_down_refuses_what_is_not_an_id_before_sending(
+@pytest.mark.parametrize("argument", ["--url=http://other/", "-x", "", "---", "._."])
+def test_down_refuses_what_names_no_system_before_sending(
     fake: FakeTycho, url: str, argument: str
 ) -> None:
     guid = start(fake, "alpha")
     done = tycho("down", "--url", url, "--", guid, argument, check=2)
-    assert "not a GUID or system name" in one_error_line(done.stderr)
+    assert "not a GUID, full name or system name" in one_error_line(done.stderr)
     assert fake.requests[-1].operation == "start"  # nothing sent by down
+    assert set(fake.systems) == {guid}
+
+
+@pytest.mark.parametrize("argument", ["not-a-guid", "0" * 31, "A" * 32, "x;rm -rf-" + "0" * 32])
+def test_down_takes_what_is_not_an_id_as_a_name_and_deletes_nothing_if_none_has_it(
+    fake: FakeTycho, url: str, argument: str
+) -> None:
+    guid = start(fake, "alpha")
+    done = tycho("down", "--url", url, "--", guid, argument, check=1)
+    assert one_error_line(done.stderr) == f"tycho: error: no running system is named {argument!r}"
+    assert done.stdout == ""
+    assert deletes(fake) == []  # the name is checked before anything is deleted
     assert set(fake.systems) == {guid}
 
 
@@ -144,10 +157,11 @@ def test_down_continues_after_a_failure_and_exits_1() -> None:
     assert sent == [{"name": first}, {"name": second}]
 
 
-def test_down_all_and_guids_together_is_a_usage_error(fake: FakeTycho, url: str) -> None:
-    done = tycho("down", "--all", "0" * 32, "--url", url, check=2)
-    assert "not both" in one_error_line(done.stderr)
-    assert fake.requests == []
+def test_down_all_with_guids_deletes_those_only(fake: FakeTycho, url: str) -> None:
+    first, second = start(fake, "alpha"), start(fake, "beta")
+    done = tycho("down", "--all", first, "--url", url)  # --all takes what each SYSTEM names
+    assert done.stdout.split() == [first]
+    assert set(fake.systems) == {second}
 
 
 def test_down_without_a_server_exits_3() -> None:

@@ -1,11 +1,15 @@
-"""``tycho mock``: serves until signalled, logs one line per request (never bodies), and has
-the fake's knobs: --ready-after, --latency, --modify/--no-modify, --fail-next/--fail-status."""
+"""``tycho mock``: serves until signalled, logs one line per request (never bodies) and one per
+client that breaks off or sends garbage (never a traceback; nothing with -q), and has the fake's
+knobs: --ready-after, --latency, --modify/--no-modify, --fail-next/--fail-status."""
 
 from __future__ import annotations
 
 import re
 import signal
+import socket
+import struct
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -146,3 +150,65 @@ def test_mock_port_in_use_is_a_usage_error() -> None:
         done = tycho("mock", "--port", port, check=2, timeout=20)
         assert "cannot listen" in one_error_line(done.stderr)
         served.stop()
+
+
+def reset_mid_request(url: str) -> int:
+    """Send half a request, reset the connection (RST) while the server reads its body; the
+    client's port."""
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
+        sock.sendall(
+            b"POST /system/start HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\nExpect: 100-continue\r\n\r\n"
+        )
+        # The server answers 100 once it has read the head: it is now reading the body.
+        assert sock.recv(1024).startswith(b"HTTP/1.1 100 ")
+        sock.sendall(b'{"name": "half')
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client_port: int = sock.getsockname()[1]
+    return client_port
+
+
+def send_garbage(url: str) -> int:
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
+        sock.sendall(b"\x16\x03\x01 hello\r\n\r\n")
+        assert sock.recv(1024).startswith(b"HTTP/1.1 400 ")
+        client_port: int = sock.getsockname()[1]
+    return client_port
+
+
+def only_lines(served: Mock, log: Lines, expected: str) -> None:
+    """The next line of the mock's stderr is ``expected``; then, once stopped, nothing more."""
+    assert log.next() == expected + "\n"
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(timeout=TIMEOUT) == 0
+    assert log.next() == ""  # end of file: no traceback, no second line
+
+
+def test_mock_a_client_reset_mid_request_is_one_line() -> None:
+    with mock() as served:
+        assert served.process.stderr is not None
+        log = Lines(served.process.stderr)
+        client_port = reset_mid_request(served.url)
+        expected = f"tycho mock: 127.0.0.1:{client_port} closed the connection mid-request"
+        only_lines(served, log, expected)
+
+
+def test_mock_a_client_sending_garbage_is_one_line() -> None:
+    with mock() as served:
+        assert served.process.stderr is not None
+        log = Lines(served.process.stderr)
+        client_port = send_garbage(served.url)
+        expected = f"tycho mock: 127.0.0.1:{client_port} sent no valid request line; answered 400"
+        only_lines(served, log, expected)
+
+
+def test_mock_quiet_logs_no_broken_clients_either() -> None:
+    with mock("-q") as served:
+        reset_mid_request(served.url)
+        send_garbage(served.url)
+        up(served.url)
+        time.sleep(0.2)  # time for the reset's thread to write, were it to write anything
+        code, stderr = served.stop()
+    assert (code, stderr) == (0, "")

@@ -119,9 +119,12 @@ def test_status_of_an_unknown_guid_is_not_found_exit_1(
     assert one_error_line(done.stderr) == f"tycho: error: system {'0' * 32} not found"
 
 
-def test_status_of_something_not_a_guid_is_a_usage_error(fake: FakeTycho, url: str) -> None:
-    done = tycho("status", "not-a-guid", "--url", url, check=2)
-    assert "not a GUID" in one_error_line(done.stderr)
+@pytest.mark.parametrize("argument", ["---", "-x", ""])
+def test_status_of_what_names_no_system_is_a_usage_error(
+    fake: FakeTycho, url: str, argument: str
+) -> None:
+    done = tycho("status", "--url", url, "--", argument, check=2)
+    assert "not a GUID, full name or system name" in one_error_line(done.stderr)
     assert fake.requests == []
 
 

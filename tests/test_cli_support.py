@@ -2,7 +2,9 @@
 pipes or on a pseudo-terminal, against a FakeTycho that this test process serves on 127.0.0.1.
 
 Subprocesses get an environment without TYCHO_URL/TYCHO_TOKEN and with KUBECONFIG pointing at a
-missing file, so no test reaches a real cluster or server.
+missing file, so no test reaches a real cluster or server, and with a state folder that cannot be
+made (under /dev/null), so that no test writes to the developer's home and notes shown once per
+terminal session are shown every time unless a test gives a folder of its own.
 """
 
 from __future__ import annotations
@@ -31,10 +33,14 @@ GUID_PATTERN = r"[0-9a-f]{32}"
 DROPPED_ENV = ("TYCHO_URL", "TYCHO_TOKEN", "KUBERNETES_SERVICE_HOST", "PYTHONDONTWRITEBYTECODE")
 
 
+NO_STATE = "/dev/null/tycho-state"  # a folder that cannot be made, even by root
+
+
 def base_env(tmp: Path | None = None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in DROPPED_ENV}
     env["KUBECONFIG"] = str((tmp or Path("/nonexistent")) / "no-kubeconfig")
     env["TYCHO_USERNAME"] = "cli-tester"
+    env["XDG_STATE_HOME"] = NO_STATE
     return env
 
 
@@ -76,9 +82,11 @@ def in_terminal(
     typed: str = "",
     env: Mapping[str, str] | None = None,
     timeout: float = TIMEOUT,
+    new_session: bool = False,
 ) -> TerminalRun:
     """Run ``tycho`` with the streams named in ``on_terminal`` on a pseudo-terminal (the others
-    on pipes; stdin is /dev/null unless on the terminal), after typing ``typed`` into it."""
+    on pipes; stdin is /dev/null unless on the terminal), after typing ``typed`` into it; in a
+    process session of its own with ``new_session`` (else in this process's session)."""
     controller, terminal = pty.openpty()
     streams = {
         name: terminal if name in on_terminal else subprocess.PIPE for name in ("stdout", "stderr")
@@ -103,6 +111,7 @@ def in_terminal(
             stdin=stdin,
             text=True,
             env=dict(env) if env is not None else base_env(),
+            start_new_session=new_session,
             **streams,  # type: ignore[arg-type]
         )
         os.close(terminal)

@@ -16,6 +16,9 @@ from test_cli_support import (
     tycho,
 )
 
+from tycho_client.cli._project import renamed
+from tycho_client.cli.up import LEGEND, NOT_WAITED
+from tycho_client.naming import format_name
 from tycho_client.testing.fake import FakeTycho
 
 COMPOSE = """\
@@ -41,7 +44,7 @@ def app(tmp_path: Path) -> Path:
     return compose
 
 
-def test_up_table_names_the_node_port_and_explains_it(fake: FakeTycho, url: str, app: Path) -> None:
+def test_up_table_names_the_node_port(fake: FakeTycho, url: str, app: Path) -> None:
     done = tycho("up", "-f", str(app), "--url", url)
     (guid,) = fake.systems
     system = fake.systems[guid]
@@ -50,9 +53,40 @@ def test_up_table_names_the_node_port_and_explains_it(fake: FakeTycho, url: str,
     header, row = done.stdout.splitlines()
     assert header.split() == ["SERVICE", "GUID", "IP_ADDRESS", "NODE_PORT"]
     assert row.split() == ["web", guid, "<none>", str(system.containers["web"]["port-1"])]
-    assert "nodePort" in done.stderr
-    assert "node's address" in done.stderr
+    assert done.stderr == ""  # the legend is for a person at a terminal, never for a pipe
     assert CANARY not in done.stdout + done.stderr
+
+
+def test_the_legend_is_shown_once_per_terminal_session(
+    fake: FakeTycho, url: str, app: Path, tmp_path: Path
+) -> None:
+    env = {**base_env(), "XDG_STATE_HOME": str(tmp_path / "state")}
+    first = in_terminal("up", "-f", str(app), "--url", url, env=env)
+    assert (first.returncode, first.terminal.splitlines()) == (0, [LEGEND, NOT_WAITED])
+    assert "nodePort" in LEGEND
+    assert len(first.stdout.splitlines()) == 2  # the table, on its pipe
+    again = in_terminal("up", "-f", str(app), "--url", url, env=env)
+    assert (again.returncode, again.terminal) == (0, "")
+    other_session = in_terminal("up", "-f", str(app), "--url", url, env=env, new_session=True)
+    assert other_session.terminal.splitlines() == [LEGEND, NOT_WAITED]
+
+
+def test_the_legend_is_shown_where_nothing_can_be_remembered(
+    fake: FakeTycho, url: str, app: Path
+) -> None:
+    for _ in range(2):  # base_env's state folder cannot be made: shown each time, no failure
+        done = in_terminal("up", "-f", str(app), "--url", url)
+        assert (done.returncode, done.terminal.splitlines()) == (0, [LEGEND, NOT_WAITED])
+
+
+def test_quiet_up_shows_no_legend_on_a_terminal(
+    fake: FakeTycho, url: str, app: Path, tmp_path: Path
+) -> None:
+    env = {**base_env(), "XDG_STATE_HOME": str(tmp_path / "state")}
+    done = in_terminal("up", "-f", str(app), "-q", "--url", url, env=env)
+    assert (done.returncode, done.terminal) == (0, "")
+    assert done.stdout.strip() in fake.systems
+    assert not (tmp_path / "state").exists()  # nothing shown, nothing remembered
 
 
 def test_up_quiet_and_no_headers(fake: FakeTycho, url: str, app: Path) -> None:
@@ -149,6 +183,80 @@ def test_up_missing_files_are_usage_errors(fake: FakeTycho, url: str, app: Path)
     assert fake.requests == []
 
 
+# -------------------------------------------------------------------------------- names
+
+NOTE = "tycho: note: using the system name {!r} for {!r}\n"
+
+
+def test_up_says_which_system_name_it_used_for_a_name_with_accents(
+    fake: FakeTycho, app: Path
+) -> None:
+    done = tycho("up", "-f", str(app), "--dry-run", "-n", "Mon Café ☕ app")
+    assert json.loads(done.stdout)["name"] == "mon-cafe-app"
+    assert done.stderr == NOTE.format("mon-cafe-app", "Mon Café ☕ app")
+    quiet = tycho("up", "-f", str(app), "--dry-run", "-n", "Mon Café ☕ app", "-q")
+    assert json.loads(quiet.stdout)["name"] == "mon-cafe-app"
+    assert quiet.stderr == ""
+    assert fake.requests == []
+
+
+def test_up_notes_the_name_before_starting_the_system(fake: FakeTycho, url: str, app: Path) -> None:
+    done = tycho("up", "-f", str(app), "-n", "Straße", "--no-headers", "--url", url)
+    (guid,) = fake.systems
+    assert fake.systems[guid].app_id == "strasse"
+    assert done.stderr == NOTE.format("strasse", "Straße")
+
+
+def test_up_notes_a_name_taken_from_the_folder(fake: FakeTycho, tmp_path: Path) -> None:
+    folder = tmp_path / "Café Olé"
+    folder.mkdir()
+    (folder / "compose.yaml").write_text(COMPOSE)
+    (folder / ".env").write_text(ENV)
+    done = tycho("up", "--dry-run", "-o", "table", cwd=folder)
+    assert done.stderr.splitlines()[0] == NOTE.format("cafe-ole", "Café Olé").strip()
+    assert done.stderr.splitlines()[1] == "dry run: cafe-ole would be started; nothing was sent"
+
+
+def test_up_notes_a_long_name_cut_short_quoting_only_its_start(fake: FakeTycho, app: Path) -> None:
+    name = "Analysis " * 20
+    done = tycho("up", "-f", str(app), "--dry-run", "-n", name)
+    used = json.loads(done.stdout)["name"]
+    assert len(used) == 30
+    assert done.stderr == NOTE.format(used, name[:60] + "...")
+
+
+def test_quick_launch_notes_only_a_name_given_with_n(fake: FakeTycho) -> None:
+    done = tycho("up", "-c", "nginx:1.25", "-p", "80", "-n", "Ærø", "--dry-run")
+    assert json.loads(done.stdout)["name"] == "aero"
+    assert done.stderr == NOTE.format("aero", "Ærø")
+    # Named after the image, cut short with a hash: not a name anybody chose, so no note.
+    image = "example/a-very-long-image-name-for-a-notebook:1"
+    done = tycho("up", "-c", image, "-p", "80", "--dry-run")
+    assert len(json.loads(done.stdout)["name"]) == 30
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("given", "noted"),
+    [
+        ("my-app", False),
+        ("My App", False),  # my-app: case and spaces are plain to see
+        ("Data Lab", False),
+        ("my_app.v2/", False),
+        ("n" * 30, False),
+        ("n" * 31, True),  # cut short to 30 characters with a hash
+        ("Mon Café ☕ app", True),  # mon-cafe-app: accents taken off, the cup dropped
+        ("Straße", True),  # strasse
+        ("日本語 app", True),  # app: letters dropped
+        ("Data\u00a0Lab", True),  # data-lab, but a no-break space only looks like a space
+    ],
+)
+def test_a_name_is_noted_when_more_than_case_and_punctuation_changed(
+    given: str, noted: bool
+) -> None:
+    assert renamed(given, format_name(given)) is noted
+
+
 # ------------------------------------------------------------------------- quick launch
 
 
@@ -215,6 +323,23 @@ def test_up_wait_says_ready_and_shows_no_progress_when_piped(
     assert [r.operation for r in fake.requests] == ["start", "status", "status", "status"]
     assert fake.requests[1].body == {"name": sid}
     assert done.stderr == f"my-app-{sid} is ready after {done.stderr.split()[-2]} s\n"
+
+
+def test_up_wait_on_a_terminal_says_table_progress_ready_then_legend(
+    fake: FakeTycho, url: str, app: Path
+) -> None:
+    fake.ready_after = 1
+    done = in_terminal("up", "-f", str(app), "--wait", "--url", url,
+                       on_terminal=("stdout", "stderr"))  # fmt: skip
+    assert done.returncode == 0
+    (sid,) = fake.systems
+    # Lines as the terminal shows them: each \r\x1b[K erases what the line held before.
+    lines = [line.rpartition("\x1b[K")[2] for line in done.terminal.split("\r\n")[:-1]]
+    assert lines[0].split() == ["SERVICE", "GUID", "IP_ADDRESS", "NODE_PORT"]
+    assert lines[1].split()[:2] == ["web", sid]
+    assert "waiting for my-app-" in done.terminal  # the progress, erased before the ready line
+    ready = f"my-app-{sid} is ready after {lines[2].split()[-2]} s"
+    assert lines[2:] == [ready, LEGEND]  # no "tycho status shows when..." once it is ready
 
 
 def test_up_wait_timeout_exits_1_naming_the_system_with_progress_on_a_terminal(

@@ -96,8 +96,10 @@ images = st.sampled_from(
     ["nginx:1.25", "postgres:15", "jupyter/datascience-notebook", "busybox", "redis:7-alpine"]
 )
 ports = st.integers(1, 65535)
+# Not HOST_PORT (the ports' own variable), nor a name YAML reads as something else (NO, ON,
+# NULL...): servers write names unquoted, and the document and the client refuse those.
 env_keys = st.from_regex(r"[A-Z_][A-Z0-9_]{0,12}", fullmatch=True).filter(
-    lambda key: key != "HOST_PORT"
+    lambda key: key != "HOST_PORT" and not rules.reads_as_non_string(key)
 )
 # What servers can carry in an environment item: no '=', '"', '\' (they split and quote items),
 # no '$' (compose interpolation), no '{' (Jinja) and nothing that is not a printable character.

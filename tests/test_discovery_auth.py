@@ -167,7 +167,8 @@ def test_a_missing_certificate_authority_file_is_named(
     error = discovery_error(TychoClientFactory())
 
     assert error.reason == "no-config"
-    assert "the certificate authority of the cluster 'c' cannot be loaded" in str(error)
+    assert "the certificate-authority of the cluster 'c': the file " in str(error)
+    assert f"{tmp_path / 'nowhere' / 'ca.crt'} not found" in str(error)
 
 
 def test_insecure_skip_tls_verify(

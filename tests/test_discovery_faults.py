@@ -185,11 +185,13 @@ def test_a_malformed_service_is_a_discovery_error(
     assert "the Service 'tycho-api' in namespace 'default' has an invalid spec" in str(error)
 
 
-def test_malformed_nodes_and_ingress_are_skipped(fake: FakeKubeAPI, kubeconfig: Path) -> None:
+def test_entries_that_name_nothing_are_passed_over(fake: FakeKubeAPI, kubeconfig: Path) -> None:
+    """Entries that are not objects, or give no address, name nothing to use; an address that
+    is given but invalid is an error (tests/test_discovery_values.py)."""
     service = make_service(
         type="LoadBalancer",
         ports=[service_port(8099, name="http", node_port=30080)],
-        ingress=[{"ip": "203.0.113.10\x1b[31m"}],  # not an address: skipped
+        ingress=[{"ip": "", "hostname": ""}],  # no address: the node port is used
     )
     service["status"]["loadBalancer"]["ingress"].append("not-a-mapping")
     fake.add_service(service)
@@ -276,13 +278,23 @@ def kubeconfig_error(path: Path, monkeypatch: pytest.MonkeyPatch) -> TychoDiscov
     return error
 
 
-def test_a_binary_kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"\x89PNG\r\n\x1a\n\xff\xfe\x00token: s3cret", "is binary, not text (it holds NUL bytes)"),
+        (b"users: [{token: s3cret\xff\xfe}]", "is not UTF-8 text (byte 22)"),
+    ],
+    ids=["nul", "latin"],
+)
+def test_a_binary_kubeconfig(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes, problem: str
+) -> None:
     path = tmp_path / "kc"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00token: s3cret")
+    path.write_bytes(data)
 
     error = kubeconfig_error(path, monkeypatch)
 
-    assert "not UTF-8 text" in str(error)
+    assert f"the file {path} {problem}" in str(error)
     assert "s3cret" not in str(error)
 
 

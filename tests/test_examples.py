@@ -1,8 +1,8 @@
 """Every runnable example in examples/, run as a user would, against a fake Tycho on loopback.
 
 The scripts take ``--url``: each runs in a subprocess against ``FakeTycho().serve()`` of this
-process, so the fake's state shows what the example did. The two pytest files run in a pytest
-subprocess, where the plugin arrives through its entry point.
+process, so the fake's state shows what the example did. The pytest files (``test_*.py``) run in
+a pytest subprocess, where the plugin arrives through its entry point.
 """
 
 from __future__ import annotations
@@ -121,11 +121,17 @@ def test_opentelemetry_traces_requests_through_the_callers_client(
     assert operations(fake) == ["status"]
 
 
+PYTEST_EXAMPLES = {"test_client_options.py": 5, "test_service.py": 6, "test_with_respx.py": 3}
+
+
 def test_the_pytest_examples_pass() -> None:
+    # Every test_*.py is listed with its count, so a new one is not left out unnoticed.
+    assert sorted(PYTEST_EXAMPLES) == sorted(p.name for p in EXAMPLES.glob("test_*.py"))
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         str(EXAMPLES / "test_service.py"), str(EXAMPLES / "test_with_respx.py")],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA",
+         *(str(EXAMPLES / name) for name in PYTEST_EXAMPLES)],
         capture_output=True, text=True, timeout=TIMEOUT * 2, cwd=EXAMPLES,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert re.search(r"\b9 passed\b", done.stdout), done.stdout
+    passed = re.findall(r"^PASSED (test_\w+\.py)::", done.stdout, re.MULTILINE)
+    assert {name: passed.count(name) for name in PYTEST_EXAMPLES} == PYTEST_EXAMPLES, done.stdout

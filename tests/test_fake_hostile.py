@@ -1,19 +1,22 @@
-"""The fake under hostile but well-formed input: bounded work, an answer for every request.
+"""The fake under hostile input: bounded work, an answer for every request.
 
 Over loopback sockets, against ``tycho mock``'s server in a process of its own where memory is
 measured: quantities of thousands of digits and deeply nested principals get error envelopes
 (no 500, no traceback), bodies over the limit a 413 before they are read, memory stays bounded
-over many large requests, and slow clients do not stop others from being served.
+over many large requests, slow clients do not stop others from being served, and a large start
+request does not hold up other clients' calls. Malformed HTTP: ``test_fake_http.py``.
 """
 
 from __future__ import annotations
 
 import ast
+import http.client
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -209,3 +212,74 @@ def test_the_fake_keeps_only_its_last_requests_and_no_large_bodies() -> None:
     fake.handle("POST", "/system/status", headers, big)
     assert fake.requests[-1].body is None
     assert fake.requests[-1].status_code == 200
+
+
+# ---------------------------------------------------------------- one large request, other clients
+def large_start_body() -> bytes:
+    """A valid start request of just under ``MAX_BODY_BYTES``: thousands of compose services."""
+    services: dict[str, Any] = {}
+    body = b""
+    while True:
+        for _ in range(100):
+            services[f"svc{len(services):05d}"] = {
+                "image": "nginx:1.25",
+                "ports": ["80"],
+                "environment": [f"KEY{j}=value" for j in range(10)],
+            }
+        candidate = json.dumps(
+            start_body(system={"services": services}, principal=json.dumps({"username": "bob"}))
+            | {"services": {"svc00000": {"port": "80", "clients": []}}}
+        ).encode()
+        if len(candidate) > MAX_BODY_BYTES - 16 * 1024:
+            return body
+        body = candidate
+
+
+@pytest.mark.slow
+def test_a_large_start_request_does_not_hold_up_other_clients(
+    mock: tuple[str, subprocess.Popen[str]],
+) -> None:
+    url, _ = mock
+    port = int(url.rsplit(":", 1)[1])
+    body = large_start_body()
+    started: list[Any] = []
+
+    def start_large() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            connection.request("POST", "/system/start", body, {"Content-Type": "application/json"})
+            started.append(json.loads(connection.getresponse().read()))
+        finally:
+            connection.close()
+
+    # Alice's status answer stays small while Bob's thousands of services are started.
+    status = json.dumps({"username": "alice"}).encode()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies: list[float] = []
+    try:
+        for _ in range(10):  # warm: the connection and the fake's validators
+            connection.request(
+                "POST", "/system/status", status, {"Content-Type": "application/json"}
+            )
+            connection.getresponse().read()
+        large = threading.Thread(target=start_large)
+        large.start()
+        while large.is_alive():
+            began = time.perf_counter()
+            connection.request(
+                "POST", "/system/status", status, {"Content-Type": "application/json"}
+            )
+            answer = json.loads(connection.getresponse().read())
+            latencies.append(time.perf_counter() - began)
+            assert answer == {
+                "status": "success",
+                "result": [],
+                "message": "Get status for system None",
+            }
+        large.join()
+    finally:
+        connection.close()
+    assert len(body) > MAX_BODY_BYTES * 0.95
+    assert [answer["status"] for answer in started] == ["success"]
+    assert len(latencies) >= 20  # the large one took long: the calls overlapped it
+    assert max(latencies) < 0.1, f"worst {max(latencies) * 1000:.0f} ms of {len(latencies)} calls"

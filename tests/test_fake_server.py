@@ -1,4 +1,5 @@
-"""FakeTycho on loopback sockets: ``serve()``, ``run_forever()`` (``tycho mock``), concurrency."""
+"""FakeTycho on loopback sockets: ``serve()``, ``run_forever()`` (``tycho mock``), concurrency,
+and clients that break off: one sentence to ``on_problem`` each, never a traceback."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from tycho_client.aio import AsyncTychoClient
 from tycho_client.client import TychoClient
 from tycho_client.errors import TychoServerError
 from tycho_client.openapi import spec_text
-from tycho_client.testing import FakeTycho, FakeTychoServer
+from tycho_client.testing import FakeResponse, FakeTycho, FakeTychoServer
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = {
@@ -286,3 +288,121 @@ def test_run_forever_serves_in_the_foreground_until_signalled(stop: signal.Signa
     assert process.returncode == 0, err
     assert out == "returned\n"
     assert err == ""
+
+
+@pytest.fixture
+def problems() -> Iterator[tuple[FakeTychoServer, list[str]]]:
+    """An in-process server whose problem sentences are collected."""
+    seen: list[str] = []
+    server = FakeTychoServer(FakeTycho(), on_problem=seen.append)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server, seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _wait_for(seen: list[str], count: int) -> list[str]:
+    deadline = time.monotonic() + 10
+    while len(seen) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return seen
+
+
+def test_broken_off_requests_are_one_sentence_each(
+    problems: tuple[FakeTychoServer, list[str]], capfd: pytest.CaptureFixture[str]
+) -> None:
+    server, seen = problems
+    port = int(server.url.rsplit(":", 1)[1])
+    ports = []
+    head = b"POST /system/status HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+    for ending in (b"\r\n{", b"Cont"):  # closed in the body, and in the headers
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(head + ending)
+            ports.append(sock.getsockname()[1])
+            sock.shutdown(socket.SHUT_WR)
+            assert sock.recv(1024) == b""  # no answer: the server closes too
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"POST /system/status HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        assert sock.recv(1024).startswith(b"HTTP/1.1 200 ")
+        # An idle keep-alive connection that closes between requests is no problem.
+    assert _wait_for(seen, 2) == [f"127.0.0.1:{p} closed the connection mid-request" for p in ports]
+    time.sleep(0.1)
+    assert len(seen) == 2
+    assert capfd.readouterr().err == ""
+
+
+def test_a_connection_failing_outside_the_handler_is_one_sentence(
+    problems: tuple[FakeTychoServer, list[str]],
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server, seen = problems
+    try:
+        raise ConnectionResetError(104, "Connection reset by peer")
+    except ConnectionResetError:
+        server.handle_error(None, ("127.0.0.1", 40000))
+    assert seen == ["127.0.0.1:40000 connection failed: Connection reset by peer"]
+    try:
+        raise RuntimeError("a bug in the server")
+    except RuntimeError:
+        server.handle_error(None, ("::1", 40001, 0, 0))
+    assert len(seen) == 1  # a bug is no client's doing: it goes to the logger
+    assert [r.exc_info[0] for r in caplog.records if r.exc_info] == [RuntimeError]
+    assert capfd.readouterr().err == ""  # socketserver's traceback printout is gone
+
+
+class Overlaps:
+    """An app that records when each of its calls ran; the first takes ``first`` seconds, the
+    others ``then``."""
+
+    latency = 0.0
+
+    def __init__(self, first: float, then: float) -> None:
+        self.durations = (first, then)
+        self.runs: list[tuple[float, float]] = []
+        self.lock = threading.Lock()
+
+    def handle(self, method: str, path: str, headers: Any, content: bytes) -> FakeResponse:
+        began = time.monotonic()
+        time.sleep(self.durations[1] if self.runs else self.durations[0])
+        with self.lock:
+            self.runs.append((began, time.monotonic()))
+        return FakeResponse(200, (("Content-Type", "application/json"),), b"{}")
+
+
+def test_requests_run_alone_only_until_the_first_is_answered() -> None:
+    # The fake reads its document on first use: a burst of threads each reading it at once took
+    # seconds, so the first request runs alone. After it, none waits for another: one that
+    # takes long (a large start request) must not hold up the rest.
+    app = Overlaps(first=0.3, then=0.1)
+    server = FakeTychoServer(app)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+
+    def burst() -> None:
+        def one() -> None:
+            assert httpx.post(f"{server.url}/x", timeout=30).status_code == 200
+
+        threads = [threading.Thread(target=one) for _ in range(8)]
+        for each in threads:
+            each.start()
+        for each in threads:
+            each.join(timeout=30)
+
+    try:
+        burst()
+        first, *others = sorted(app.runs)
+        assert all(began >= first[1] for began, _ in others)  # cold: the first ran alone
+        app.runs.clear()
+        burst()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    runs = sorted(app.runs)
+    assert len(runs) == 8
+    assert any(runs[i + 1][0] < runs[i][1] for i in range(7))  # warm: side by side

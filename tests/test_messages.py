@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 from test_cli_support import CANARY, base_env, tycho
 
 from tycho_client import TychoClient
-from tycho_client.build import up_request
+from tycho_client.build import up_request, validate_request
 from tycho_client.cli import main
 from tycho_client.compose import load_compose
 from tycho_client.errors import (
@@ -24,6 +25,7 @@ from tycho_client.errors import (
     TychoNameError,
     TychoValidationError,
 )
+from tycho_client.models import DeleteRequest, StatusRequest
 
 ROOT = Path(__file__).parents[1]
 SAMPLES = ROOT / "tests" / "fixtures" / "samples"
@@ -158,11 +160,21 @@ def test_pattern_messages_say_what_a_valid_value_is() -> None:
     assert image.startswith("must be an image name such as nginx:1.25")
 
 
-def test_names_for_down_and_status_are_said_in_words() -> None:
+@pytest.mark.parametrize(("operation", "name"), [("down", "!!!"), ("status", "a b")])
+def test_names_for_down_and_status_are_said_in_words(operation: str, name: str) -> None:
     with TychoClient("http://127.0.0.1:1") as client, pytest.raises(TychoValidationError) as info:
-        client.down("a b")
+        getattr(client, operation)(name)
     assert not REGEX.search(str(info.value))
-    assert "a system GUID such as 2f1c0d9e8b7a46d5a4c3b2a1f0e9d8c7" in str(info.value)
+    assert "such as 'my-app'" in str(info.value) or "such as 'web-0123" in str(info.value)
+
+
+@pytest.mark.parametrize("model", [DeleteRequest, StatusRequest])
+def test_a_request_models_name_is_said_in_words(model: type[BaseModel]) -> None:
+    with pytest.raises(TychoValidationError) as info:
+        validate_request(model, {"name": "a b"})
+    assert info.value.errors[0].msg == (
+        "must be a system GUID such as 2f1c0d9e8b7a46d5a4c3b2a1f0e9d8c7, or a full system name"
+    )
 
 
 @pytest.mark.parametrize(
@@ -380,3 +392,13 @@ def test_the_docs_show_validate_as_a_new_user_meets_it() -> None:
     done = tycho("validate", path, cwd=ROOT, env=env, check=2)
     assert done.stderr.splitlines() == shown
     assert not os.path.exists(ROOT / "examples" / "mistakes" / ".env")
+
+
+def test_a_compose_path_and_its_env_are_checked_together(tmp_path: Path) -> None:
+    compose = tmp_path / "docker-compose.yaml"
+    compose.write_text("services:\n  web:\n    image: nginx 1.25\n    ports: ['80']\n")
+    (tmp_path / ".env").write_text("A=1\nNO EQUALS\n")
+    error = error_of("app", compose)
+    assert isinstance(error, TychoEnvError)
+    assert error.paths == ["env.line 2", "system.services.web.image"]
+    assert str(tmp_path / ".env") in str(error)

@@ -20,7 +20,8 @@ import yaml
 from tycho_client import AsyncTychoClient, TychoClient
 from tycho_client._generated import operations as table
 from tycho_client._generated.operations import OPERATIONS, Operation
-from tycho_client._raw_views import AsyncTychoClientWithRawResponse, TychoClientWithRawResponse
+from tycho_client.aio import AsyncTychoClientWithRawResponse
+from tycho_client.client import TychoClientWithRawResponse
 from tycho_client.testing import FakeTycho
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -33,7 +33,10 @@ def test_the_names_type_checkers_see_are_the_public_names() -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
                 for imported in ast.walk(node):
-                    if isinstance(imported, ast.ImportFrom) and imported.module != "typing":
+                    if isinstance(imported, ast.ImportFrom) and imported.module not in (
+                        "typing",
+                        "collections.abc",
+                    ):
                         for alias in imported.names:
                             typed[alias.asname or alias.name] = imported.module or ""
         assert set(typed) == set(package._LOCATIONS), package.__name__

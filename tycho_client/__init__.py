@@ -12,7 +12,8 @@ Names are imported lazily so that ``tycho --help`` does not pay for pydantic and
 from __future__ import annotations
 
 import importlib
-from types import FunctionType
+import sys
+from types import FunctionType, GenericAlias
 
 from ._version import __version__ as __version__
 
@@ -20,6 +21,7 @@ from ._version import __version__ as __version__
 # (bench/README.md, "Start-up tricks: measured").
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from ._raw import RawResponse as RawResponse
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from .discovery import TychoClientFactory as TychoClientFactory
     from .envfile import parse_env as parse_env
     from .errors import (
+        TychoAmbiguousNameError as TychoAmbiguousNameError,
         TychoAPIError as TychoAPIError,
         TychoComposeError as TychoComposeError,
         TychoComposeWarning as TychoComposeWarning,
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
         TychoRateLimitError as TychoRateLimitError,
         TychoResponseError as TychoResponseError,
         TychoServerError as TychoServerError,
+        TychoSystemNotFoundError as TychoSystemNotFoundError,
         TychoTimeoutError as TychoTimeoutError,
         TychoTransportError as TychoTransportError,
         TychoValidationError as TychoValidationError,
@@ -84,6 +88,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "naming": ("format_name",),
     "errors": (
         "TychoAPIError",
+        "TychoAmbiguousNameError",
         "TychoComposeError",
         "TychoComposeWarning",
         "TychoConnectionError",
@@ -99,6 +104,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "TychoRateLimitError",
         "TychoResponseError",
         "TychoServerError",
+        "TychoSystemNotFoundError",
         "TychoTimeoutError",
         "TychoTransportError",
         "TychoValidationError",
@@ -128,13 +134,22 @@ _LOCATIONS = {name: module for module, names in _EXPORTS.items() for name in nam
 __all__ = sorted([*_LOCATIONS, "__version__"])
 
 
-def __getattr__(name: str) -> Any:
-    module = _LOCATIONS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tycho_client' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+def _lazy(package: str, locations: dict[str, str]) -> Callable[[str], Any]:
+    """A package's ``__getattr__`` that imports each of its ``locations`` (a name -> its module)
+    on first use and keeps it (this package's, and :mod:`tycho_client.testing`'s)."""
+
+    def load(name: str) -> Any:
+        module = locations.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f".{module}", package), name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    return load
+
+
+__getattr__: Callable[[str], Any] = _lazy(__name__, _LOCATIONS)
 
 
 def __dir__() -> list[str]:
@@ -148,5 +163,6 @@ def _publish(module: str, namespace: dict[str, Any]) -> None:
     exported = set(_EXPORTS.get(module.removeprefix(f"{__name__}."), ()))
     for name in namespace.get("__all__", ()):
         value = namespace[name]
-        if isinstance(value, (type, FunctionType)):
+        # (Python 3.10 counts an alias such as tuple[int, ...] as a type: not one of ours.)
+        if isinstance(value, (type, FunctionType)) and not isinstance(value, GenericAlias):
             value.__module__ = __name__ if name in exported else module

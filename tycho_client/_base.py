@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -37,9 +38,19 @@ from ._raw import RawResponse
 from ._response import http_error, parse, parse_object
 from ._transport import TaskSlots, ThreadSlots
 from .build import PreparedRequest
-from .errors import TychoDownError, TychoError, TychoNotReadyError, summarize
+from .errors import (
+    FieldError,
+    TychoAmbiguousNameError,
+    TychoDownError,
+    TychoError,
+    TychoNotReadyError,
+    TychoSystemNotFoundError,
+    TychoValidationError,
+    escape_controls,
+    summarize,
+)
 from .models import DeleteRequest, StartRequest, StatusResponse, SystemStatus
-from .naming import format_name
+from .naming import format_name, guid_in
 
 __all__ = ["BaseTychoClient", "DownTally"]
 
@@ -197,8 +208,8 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
     def _up_request(
         self,
         name: str,
-        system: Mapping[str, Any] | str,
-        settings: str | Mapping[str, Any],
+        system: Mapping[str, Any] | str | os.PathLike[str] | BaseModel,
+        settings: str | Mapping[str, Any] | None,
         services: Mapping[str, Any] | None,
         serviceaccount: str | None,
     ) -> StartRequest:
@@ -310,6 +321,55 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         return RawResponse(
             response, body, functools.partial(parse_object, prepared, response, body, plan.where)
         )
+
+    @staticmethod
+    def _by_guid(request: Any, key: str, instead: str) -> Any:
+        """``request``, or ``{key: request}`` when it is a GUID or a full name given alone."""
+        if not isinstance(request, str):
+            return request
+        if guid_in(request) is None:
+            message = (
+                f"{request!r} is not a GUID or a full system name such as "
+                f"'web-0123456789abcdef0123456789abcdef': to find systems by the name status "
+                f"shows, use {instead}(name)"
+            )
+            raise TychoValidationError(escape_controls(message), [FieldError((key,), message)])
+        return {key: request}
+
+    @staticmethod
+    def _named(systems: Iterable[SystemStatus], name: str) -> list[SystemStatus]:
+        """The systems ``name`` names as ``status`` shows them (or as it would be formatted)."""
+        try:
+            formatted = format_name(name)
+        except TychoValidationError:
+            formatted = name
+        return [system for system in systems if system.app_id in (name, formatted)]
+
+    def _resolved(
+        self, names: list[str], running: list[SystemStatus], all_matching: bool
+    ) -> list[str]:
+        """``names`` with each system name replaced by the GUIDs of the systems it names; a
+        name that names none, or several without ``all_matching``, is an error."""
+        resolved: list[str] = []
+        for name in names:
+            if not isinstance(name, str) or guid_in(name) is not None:
+                resolved.append(name)
+                continue
+            found = self._guids(self._named(running, name))
+            if not found:
+                raise TychoSystemNotFoundError(
+                    f"no running system is named {escape_controls(repr(name))}", name=name
+                )
+            if len(found) > 1 and not all_matching:
+                shown = sorted({s.name for s in self._named(running, name) if s.name is not None})
+                raise TychoAmbiguousNameError(
+                    f"{escape_controls(repr(name))} names {len(found)} running systems "
+                    f"({', '.join(shown)}): name one by its GUID, or take them all",
+                    name=name,
+                    systems=shown,
+                )
+            resolved.extend(found)
+        return list(dict.fromkeys(resolved))
 
     @staticmethod
     def _guids(systems: Iterable[SystemStatus]) -> list[str]:

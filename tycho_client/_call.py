@@ -7,8 +7,10 @@ how long to wait first (:mod:`tycho_client._retry` decides what is safe to repea
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
+import sys
 import time
 from collections.abc import Mapping
 
@@ -180,3 +182,25 @@ class CallPlan:
             f"POST {url}: {what} within the call's {self.deadline:g} s deadline{tries}{unknown}",
             url=url,
         )
+
+    def note_interruption(self, prepared: PreparedRequest, interruption: BaseException) -> None:
+        """Say on a Ctrl-C (KeyboardInterrupt) or a cancellation that ends an attempt, as a
+        timeout would, that the server may have carried out an operation that is not safe to
+        retry. The interruption itself goes on (a program still stops, a task still ends)."""
+        if prepared.idempotent or not _is_interruption(interruption):
+            return
+        note = (
+            f"tycho-client: POST {self.where}{prepared.path} was interrupted after the request "
+            f"may have reached the server: the server may have carried out the "
+            f"{prepared.operation} anyway; check the systems' status before trying again"
+        )
+        notes: list[str] = getattr(interruption, "__notes__", [])
+        # What add_note does, which Python 3.10 lacks (its tracebacks do not show notes).
+        setattr(interruption, "__notes__", [*notes, note])  # noqa: B010
+
+
+def _is_interruption(error: BaseException) -> bool:
+    if isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
+        return True
+    trio = sys.modules.get("trio")  # only a program running on trio can be cancelled by it
+    return trio is not None and isinstance(error, trio.Cancelled)

@@ -27,3 +27,6 @@ Bounds every walk over the document, so no input can exhaust Python's stack."""
 
 MAX_INTERPOLATION_DEPTH = 32
 """Deepest nesting of ``${VAR:-...}`` inside one another in a compose string."""
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""Largest compose or ``.env`` file read (the CLI's files, and ``up()`` given a path)."""

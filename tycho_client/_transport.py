@@ -1,33 +1,32 @@
-"""Our HTTP stack: httpcore's connection pool, under a network backend that keeps each deadline.
+"""Our HTTP stack: httpx transports over httpcore's public connection pool, on our network backends.
 
-httpx bounds each read by a timeout, so a server sending one byte a second never times out. The
-faces set :data:`DEADLINE` (a :func:`time.monotonic` instant) for the duration of a call; the
-network backends here cap every connect, read and write at the time left, and fail once none is.
-A context variable: each thread and each task sees its own call's deadline, and a pooled
-connection serves whichever call uses it.
-
-Everything here uses public APIs only: :func:`connection_pool` is httpcore's
-``ConnectionPool(network_backend=...)``, and :class:`DeadlineTransport` and
-:class:`AsyncDeadlineTransport` put it under an :class:`httpx.Client` as httpx's own transport
-would. Discovery (:mod:`tycho_client.kube`) sends its GETs over the same pool.
+:class:`DeadlineTransport` and :class:`AsyncDeadlineTransport` put httpcore's
+``ConnectionPool(network_backend=...)`` under an :class:`httpx.Client` as httpx's own transport
+would, with the backends of :mod:`tycho_client._deadline`: every socket operation keeps the
+call's deadline. Public APIs only. Discovery (:mod:`tycho_client.kube`) sends its GETs over the
+same pool (:func:`connection_pool`). Also here: the environment's proxies, a pool per event loop
+and per process, and the bound on requests in flight.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import contextvars
 import os
-import select
 import ssl
 import threading
-import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 import anyio
 import httpcore
 import httpx
+import sniffio
+
+from ._deadline import DEADLINE, AsyncDeadlineBackend, DeadlineBackend, capped
+
+PoolT = TypeVar("PoolT", httpcore.ConnectionPool, httpcore.AsyncConnectionPool)
 
 __all__ = [
     "DEADLINE",
@@ -39,155 +38,6 @@ __all__ = [
     "connection_pool",
     "environment_proxy",
 ]
-
-DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "tycho_client_deadline", default=None
-)
-
-
-def capped(timeout: float | None, error: type[Exception]) -> float | None:
-    """``timeout`` capped at the time left before the current deadline; ``error`` if none is."""
-    deadline = DEADLINE.get()
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise error("the call's deadline has passed")
-    return left if timeout is None or timeout > left else timeout
-
-
-# -------------------------------------------------------------------------- network backends
-
-
-class _Stream(httpcore.NetworkStream):
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, capped(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, capped(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        timeout = capped(timeout, httpcore.ConnectTimeout)
-        return _Stream(self._stream.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class DeadlineBackend(httpcore.NetworkBackend):
-    """A sync network backend whose streams honour :data:`DEADLINE`."""
-
-    def __init__(self, backend: httpcore.NetworkBackend | None = None) -> None:
-        self._backend = backend or httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        timeout = capped(timeout, httpcore.ConnectTimeout)
-        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
-        return _Stream(stream)
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        timeout = capped(timeout, httpcore.ConnectTimeout)
-        return _Stream(self._backend.connect_unix_socket(path, timeout, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
-
-
-def _readable(sock: Any) -> bool:
-    """Whether a read would return at once (data, or the b"" of a closed connection)."""
-    fileno = sock.fileno()
-    if fileno < 0:
-        return True
-    if hasattr(select, "poll"):
-        poll = select.poll()
-        poll.register(fileno, select.POLLIN)
-        return bool(poll.poll(0))
-    return bool(select.select([fileno], [], [], 0)[0])  # pragma: no cover - Windows
-
-
-class _AsyncStream(httpcore.AsyncNetworkStream):
-    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
-        self._stream = stream
-        self._socket: Any = None
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._stream.read(max_bytes, capped(timeout, httpcore.ReadTimeout))
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._stream.write(buffer, capped(timeout, httpcore.WriteTimeout))
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        timeout = capped(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        # httpcore asks "is_readable" of every pooled connection each time it assigns one, and
-        # anyio answers by building a table of attributes each time: measured as 20% of P4's
-        # CPU (bench/README.md). Ask for the socket once and poll it.
-        if info == "is_readable":
-            if self._socket is None:
-                # asyncio gives a TransportSocket, which has fileno() too.
-                self._socket = self._stream.get_extra_info("socket")
-            if self._socket is not None:
-                return _readable(self._socket)
-        return self._stream.get_extra_info(info)
-
-
-class AsyncDeadlineBackend(httpcore.AsyncNetworkBackend):
-    """An async network backend whose streams honour :data:`DEADLINE` (asyncio or trio)."""
-
-    def __init__(self, backend: httpcore.AsyncNetworkBackend | None = None) -> None:
-        self._backend = backend or httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        timeout = capped(timeout, httpcore.ConnectTimeout)
-        stream = await self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
-        return _AsyncStream(stream)
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        timeout = capped(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._backend.connect_unix_socket(path, timeout, socket_options))
-
-    async def sleep(self, seconds: float) -> None:
-        await self._backend.sleep(seconds)
-
 
 # ------------------------------------------------------------------------------------- pools
 
@@ -206,23 +56,6 @@ def connection_pool(
         max_connections=max_connections,
         max_keepalive_connections=max_keepalive_connections,
         network_backend=DeadlineBackend(),
-    )
-
-
-def async_connection_pool(
-    *,
-    ssl_context: ssl.SSLContext | None,
-    proxy: str | None = None,
-    max_connections: int = 10,
-    max_keepalive_connections: int | None = None,
-) -> httpcore.AsyncConnectionPool:
-    """:func:`connection_pool` for async code."""
-    return httpcore.AsyncConnectionPool(
-        ssl_context=ssl_context,
-        proxy=httpcore.Proxy(proxy) if proxy else None,
-        max_connections=max_connections,
-        max_keepalive_connections=max_keepalive_connections,
-        network_backend=AsyncDeadlineBackend(),
     )
 
 
@@ -254,6 +87,23 @@ def _in_network(host: str, network: str) -> bool:
         return ipaddress.ip_address(host) in ipaddress.ip_network(network, strict=False)
     except ValueError:
         return False
+
+
+# ---------------------------------------------------------------------------- event loops
+
+
+def event_loop() -> object:
+    """What the running task's connections belong to: asyncio's loop, or trio's run."""
+    if sniffio.current_async_library() == "trio":
+        import trio
+
+        return trio.lowlevel.current_trio_token()
+    return asyncio.get_running_loop()
+
+
+def loop_alive(loop: object) -> bool:
+    """Whether ``loop`` (from :func:`event_loop`) may still run tasks (a trio run: assumed)."""
+    return not (isinstance(loop, asyncio.AbstractEventLoop) and loop.is_closed())
 
 
 # ------------------------------------------------------------------------------ transports
@@ -301,48 +151,70 @@ def _core_request(request: httpx.Request, content: Any) -> httpcore.Request:
     )
 
 
-class _Proxies:
-    """Which proxy each request goes through: the environment's, read once (as httpx does)."""
-
-    def __init__(self, trust_env: bool) -> None:
-        self._environ = dict(os.environ) if trust_env else {}
-
-    def __call__(self, url: httpx.URL) -> str | None:
-        return environment_proxy(str(url), self._environ) if self._environ else None
-
-
-class DeadlineTransport(httpx.BaseTransport):
-    """An httpx transport over :func:`connection_pool`: every socket operation keeps the call's
-    deadline. Plain-http requests never build an SSL context (loading CA certificates costs
-    ~50 ms of a command's start-up); one pool per proxy the environment names."""
+class _Pools(Generic[PoolT]):
+    """What both transports share: which pool a request goes to. One per proxy the environment
+    names (read once, as httpx does) and per scheme: plain-http pools never build an SSL context
+    (loading CA certificates costs ~50 ms of a command's start-up). A forked child forgets the
+    parent's pools: see :meth:`DeadlineTransport._after_fork`."""
 
     def __init__(
         self,
         *,
-        ssl_context: Any,
+        ssl_context: Callable[[], ssl.SSLContext],
         limits: httpx.Limits,
         trust_env: bool = True,
     ) -> None:
         self._ssl_context = ssl_context
         self._limits = limits
-        self._proxies = _Proxies(trust_env)
-        self._pools: dict[tuple[str | None, bool], httpcore.ConnectionPool] = {}
-        self._lock = threading.Lock()
+        self._environ = dict(os.environ) if trust_env else {}
+        self._pid = os.getpid()
+        self._pools: dict[Any, PoolT] = {}
+        self._lock = threading.Lock()  # the sync transport's: tasks of one loop need none
+
+    def _key(self, url: httpx.URL) -> tuple[str | None, bool]:
+        proxy = environment_proxy(str(url), self._environ) if self._environ else None
+        return proxy, url.scheme == "https"
+
+    def _options(self, proxy: str | None, https: bool) -> dict[str, Any]:
+        """The settings of a new pool for requests of that proxy and scheme."""
+        return {
+            "ssl_context": self._ssl_context() if https or proxy else None,
+            "proxy": httpcore.Proxy(proxy) if proxy else None,
+            "max_connections": self._limits.max_connections or 10,
+            "max_keepalive_connections": self._limits.max_keepalive_connections,
+        }
+
+    def _forked(self) -> bool:
+        return os.getpid() != self._pid
+
+
+class DeadlineTransport(_Pools[httpcore.ConnectionPool], httpx.BaseTransport):
+    """An httpx transport over httpcore's pool whose every socket operation keeps the call's
+    deadline (:func:`connection_pool`)."""
 
     def _pool(self, url: httpx.URL) -> httpcore.ConnectionPool:
-        key = (self._proxies(url), url.scheme == "https")
+        if self._forked():
+            self._after_fork()
+        key = self._key(url)
         pool = self._pools.get(key)
         if pool is None:
             with self._lock:
                 pool = self._pools.get(key)
                 if pool is None:
-                    pool = self._pools[key] = connection_pool(
-                        ssl_context=self._ssl_context() if key[1] or key[0] else None,
-                        proxy=key[0],
-                        max_connections=self._limits.max_connections or 10,
-                        max_keepalive_connections=self._limits.max_keepalive_connections,
+                    pool = self._pools[key] = httpcore.ConnectionPool(
+                        **self._options(*key), network_backend=DeadlineBackend()
                     )
         return pool
+
+    def _after_fork(self) -> None:
+        """In a forked child: forget the parent's connections, never use or close them.
+
+        Parent and child would otherwise read each other's answers from the shared sockets; and
+        closing them here could end the parent's TLS sessions. The child opens its own.
+        """
+        self._pools = {}
+        self._lock = threading.Lock()  # another thread of the parent may have held it
+        self._pid = os.getpid()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if not isinstance(request.stream, httpx.SyncByteStream):
@@ -378,31 +250,23 @@ class _ResponseStream(httpx.SyncByteStream):
             self._stream.close()
 
 
-class AsyncDeadlineTransport(httpx.AsyncBaseTransport):
+class AsyncDeadlineTransport(_Pools[httpcore.AsyncConnectionPool], httpx.AsyncBaseTransport):
     """:class:`DeadlineTransport` for :class:`httpx.AsyncClient` (asyncio or trio)."""
 
-    def __init__(
-        self,
-        *,
-        ssl_context: Any,
-        limits: httpx.Limits,
-        trust_env: bool = True,
-    ) -> None:
-        self._ssl_context = ssl_context
-        self._limits = limits
-        self._proxies = _Proxies(trust_env)
-        self._pools: dict[tuple[str | None, bool], httpcore.AsyncConnectionPool] = {}
-
     def _pool(self, url: httpx.URL) -> httpcore.AsyncConnectionPool:
-        # No lock: between two awaits the event loop runs nothing else.
-        key = (self._proxies(url), url.scheme == "https")
+        # No lock: between two awaits an event loop runs nothing else, and each loop has its own
+        # pools (a connection belongs to the loop that opened it: asyncio.run twice, or loops in
+        # two threads, each get theirs).
+        loop = event_loop()
+        key = (loop, *self._key(url))
         pool = self._pools.get(key)
         if pool is None:
-            pool = self._pools[key] = async_connection_pool(
-                ssl_context=self._ssl_context() if key[1] or key[0] else None,
-                proxy=key[0],
-                max_connections=self._limits.max_connections or 10,
-                max_keepalive_connections=self._limits.max_keepalive_connections,
+            if self._forked():
+                self._pools, self._pid = {}, os.getpid()
+            # Pools of an event loop that has ended cannot be used or closed: let them go.
+            self._pools = {k: p for k, p in self._pools.items() if loop_alive(k[0])}
+            pool = self._pools[key] = httpcore.AsyncConnectionPool(
+                **self._options(*key[1:]), network_backend=AsyncDeadlineBackend()
             )
         return pool
 
@@ -420,9 +284,12 @@ class AsyncDeadlineTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            await pool.aclose()
+        # Only this loop's connections can be closed from here; another loop's are let go.
+        loop = event_loop()
+        pools, self._pools = self._pools, {}
+        for (owner, _, _), pool in pools.items():
+            if owner is loop:
+                await pool.aclose()
 
 
 class _AsyncResponseStream(httpx.AsyncByteStream):
@@ -447,9 +314,14 @@ class ThreadSlots:
     """At most ``size`` requests of a sync client in flight; waiting ends at the deadline."""
 
     def __init__(self, size: int) -> None:
+        self._size = size
         self._semaphore = threading.BoundedSemaphore(size)
+        self._pid = os.getpid()
 
     def __enter__(self) -> None:
+        if os.getpid() != self._pid:
+            # A forked child: the parent's threads holding slots do not exist here.
+            self.__init__(self._size)  # type: ignore[misc]
         wait = capped(None, httpx.PoolTimeout)
         if not self._semaphore.acquire(timeout=wait):
             raise httpx.PoolTimeout("no free connection before the call's deadline")
@@ -466,16 +338,28 @@ class TaskSlots:
     """
 
     def __init__(self, size: int) -> None:
-        self._semaphore = anyio.Semaphore(size)
+        self._size = size
+        # One semaphore per event loop: a semaphore belongs to the loop that first waits on it.
+        self._semaphores: dict[object, anyio.Semaphore] = {}
+
+    def _semaphore(self) -> anyio.Semaphore:
+        loop = event_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            live = {k: s for k, s in self._semaphores.items() if loop_alive(k)}
+            semaphore = live[loop] = anyio.Semaphore(self._size)
+            self._semaphores = live
+        return semaphore
 
     async def __aenter__(self) -> None:
+        semaphore = self._semaphore()
         try:
-            self._semaphore.acquire_nowait()  # the usual case: no cancel scope needed
+            semaphore.acquire_nowait()  # the usual case: no cancel scope needed
         except anyio.WouldBlock:
             with anyio.move_on_after(capped(None, httpx.PoolTimeout)):
-                await self._semaphore.acquire()
+                await semaphore.acquire()
                 return
             raise httpx.PoolTimeout("no free connection before the call's deadline") from None
 
     async def __aexit__(self, *exc: object) -> None:
-        self._semaphore.release()
+        self._semaphores[event_loop()].release()

@@ -1,9 +1,9 @@
 """AsyncTychoClient: the typed, validating, retrying client of the Tycho API, for async code.
 
-This module is the one source of both faces: :mod:`tycho_client.client` (the sync face) and the raw
-views of :mod:`tycho_client._raw_views` are generated from it by ``scripts/generate.py``. Each
-operation is one short method: its Python signature, its documentation, and one line handing the
-request to ``_call`` with the operation's entry in the operations table
+This module is the one source of both faces: ``scripts/generate.py`` makes the raw view at its end
+(``client.with_raw_response``) from its methods, and :mod:`tycho_client.client` (the sync face)
+from all of it. Each operation is one short method: its Python signature, its documentation, and
+one line handing the request to ``_call`` with the operation's entry in the operations table
 (:mod:`tycho_client._generated.operations`, made from ``openapi/tycho.yaml``).
 """
 
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import builtins
 import functools
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 import anyio
 import httpx
@@ -32,6 +33,7 @@ from ._transport import DEADLINE, AsyncDeadlineTransport
 from .build import PreparedRequest, prepare, prepare_down, prepare_service
 from .errors import TychoError, TychoTimeoutError
 from .models import (
+    ComposeSystem,
     DeleteRequest,
     DeleteResponse,
     ModifyRequest,
@@ -42,9 +44,7 @@ from .models import (
     StatusResponse,
     SystemStatus,
 )
-
-if TYPE_CHECKING:
-    from ._raw_views import AsyncTychoClientWithRawResponse
+from .naming import guid_in
 
 __all__ = ["AsyncTychoClient"]
 
@@ -111,8 +111,6 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
     def with_raw_response(self) -> AsyncTychoClientWithRawResponse:
         """The same operations, each answering with the :class:`~tycho_client.RawResponse` (the
         httpx response, and ``.parse()`` for the model) instead of the model."""
-        from ._raw_views import AsyncTychoClientWithRawResponse
-
         return AsyncTychoClientWithRawResponse(self)
 
     # async-only: begin
@@ -151,6 +149,9 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
                     delay = plan.after_failure(prepared, exc, attempt, started, timeout)
                 except TimeoutError:
                     raise plan.deadline_error(prepared, attempt + 1) from None
+                except BaseException as interruption:  # Ctrl-C, a cancellation: noted, not kept
+                    plan.note_interruption(prepared, interruption)
+                    raise
                 else:
                     after = plan.after_response(prepared, response, attempt, started)
                     if after is None:
@@ -233,21 +234,24 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
 
     async def status(
         self,
-        request: StatusRequest | Mapping[str, Any] | None = None,
+        request: StatusRequest | Mapping[str, Any] | str | None = None,
         **options: Unpack[CallOptions],
     ) -> StatusResponse:
-        """The systems running: all (``None``), by ``name`` (GUID) or by ``username``.
+        """The systems running: all (``None``), by ``name`` (a GUID, or a full name
+        ``{name}-{guid}``, also given alone as ``request``) or by ``username``. For a system
+        name as ``status`` shows it, see :meth:`list`.
 
         Retried with backoff on connection errors, timeouts, 502/503/504 and 429 (honouring
         ``Retry-After``), up to ``max_retries`` times.
         """
-        return await self._call(STATUS, request, options)
+        return await self._call(STATUS, self._by_guid(request, "name", "list"), options)
 
     async def delete(
-        self, request: DeleteRequest | Mapping[str, Any], **options: Unpack[CallOptions]
+        self, request: DeleteRequest | Mapping[str, Any] | str, **options: Unpack[CallOptions]
     ) -> DeleteResponse:
-        """Delete the system whose GUID is ``request["name"]`` (a full name is reduced to it)."""
-        return await self._call(DELETE, request, options)
+        """Delete the system whose GUID is ``request["name"]`` (or ``request`` itself; a full
+        name is reduced to its GUID). For a system name as ``status`` shows it, see :meth:`down`."""
+        return await self._call(DELETE, self._by_guid(request, "name", "down"), options)
 
     async def modify(
         self, request: ModifyRequest | Mapping[str, Any], **options: Unpack[CallOptions]
@@ -262,15 +266,17 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
     async def up(
         self,
         name: str,
-        system: Mapping[str, Any] | str,
-        settings: str | Mapping[str, Any] = "",
+        system: Mapping[str, Any] | str | os.PathLike[str] | ComposeSystem,
+        settings: str | Mapping[str, Any] | None = None,
         *,
         services: Mapping[str, Any] | None = None,
         serviceaccount: str | None = None,
         **options: Unpack[CallOptions],
     ) -> StartResponse:
-        """Start a compose document (a mapping, or YAML text) with its ``.env`` ``settings``.
+        """Start a compose document with its ``.env`` ``settings``.
 
+        ``system`` is a mapping, YAML text, a compose file's path (:class:`pathlib.Path`; its
+        folder's ``.env`` is read unless ``settings`` are given) or a :class:`ComposeSystem`.
         The name is formatted (:func:`~tycho_client.format_name`), ``settings`` parsed
         (:func:`~tycho_client.parse_env`, or given as a mapping), ``${VAR}`` in the document
         substituted from ``settings`` only, ``services`` derived from each compose service's
@@ -303,20 +309,31 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
     async def list(
         self, name: str | None = None, terse: bool = False, **options: Unpack[CallOptions]
     ) -> builtins.list[SystemStatus] | builtins.list[str]:
-        """The running systems (all, or the one whose GUID is ``name``); ``terse``: GUIDs only.
+        """The running systems: all, or those ``name`` names (a GUID, a full name
+        ``{name}-{guid}``, or a system name as ``status`` shows it, which several systems may
+        share); ``terse``: GUIDs only.
 
         One entry per Deployment, as the server reports them; with ``terse`` each GUID once.
         """
-        request = None if name is None else {"name": name}
-        response = await self._call(STATUS, request, options)
-        return self._guids(response.result) if terse else response.result
+        guid = None if name is None else guid_in(name)
+        response = await self._call(STATUS, None if guid is None else {"name": guid}, options)
+        systems = response.result if name is None or guid else self._named(response.result, name)
+        return self._guids(systems) if terse else systems
 
     async def down(
-        self, names: Iterable[str] | str, **options: Unpack[CallOptions]
+        self,
+        names: Iterable[str] | str,
+        *,
+        all_matching: bool = False,
+        **options: Unpack[CallOptions],
     ) -> builtins.list[str]:
-        """Delete the systems with these GUIDs (or full names); the GUIDs deleted, in order.
+        """Delete the systems these names name; the GUIDs deleted, in order.
 
-        Every name is validated before any request is sent. Every delete is tried; if any
+        A name is a GUID, a full name ``{name}-{guid}``, or a system name as ``status`` shows
+        it: that must name one running system (else
+        :class:`~tycho_client.errors.TychoSystemNotFoundError`), or several with
+        ``all_matching`` (else :class:`~tycho_client.errors.TychoAmbiguousNameError`, listing
+        them). Every name is checked before any delete is sent. Every delete is tried; if any
         failed, :class:`~tycho_client.errors.TychoDownError` is raised afterwards, carrying
         ``deleted`` and ``failed`` (GUID -> error). Real servers answer success for unknown
         GUIDs, so an unknown GUID counts as deleted. The deadline bounds the whole ``down``: a
@@ -324,8 +341,14 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         :class:`~tycho_client.errors.TychoTimeoutError` (in ``failed``).
         """
         tally = DownTally()
-        deletes = prepare_down(names)
+        listed = [names] if isinstance(names, str) else builtins.list(names)
+        deletes = prepare_down(listed)  # every name checked before anything is sent
         plan = self._plan(options)  # one deadline for all of them
+        if any(guid_in(name) is None for name in listed):
+            lookup = prepare(STATUS, None)
+            response, body = await self._send(lookup, plan)
+            running = self._answer(lookup, response, body, STATUS, plan).parse().result
+            deletes = prepare_down(self._resolved(listed, running, all_matching))
         for prepared in deletes:
             try:
                 response, body = await self._send(prepared, plan)
@@ -401,3 +424,71 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
 
 
 _publish(__name__, globals())
+
+
+# ---- generated by scripts/generate.py from the methods above: do not edit below ----
+
+
+class AsyncTychoClientWithRawResponse:
+    """``client.with_raw_response`` of :class:`~tycho_client.AsyncTychoClient`: each operation
+    with the same parameters and checks, answering with the
+    :class:`~tycho_client.RawResponse` behind its model."""
+
+    def __init__(self, client: AsyncTychoClient) -> None:
+        self._client = client
+
+    async def request(
+        self,
+        service: str,
+        request: Mapping[str, Any] | BaseModel | None = None,
+        **options: Unpack[CallOptions],
+    ) -> RawResponse[dict[str, Any]]:
+        """:meth:`AsyncTychoClient.request`, answering with its RawResponse."""
+        return await self._client._exchange_service(service, request, options)
+
+    async def start(
+        self, request: StartRequest | Mapping[str, Any], **options: Unpack[CallOptions]
+    ) -> RawResponse[StartResponse]:
+        """:meth:`AsyncTychoClient.start`, answering with its RawResponse."""
+        return await self._client._exchange(START, self._client._start_request(request), options)
+
+    async def status(
+        self,
+        request: StatusRequest | Mapping[str, Any] | str | None = None,
+        **options: Unpack[CallOptions],
+    ) -> RawResponse[StatusResponse]:
+        """:meth:`AsyncTychoClient.status`, answering with its RawResponse."""
+        return await self._client._exchange(
+            STATUS, self._client._by_guid(request, "name", "list"), options
+        )
+
+    async def delete(
+        self, request: DeleteRequest | Mapping[str, Any] | str, **options: Unpack[CallOptions]
+    ) -> RawResponse[DeleteResponse]:
+        """:meth:`AsyncTychoClient.delete`, answering with its RawResponse."""
+        return await self._client._exchange(
+            DELETE, self._client._by_guid(request, "name", "down"), options
+        )
+
+    async def modify(
+        self, request: ModifyRequest | Mapping[str, Any], **options: Unpack[CallOptions]
+    ) -> RawResponse[ModifyResponse]:
+        """:meth:`AsyncTychoClient.modify`, answering with its RawResponse."""
+        return await self._client._exchange(MODIFY, request, options)
+
+    async def up(
+        self,
+        name: str,
+        system: Mapping[str, Any] | str | os.PathLike[str] | ComposeSystem,
+        settings: str | Mapping[str, Any] | None = None,
+        *,
+        services: Mapping[str, Any] | None = None,
+        serviceaccount: str | None = None,
+        **options: Unpack[CallOptions],
+    ) -> RawResponse[StartResponse]:
+        """:meth:`AsyncTychoClient.up`, answering with its RawResponse."""
+        return await self._client._exchange(
+            START,
+            self._client._up_request(name, system, settings, services, serviceaccount),
+            options,
+        )

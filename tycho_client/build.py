@@ -25,12 +25,14 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, NoReturn, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from ._data import number_as_string
 from ._generated.operations import DELETE, OPERATIONS, Operation
+from ._limits import MAX_FILE_BYTES
 from .errors import (
     FieldError,
     Loc,
@@ -41,7 +43,7 @@ from .errors import (
     summarize,
 )
 from .models import BUILT, StartRequest, make_principal, request_model, wire_dict
-from .naming import format_name
+from .naming import format_name, guid_in
 
 __all__ = [
     "DEFAULT_SERVICE_ACCOUNT",
@@ -99,8 +101,8 @@ def resolve_username(option: str | None) -> str:
 
 def up_request(
     name: str,
-    system: Mapping[str, Any] | str,
-    settings: str | Mapping[str, Any] = "",
+    system: Mapping[str, Any] | str | os.PathLike[str] | BaseModel,
+    settings: str | Mapping[str, Any] | None = None,
     *,
     services: Mapping[str, Any] | None = None,
     serviceaccount: str | None = None,
@@ -110,10 +112,13 @@ def up_request(
 ) -> StartRequest:
     """The start request real servers expect for a compose document and its ``.env``.
 
-    ``system`` is compose YAML text (``source`` names its file in errors) or a mapping;
-    ``settings`` is ``.env`` text (``env_source`` names its file) or a mapping. ``${VAR}`` in the
-    document is substituted from ``settings`` only, never from the process environment; so is
-    ``COMPOSE_PROFILES`` read, the profiles whose services start.
+    ``system`` is a mapping, compose YAML text (``source`` names its file in errors), a compose
+    file's path (a :class:`pathlib.Path`), or a :class:`~tycho_client.models.ComposeSystem`;
+    ``settings`` is ``.env`` text (``env_source`` names its file) or a mapping; ``None`` is no
+    settings, except beside a compose file's path, where its folder's ``.env`` is read if there
+    is one (as ``docker compose`` and ``tycho up`` do). ``${VAR}`` in the document is substituted
+    from ``settings`` only, never from the process environment; so is ``COMPOSE_PROFILES`` read,
+    the profiles whose services start.
 
     Every problem of the name, the settings and the document is found in one call: the error
     raised has the type of the first (:class:`~tycho_client.errors.TychoComposeError` for the
@@ -123,26 +128,22 @@ def up_request(
     :class:`~tycho_client.errors.TychoComposeWarning` naming it.
     """
     # Here, not at the top: status and delete requests need no compose or .env code.
-    from .compose import (
-        derive_normalized_services,
-        interpolate_collecting,
-        load_compose,
-        normalize_collecting,
-    )
+    from .compose import derive_normalized_services, interpolate_collecting, normalize_collecting
     from .envfile import parse_env_collecting
 
     # Each step runs on what the steps before it could make of the input, so that one run
     # finds every problem; the first step with one decides the error's type.
     # The files first (a YAML error keeps its line, column and excerpt on the error raised).
     found = _Problems()
-    if isinstance(system, str):
-        document: Mapping[str, Any] = found.step(load_compose, system, source=source) or {}
-    elif isinstance(system, Mapping):
-        document = system
-    else:
-        raise _not_a_mapping("system", type(system), "or compose YAML text")
-    if isinstance(settings, str):
-        env, env_error = parse_env_collecting(settings, source=env_source)
+    if isinstance(system, os.PathLike):
+        path = Path(system)
+        system, source = _read(path, "the compose file"), str(path)
+        if settings is None and (path.parent / ".env").exists():
+            env_source = str(path.parent / ".env")
+            settings = _read(path.parent / ".env", "the .env file")
+    document: Mapping[str, Any] = found.step(_compose_document, system, source) or {}
+    if settings is None or isinstance(settings, str):
+        env, env_error = parse_env_collecting(settings or "", source=env_source)
         found.add(env_error)
     elif isinstance(settings, Mapping):
         env, env_error = {key: number_as_string(value) for key, value in settings.items()}, None
@@ -291,6 +292,41 @@ def _profiles(env: Mapping[str, Any]) -> list[str]:
     return [name.strip() for name in names if name.strip()]
 
 
+def _read(path: Path, what: str) -> str:
+    """A file a caller named, read as the CLI reads files: a regular file, bounded."""
+    from ._files import FileReadError, read_text
+
+    try:
+        return read_text(path, what, MAX_FILE_BYTES)
+    except FileReadError as exc:
+        raise TychoComposeError(exc.message, [FieldError(("system",), exc.message)]) from None
+
+
+_FILE_NAME = re.compile(r"[^\n:{}]*\.ya?ml|[^\n:{}]*/[^\n:{}]*")
+
+
+def _compose_document(system: object, source: str | None) -> Mapping[str, Any]:
+    """The compose document ``system`` gives: a mapping, a model of one, or YAML text."""
+    from .compose import load_compose
+
+    if isinstance(system, Mapping):
+        return system
+    if isinstance(system, BaseModel):
+        return wire_dict(system)
+    if not isinstance(system, str):
+        raise _not_a_mapping("system", type(system), "compose YAML text or a pathlib.Path")
+    try:
+        return load_compose(system, source=source)
+    except TychoComposeError as exc:
+        if source is None and _FILE_NAME.fullmatch(system.strip()):
+            hint = (
+                f"system is compose YAML text, and {system.strip()!r} looks like a file name: "
+                f"pass pathlib.Path({system.strip()!r}) to read the file"
+            )
+            raise TychoComposeError(hint, [FieldError(("system",), hint)]) from None
+        raise exc from None
+
+
 def start_request(request: StartRequest | Mapping[str, Any], username: str | None) -> StartRequest:
     """``request`` as a StartRequest, ``principal`` and ``serviceaccount`` filled in if absent."""
     if isinstance(request, StartRequest):
@@ -299,6 +335,8 @@ def start_request(request: StartRequest | Mapping[str, Any], username: str | Non
         return request
     if isinstance(request, Mapping):
         data = dict(request)
+        if isinstance(data.get("system"), str):  # compose YAML text, as up() takes it
+            data["system"] = _compose_document(data["system"], None)
         if data.get("principal") is None:
             data["principal"] = make_principal(resolve_username(username))
         if data.get("serviceaccount") is None:
@@ -362,13 +400,19 @@ def prepare_service(service: str, request: Mapping[str, Any] | BaseModel | None)
 
 
 def prepare_down(names: Iterable[str] | str) -> list[PreparedRequest]:
-    """One delete per name, every name validated before any is sent."""
+    """One delete per GUID (or full name) of ``names``, every name checked before any is sent.
+
+    A system name (as ``status`` shows it) is only checked to be one: ``down`` looks it up.
+    """
     listed = [names] if isinstance(names, str) else list(names)
     prepared: list[PreparedRequest] = []
     errors: list[FieldError] = []
     for index, name in enumerate(listed):
         try:
-            prepared.append(prepare(DELETE, {"name": name}))
+            if isinstance(name, str) and name.strip() and guid_in(name) is None:
+                format_name(name)  # a system name: a name can be made of it
+            else:
+                prepared.append(prepare(DELETE, {"name": name}))
         except TychoValidationError as exc:
             errors.extend(FieldError(("names", index, *e.loc[1:]), e.msg) for e in exc.errors)
     if errors:

@@ -6,10 +6,14 @@ URL is the Service's cluster DNS name. Outside, the kubeconfig (``KUBECONFIG`` o
 ingress, or a node's address with the NodePort. A ClusterIP-only Service cannot be reached from
 outside; the error says how to port-forward instead.
 
-The configuration (:mod:`tycho_client.kube.config`) and the two reads
-(:mod:`tycho_client.kube.api`) are made without the kubernetes package (whose import alone takes
-0.7 s); only kubeconfig credentials that run code (``exec`` plugins, ``auth-provider``) import
-it, then. Importing this module imports neither.
+The configuration (:mod:`tycho_client.kube.config`, :mod:`tycho_client.kube.incluster`) and the
+two reads (:mod:`tycho_client.kube.api`) are made without the kubernetes package (whose import
+alone takes 0.7 s); only kubeconfig credentials that run code (``exec`` plugins,
+``auth-provider``) import it, then. Importing this module imports neither.
+
+Discovery never blocks and trusts nothing: every file it reads is a regular file, bounded, read
+(and the kubeconfig parsed) within the one deadline; every value from the Kubernetes API is
+checked whole before it goes into the URL.
 """
 
 from __future__ import annotations
@@ -69,11 +73,13 @@ def _kubeconfig_paths() -> list[Path]:
 def kube_config_available() -> bool:
     """Whether a Kubernetes configuration is at hand (without importing kubernetes).
 
-    True inside a cluster (``KUBERNETES_SERVICE_HOST`` set) or when a kubeconfig file exists.
+    True inside a cluster (``KUBERNETES_SERVICE_HOST`` set) or when a kubeconfig path exists,
+    whatever it is: one that is not a regular file (a FIFO, a directory) is then reported by
+    the discovery, rather than passed over for a default URL.
     """
     if os.environ.get("KUBERNETES_SERVICE_HOST"):
         return True
-    return any(path.is_file() for path in _kubeconfig_paths())
+    return any(path.exists() for path in _kubeconfig_paths())
 
 
 class TychoClientFactory:
@@ -181,7 +187,7 @@ class TychoClientFactory:
     # -- configuration --------------------------------------------------------------------
 
     def _connect(self, deadline: Deadline) -> Connection:
-        from tycho_client.kube import config
+        from tycho_client.kube import config, incluster
 
         use_in_cluster = self.in_cluster
         if use_in_cluster is None:
@@ -190,9 +196,11 @@ class TychoClientFactory:
             )
         if use_in_cluster:
             account_dir = Path(self.service_account_dir or SERVICE_ACCOUNT_DIR)
-            return config.load_in_cluster(account_dir, os.environ)
+            return incluster.load_in_cluster(account_dir, os.environ, deadline)
         paths = [Path(self.kubeconfig).expanduser()] if self.kubeconfig else _kubeconfig_paths()
-        existing = [path for path in paths if path.is_file()]
+        # Missing files are skipped, as kubectl does; any other path is read, and one that is
+        # not a regular file refused by the reader (exists() stats, never opens: no FIFO waits).
+        existing = [path for path in paths if path.exists()]
         if not existing:
             looked_for = ", ".join(str(path) for path in paths)
             not_in_cluster = (

@@ -6,7 +6,8 @@ One hierarchy, so callers can catch as broadly or as narrowly as they need::
     ├── TychoValidationError            bad input; nothing was sent (also a ValueError)
     │   ├── TychoNameError              a name with nothing usable for a DNS label
     │   ├── TychoEnvError               a malformed .env line (carries .line)
-    │   └── TychoComposeError           a compose file that cannot be read (YAML, aliases, shape)
+    │   ├── TychoComposeError           a compose file that cannot be read (YAML, aliases, shape)
+    │   └── TychoAmbiguousNameError     a system name that names several systems (.systems)
     ├── TychoTransportError             no answer from the server
     │   ├── TychoConnectionError        could not connect (refused, DNS, TLS)
     │   └── TychoTimeoutError           connected, but no answer in time
@@ -18,6 +19,7 @@ One hierarchy, so callers can catch as broadly or as narrowly as they need::
     ├── TychoResponseError              a body that is not JSON, or not what the document allows
     ├── TychoDownError                  `down` could not delete some systems (.deleted, .failed)
     ├── TychoNotReadyError              `wait_ready` ran out of time; the server did answer (.guid)
+    ├── TychoSystemNotFoundError        a system name that names no running system (.name)
     ├── TychoDiscoveryError             the Tycho API could not be found in Kubernetes
     └── TychoMissingDependencyError     an optional extra is not installed (.extra; also a
                                         ModuleNotFoundError)
@@ -47,6 +49,7 @@ __all__ = [
     "FieldError",
     "Loc",
     "TychoAPIError",
+    "TychoAmbiguousNameError",
     "TychoComposeError",
     "TychoComposeWarning",
     "TychoConnectionError",
@@ -62,6 +65,7 @@ __all__ = [
     "TychoRateLimitError",
     "TychoResponseError",
     "TychoServerError",
+    "TychoSystemNotFoundError",
     "TychoTimeoutError",
     "TychoTransportError",
     "TychoValidationError",
@@ -240,6 +244,16 @@ class TychoComposeWarning(UserWarning):
         return self.message
 
 
+class TychoAmbiguousNameError(TychoValidationError):
+    """A system name (as ``status`` shows it) that several running systems share, where one was
+    meant. ``systems`` are their full names ``{name}-{guid}``; nothing was changed."""
+
+    def __init__(self, message: str, *, name: str, systems: Sequence[str]) -> None:
+        super().__init__(message, [FieldError(("name",), message)])
+        self.name = name
+        self.systems: list[str] = list(systems)
+
+
 class TychoTransportError(TychoError):
     """The request got no HTTP answer. ``url`` is where it was going."""
 
@@ -358,6 +372,14 @@ class TychoNotReadyError(TychoError):
         super().__init__(message)
         self.guid = guid
         self.deadline = deadline
+
+
+class TychoSystemNotFoundError(TychoError):
+    """No running system has the name given (as ``status`` shows it: ``name``)."""
+
+    def __init__(self, message: str, *, name: str) -> None:
+        super().__init__(message)
+        self.name = name
 
 
 class TychoDiscoveryError(TychoError):

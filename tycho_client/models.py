@@ -100,9 +100,9 @@ Probe: TypeAlias = HttpProbe | TcpProbe | ExecProbe
 REDACTED = "***"
 BUILT = "tycho_client.built"
 """Validation-context key set by :mod:`tycho_client.build`: the data is normalized already."""
-_GUID_SUFFIX = re.compile(r"(?:^|-)([0-9a-f]{32})$")
 # Kubernetes label keys: a name of <= 63 chars of [A-Za-z0-9-_.], alnum at both ends, with an
 # optional DNS-subdomain prefix and a slash (values: tycho_client.rules.is_label_value).
+_GUID_SUFFIX = re.compile(r"(?:.*-)?([0-9a-f]{32})", re.DOTALL)
 _LABEL_KEY = re.compile(
     r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
 )
@@ -126,8 +126,10 @@ def wire_dict(model: Any) -> dict[str, Any]:
 
 
 def _guid_of(name: str) -> str:
-    """The GUID inside ``name``: servers match GUIDs only, so a full ``{name}-{sid}`` is reduced."""
-    match = _GUID_SUFFIX.search(name)
+    """The GUID inside ``name``: servers match GUIDs only, so a full ``{name}-{sid}`` is reduced
+    (whatever the name: a request may carry one that :func:`~tycho_client.naming.guid_in`,
+    which must tell ids from names, would not take)."""
+    match = _GUID_SUFFIX.fullmatch(name)
     return match.group(1) if match else name
 
 

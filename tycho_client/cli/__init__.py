@@ -1,8 +1,9 @@
 """The ``tycho`` command: up, status, down, modify, validate, spec, mock, completion.
 
 Exit codes: 0 success; 1 the server answered with an error; 2 usage or validation error (nothing
-sent); 3 no server to talk to. Each command lives in its own module, imported only when it runs,
-and only its parser is built, so that ``tycho --help`` imports neither httpx nor pydantic.
+changed); 3 no server to talk to; 130 interrupted (Ctrl-C). Each command lives in its own module,
+imported only when it runs, and only its parser is built, so that ``tycho --help`` imports
+neither httpx nor pydantic.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 __all__ = ["main"]
 
 EXIT_STDOUT_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for `cat` in the same place
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,7 +28,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ends the command quietly with 141.
     """
     as_program = argv is None
-    code = _run(sys.argv[1:] if argv is None else list(argv), as_program)
+    try:
+        code = _run(sys.argv[1:] if argv is None else list(argv), as_program)
+    except KeyboardInterrupt:  # before a command ran (parsing, imports) or after (closing)
+        _stop_listening_for_ctrl_c(as_program)
+        code = EXIT_INTERRUPTED
     code = _flush_stdout(code)
     if as_program:
         # The process ends now and the system frees its memory: spare the interpreter's final
@@ -38,13 +44,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: list[str], as_program: bool) -> int:
-    from ._parser import build_parser
+    from ._parser import build_parser, usage_line
 
     parser = build_parser(argv)
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error (argparse printed it)
         return exc.code if isinstance(exc.code, int) else 2
+    if extras:  # what no option or argument took: unknown options, one word too many
+        from ._usage import unknown_arguments
+
+        sys.stderr.write(
+            usage_line(unknown_arguments(args.command, extras), f"tycho {args.command}")
+        )
+        return 2
 
     if as_program:
         # httpx imports its own command line (click, rich: ~35 ms) whenever they are installed;
@@ -61,14 +74,26 @@ def _run(argv: list[str], as_program: bool) -> int:
         command = importlib.import_module(f"{__name__}.{args.command}")
         code: int = command.run(args, session)
         return code
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:
+        _stop_listening_for_ctrl_c(as_program)
+        from ._runtime import interrupted
+
+        return interrupted(exc, args.debug)
     except BrokenPipeError:
         return _discard_stdout(EXIT_STDOUT_CLOSED)
     except Exception as exc:
         return report(exc, session, args.debug)
     finally:
         session.close()
+
+
+def _stop_listening_for_ctrl_c(as_program: bool) -> None:
+    """After a Ctrl-C the command is ending: a second one must not cut its last line short or
+    end it with a traceback. Only for the program itself: a caller of main() keeps its own."""
+    if as_program:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _flush_stdout(code: int) -> int:

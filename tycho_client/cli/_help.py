@@ -1,5 +1,9 @@
 """How ``tycho``'s help looks: prose wrapped to the terminal (at most 100 columns), indented
-lines (examples, tables of exit codes) and headings kept as written."""
+lines (examples, tables of exit codes) and headings kept as written.
+
+argparse's public ``RawDescriptionHelpFormatter`` prints descriptions and epilogs as given, so
+the parser (``_parser._Parser.format_help``) hands it text that :func:`wrap_prose` wrapped first.
+"""
 
 from __future__ import annotations
 
@@ -8,37 +12,40 @@ import argparse
 HELP_WIDTH = 100
 
 
-class HelpFormatter(argparse.HelpFormatter):
-    """Wraps prose to the terminal (at most 100 columns); keeps indented lines and headings."""
+def help_width() -> int:
+    """The width of the help: the terminal's, at most 100 columns, less a margin of 2."""
+    return max(min(_terminal_columns(), HELP_WIDTH) - 2, 40)
 
-    def __init__(self, prog: str) -> None:
-        width = min(_terminal_columns(), HELP_WIDTH) - 2
-        super().__init__(prog, max_help_position=30, width=max(width, 40))
 
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        import textwrap
+def help_formatter(prog: str) -> argparse.HelpFormatter:
+    """The ``formatter_class`` of every parser: option help wrapped to :func:`help_width`."""
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=30, width=help_width())
 
-        lines: list[str] = []
-        paragraph: list[str] = []
 
-        def flush() -> None:
-            if paragraph:
-                joined = " ".join(paragraph)
-                lines.append(textwrap.fill(joined, width, initial_indent=indent,
-                                           subsequent_indent=indent))  # fmt: skip
-                paragraph.clear()
+def wrap_prose(text: str, width: int) -> str:
+    """``text`` with each paragraph (lines that are neither blank, indented nor a heading ending
+    in ':') filled to ``width``; indented lines, headings and blank lines kept as they are."""
+    import textwrap
 
-        for line in text.splitlines():
-            if not line.strip():
-                flush()
-                lines.append("")
-            elif line.startswith(" ") or line.endswith(":"):
-                flush()
-                lines.append(indent + line)
-            else:
-                paragraph.append(line.strip())
-        flush()
-        return "\n".join(lines)
+    lines: list[str] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        if paragraph:
+            lines.append(textwrap.fill(" ".join(paragraph), width))
+            paragraph.clear()
+
+    for line in text.splitlines():
+        if not line.strip():
+            flush()
+            lines.append("")
+        elif line.startswith(" ") or line.endswith(":"):
+            flush()
+            lines.append(line)
+        else:
+            paragraph.append(line.strip())
+    flush()
+    return "\n".join(lines)
 
 
 def _terminal_columns() -> int:

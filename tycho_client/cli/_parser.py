@@ -2,9 +2,8 @@
 parser to build. Stdlib argparse only, so that ``tycho --help`` starts fast.
 
 Only the chosen command's parser is filled in (:func:`build_parser` looks for the command word
-first); the others get their name and summary only, for ``tycho --help`` and usage errors, or
-everything for ``tycho completion``. Each command's arguments are in ``_arguments``, the look of
-the help in ``_help``.
+first); the others get their name and summary only, for ``tycho --help`` and usage errors. The
+commands and options are declared in ``_arguments``, the look of the help in ``_help``.
 """
 
 from __future__ import annotations
@@ -13,10 +12,10 @@ import argparse
 from collections.abc import Sequence
 
 from tycho_client._defaults import DEFAULT_SERVICE_NAME, DEFAULT_URL
-from tycho_client._version import __version__
+from tycho_client._limits import MAX_FILE_BYTES
 
-from ._arguments import COMMANDS, positive_float
-from ._help import HelpFormatter
+from ._arguments import COMMANDS, GLOBAL_OPTIONS, HELP
+from ._help import help_formatter, help_width, wrap_prose
 
 # Not `from typing import TYPE_CHECKING`: importing typing (nothing else on the way to `tycho
 # --help` does) makes it 1.15x slower, 3 ms (bench/README.md, "Start-up tricks").
@@ -24,15 +23,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import NoReturn
 
-__all__ = ["COMMANDS", "MAX_FILE_MIB", "build_parser", "chosen_command"]
+__all__ = ["COMMANDS", "MAX_FILE_MIB", "build_parser", "chosen_command", "usage_line"]
 
-MAX_FILE_MIB = 4
-"""Compose and .env files are read up to this size (the help says so; ``_runtime`` enforces it)."""
+MAX_FILE_MIB = MAX_FILE_BYTES // (1024 * 1024)
+"""The library's bound on compose and .env files in MiB, as the help and errors say it."""
 
 # Global options that take a value: skipped when looking for the command word.
-_VALUED_GLOBALS = frozenset(
-    {"--url", "--namespace", "--service-name", "--context", "--timeout", "--token"}
-)
+_VALUED_GLOBALS = frozenset(flag for option in GLOBAL_OPTIONS if option.takes_value
+                            for flag in option.flags)  # fmt: skip
 
 MAIN_EPILOG = f"""\
 Where the Tycho API is:
@@ -47,10 +45,11 @@ Environment:
   KUBECONFIG       the kubeconfig used for discovery (default: ~/.kube/config)
 
 Exit codes:
-  0  success
-  1  the server answered with an error, a system was not found or not ready in time
-  2  usage or validation error; nothing was sent
-  3  no server to talk to: not reachable, timed out, or discovery could not find it
+  0    success
+  1    the server answered with an error, a system was not found or not ready in time
+  2    usage or validation error, or a name several systems share; nothing was changed
+  3    no server to talk to: not reachable, timed out, or discovery could not find it
+  130  interrupted (Ctrl-C); if a start may have taken effect, a line says how to remove it
 
 Results go to stdout, errors to stderr (one line each; --debug adds the traceback), so
 `tycho down $(tycho status --terse)` works. Files are read up to {MAX_FILE_MIB} MiB.
@@ -59,7 +58,9 @@ Examples:
   tycho up                              start ./compose.yaml (or ./docker-compose.yaml)
   tycho up --image nginx:1.25 -p 80 -n web --wait
   tycho status -o wide
-  tycho down --all
+  tycho status webstack                 the systems named webstack
+  tycho down webstack
+  tycho down                            what tycho up started from this folder
   tycho mock --ready-after 3            a fake Tycho API on http://127.0.0.1:5000
 
 See 'tycho COMMAND --help' for a command's options and examples.
@@ -71,11 +72,38 @@ SUBCOMMAND_FOOTER = (
 )
 
 
+def usage_line(message: str, prog: str) -> str:
+    """A usage error in the CLI's one-line form, pointing at the help of ``prog``."""
+    return f"tycho: error: {message} (see '{prog} --help')\n"
+
+
 class _Parser(argparse.ArgumentParser):
-    """Usage errors in the CLI's one-line form, pointing at the command's help."""
+    """Usage errors in the CLI's one-line form, pointing at the command's help; the help's prose
+    wrapped to the terminal."""
+
+    unknown_command: str | None = None
+    """The word the command line gives as its command when it names none (set by build_parser)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"tycho: error: {message} (see '{self.prog} --help')\n")
+        if self.unknown_command is not None:
+            # Whatever argparse stopped at, the command word is what is wrong first.
+            from ._usage import unknown_command
+
+            message = unknown_command(self.unknown_command)
+        self.exit(2, usage_line(message, self.prog))
+
+    def format_help(self) -> str:
+        # The description and the epilog are wrapped here, when help is asked for (the formatter,
+        # argparse's RawDescriptionHelpFormatter, prints them as they are): other runs do not
+        # import textwrap or wrap text they never show.
+        given = self.description, self.epilog
+        width = help_width()
+        self.description, self.epilog = (wrap_prose(text, width) if text else text
+                                         for text in given)  # fmt: skip
+        try:
+            return super().format_help()
+        finally:
+            self.description, self.epilog = given
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, on_subcommand: bool) -> None:
@@ -85,63 +113,14 @@ def _add_global_options(parser: argparse.ArgumentParser, *, on_subcommand: bool)
     to SUPPRESS: argparse copies a subparser's namespace over the main one, so a real default
     there would erase a value given before the subcommand.
     """
-
-    def default(value: object) -> object:
-        return argparse.SUPPRESS if on_subcommand else value
-
-    def shown(text: str) -> str:
-        return argparse.SUPPRESS if on_subcommand else text
-
-    group = parser.add_argument_group("global options") if not on_subcommand else parser
-    group.add_argument(
-        "--url", metavar="URL", default=default(None), help=shown("Tycho API URL (env TYCHO_URL)")
-    )
-    group.add_argument(
-        "--namespace",
-        metavar="NS",
-        default=default(None),
-        help=shown("Kubernetes namespace for discovery (default: the context's namespace)"),
-    )
-    group.add_argument(
-        "--service-name",
-        metavar="NAME",
-        default=default(DEFAULT_SERVICE_NAME),
-        help=shown(
-            f"Kubernetes Service of the Tycho API for discovery (default: {DEFAULT_SERVICE_NAME})"
-        ),
-    )
-    group.add_argument(
-        "--context",
-        metavar="CONTEXT",
-        default=default(None),
-        help=shown("kubeconfig context for discovery (default: the current context)"),
-    )
-    group.add_argument(
-        "--timeout",
-        metavar="SECONDS",
-        type=positive_float,
-        default=default(None),
-        help=shown("HTTP timeout of each request in seconds (default: 5 to connect, 30 to read)"),
-    )
-    group.add_argument(
-        "--token",
-        metavar="TOKEN",
-        default=default(None),
-        help=shown("bearer token (env TYCHO_TOKEN); never printed"),
-    )
-    group.add_argument(
-        "--debug",
-        action="store_true",
-        default=default(False),
-        help=shown("show tracebacks and debug logging on stderr"),
-    )
-    group.add_argument(
-        "-V",
-        "--version",
-        action="version",
-        version=f"tycho {__version__}",
-        help=shown("print the version and exit"),
-    )
+    if on_subcommand:
+        for option in GLOBAL_OPTIONS:
+            parser.add_argument(*option.names, **{**option.settings, "default": argparse.SUPPRESS,
+                                                  "help": argparse.SUPPRESS})  # fmt: skip
+        return
+    group = parser.add_argument_group("global options")
+    for option in GLOBAL_OPTIONS:
+        group.add_argument(*option.names, **option.settings)
 
 
 def chosen_command(argv: Sequence[str]) -> str | None:
@@ -159,36 +138,41 @@ def chosen_command(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_parser(
-    argv: Sequence[str] | None = None, *, full: bool = False
-) -> argparse.ArgumentParser:
-    """The parser of ``tycho``; with ``argv``, only that command's parser is filled in."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of ``tycho`` for ``argv``: the command it names (if any) filled in, every other
+    command with its name and summary only."""
     parser = _Parser(
         prog="tycho",
         description="Run docker-compose systems on Kubernetes through the Tycho API.",
         epilog=MAIN_EPILOG,
-        formatter_class=HelpFormatter,
+        formatter_class=help_formatter,
         allow_abbrev=False,
+        add_help=False,
     )
+    parser.add_argument(*HELP.names, **HELP.settings)
     _add_global_options(parser, on_subcommand=False)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
     commands.required = True
-    chosen = None if full or argv is None else chosen_command(argv)
+    chosen = None if argv is None else chosen_command(argv)
     if chosen not in COMMANDS:
-        chosen = None
-    for name, (summary, description, examples, build) in COMMANDS.items():
+        parser.unknown_command, chosen = chosen, None
+    for name, command in COMMANDS.items():
         if chosen is not None and name != chosen:
             continue
+        filled = name == chosen
         sub = commands.add_parser(
             name,
-            help=summary,
-            description=description,
-            epilog=f"Examples:\n{examples}\n\n{SUBCOMMAND_FOOTER}",
-            formatter_class=HelpFormatter,
+            help=command.summary,
+            # Only a filled-in parser can show its help (the others are never run).
+            description=command.description if filled else None,
+            epilog=f"Examples:\n{command.examples}\n\n{SUBCOMMAND_FOOTER}" if filled else None,
+            formatter_class=help_formatter,
             allow_abbrev=False,
+            add_help=False,
         )
         sub.set_defaults(command=name)
-        if chosen is not None or full:
-            build(sub)
+        if filled:
+            sub.add_argument(*HELP.names, **HELP.settings)
+            command.add_to(sub)
             _add_global_options(sub, on_subcommand=True)
     return parser

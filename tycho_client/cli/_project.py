@@ -8,6 +8,7 @@ clients' ``up`` runs.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 # The names docker compose looks for in the current folder, in its order of preference.
 DEFAULT_COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 QUICK_SOURCE = "the --image flags"
+_PUNCTUATION = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,16 @@ class ComposeProject:
     env_source: str | None = None  # the .env read, or the one that would be (it may not exist)
 
 
+def compose_files_here() -> list[str]:
+    """The compose files of the current folder, in docker compose's order of preference."""
+    return [name for name in DEFAULT_COMPOSE_FILES if os.path.isfile(name)]
+
+
 def compose_file(given: str | None) -> str:
     """``given``, else the compose file in the current folder, found as docker compose does."""
     if given is not None:
         return given
-    found = [name for name in DEFAULT_COMPOSE_FILES if os.path.isfile(name)]
+    found = compose_files_here()
     if not found:
         raise CommandError(
             "no compose file: give -f PATH (or --image IMAGE), or run where one of "
@@ -50,6 +57,27 @@ def compose_file(given: str | None) -> str:
     if len(found) > 1:
         warn(f"found {' and '.join(found)}; using {found[0]}")
     return found[0]
+
+
+def folder_of(file: str) -> Path:
+    """The folder whose name ``tycho up`` gives a system started from ``file`` (``-``: the
+    current folder) unless ``--name`` is given."""
+    return Path.cwd() if file == STDIN else Path(file).resolve().parent
+
+
+def name_here() -> tuple[str, str] | None:
+    """The system name ``tycho up`` gives a system started from the compose file of the current
+    folder (without ``--name``), and that file; ``None`` where there is no compose file.
+
+    Only the file's presence counts, not its content: ``down`` must work on a file that no
+    longer loads. A folder name with no letter or digit is a usage error, as for ``up``."""
+    from tycho_client.naming import format_name
+
+    found = compose_files_here()
+    if not found:
+        return None
+    with naming_source(found[0]):
+        return format_name(folder_of(found[0]).name), found[0]
 
 
 def load_project(file: str, env_file: str | None) -> ComposeProject:
@@ -61,7 +89,7 @@ def load_project(file: str, env_file: str | None) -> ComposeProject:
         raise CommandError("-f - and --env-file - cannot both read stdin")
     source = "stdin" if file == STDIN else file
     text = read_text(file, "compose file")
-    folder = Path.cwd() if file == STDIN else Path(file).resolve().parent
+    folder = folder_of(file)
     default = Path(".env") if file == STDIN else Path(file).parent / ".env"
     env_text, env_source = _read_env(env_file, default)
     return ComposeProject(source, text, env_text, folder.name, env_source)
@@ -226,6 +254,22 @@ def _located(failure: SourcedValidationError, problem: FieldError) -> str:
             where = f"{failure.source}:{error.line}:{error.column}"
         return f"{where}: {path}{message}"
     return message if not loc or head == "name" else f"{format_loc(loc)}: {message}"
+
+
+def given_name(project: ComposeProject, name: str | None) -> str | None:
+    """The name the system is named after when a person chose it: ``-n NAME``, or the compose
+    file's folder. None for quick launch without ``-n`` (the name comes from the image)."""
+    if name:
+        return name
+    return None if project.source == QUICK_SOURCE else project.default_name
+
+
+def renamed(given: str, used: str) -> bool:
+    """Whether the system name ``used`` (``format_name(given)``) changed more of ``given`` than
+    case and punctuation: a character outside ASCII was spelt in ASCII or dropped, or the name
+    was shortened to fit. ``Data Lab`` -> ``data-lab`` is what anyone expects of a DNS name;
+    ``Mon Café ☕ app`` -> ``mon-cafe-app``, or a long name cut and given a hash, is news."""
+    return not given.isascii() or used != _PUNCTUATION.sub("-", given.lower()).strip("-")
 
 
 @contextmanager

@@ -7,22 +7,26 @@ from __future__ import annotations
 
 import argparse
 import os
-import stat
+import re
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tycho_client._defaults import DEFAULT_URL
+from tycho_client._files import FileReadError, decode_text, read_text as read_regular_text
+from tycho_client._limits import MAX_FILE_BYTES
 from tycho_client.errors import (
     TychoDiscoveryError,
     TychoError,
+    TychoHTTPError,
     TychoMissingDependencyError,
     TychoTransportError,
     TychoValidationError,
+    escape_controls,
     quote_body,
 )
 
-from ._output import error_line
+from ._output import error_line, tell
 from ._parser import MAX_FILE_MIB
 
 if TYPE_CHECKING:
@@ -32,11 +36,12 @@ EXIT_OK = 0
 EXIT_SERVER_ERROR = 1
 EXIT_USAGE = 2
 EXIT_NO_SERVER = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command Ctrl-C ended
+
+HTTP_NOT_FOUND = 404
 
 # Long enough for a server's error text, short enough to stay one readable line.
 MAX_ERROR_CHARS = 600
-MAX_FILE_BYTES = MAX_FILE_MIB * 1024 * 1024
-"""Compose and .env files (and stdin) are read up to this size; larger is a usage error."""
 STDIN = "-"
 
 
@@ -47,6 +52,16 @@ class CommandError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C where the person must be told something: that a start was sent and may have
+    taken effect, or which system is left running and how to remove it. Still an interruption
+    (exit 130); ``message`` is printed as ``tycho: interrupted: message``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -120,33 +135,18 @@ class Session:
 
 
 def read_text(path: str, what: str) -> str:
-    """The UTF-8 text of a regular file (or of stdin for ``-``), at most ``MAX_FILE_BYTES``.
+    """The UTF-8 text of a regular file (or of stdin for ``-``), at most ``MAX_FILE_BYTES``,
+    read by the product's one file reader (:mod:`tycho_client._files`).
 
     Anything else is a :class:`CommandError` (exit 2) naming the file and the reason: a FIFO,
     a device such as /dev/zero or a directory is refused without reading from it.
     """
-    if path == STDIN:
-        return _decode(_read_stdin(what), f"{what} on stdin")
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise CommandError(f"{what} {path} not found") from None
-    except OSError as exc:
-        raise CommandError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-        raise CommandError(f"cannot read {what} {path}: {kind}")
-    with os.fdopen(fd, "rb") as stream:
-        try:
-            data = stream.read(MAX_FILE_BYTES + 1)
-        except OSError as exc:
-            raise CommandError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise CommandError(f"{what} {path} is larger than {MAX_FILE_MIB} MiB")
-    return _decode(data, f"{what} {path}")
+        if path == STDIN:
+            return decode_text(_read_stdin(what), f"{what} on stdin")
+        return read_regular_text(path, what, MAX_FILE_BYTES)
+    except FileReadError as exc:
+        raise CommandError(exc.message) from None
 
 
 def _read_stdin(what: str) -> bytes:
@@ -157,15 +157,6 @@ def _read_stdin(what: str) -> bytes:
     if len(data) > MAX_FILE_BYTES:
         raise CommandError(f"{what} on stdin is larger than {MAX_FILE_MIB} MiB")
     return data
-
-
-def _decode(data: bytes, shown: str) -> str:
-    if b"\0" in data:
-        raise CommandError(f"{shown} is binary, not text (it holds NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CommandError(f"{shown} is not UTF-8 text (byte {exc.start})") from None
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -184,22 +175,111 @@ def exit_code_for(exc: BaseException) -> int:
 
 
 def message_for(exc: BaseException, target: Target | None) -> str:
-    """One line saying what failed; for an unreachable server, which URL and why that one."""
+    """One line saying what failed; for an unreachable server, which URL and why that one; for
+    the URL slips people make, what the URL should have been (:func:`url_hint`)."""
     text = exc.message if isinstance(exc, (TychoError, CommandError)) else str(exc)
     if not isinstance(exc, (TychoError, CommandError)):
         text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    hint = url_hint(exc, target) if target is not None else None
+    if hint is not None and not isinstance(exc, TychoTransportError):
+        text = hint if isinstance(exc, TychoValidationError) else f"{text}; {hint}"
     if isinstance(exc, TychoTransportError) and target is not None:
         import httpx  # loaded already: a transport error came through it
 
         from tycho_client._config import display_url
 
         shown = display_url(httpx.URL(target.url))  # never a URL's password
-        if shown not in text:
+        if hint is not None:
+            text = f"could not connect to {shown}: {hint}"
+        elif shown not in text:
             text = f"{text} (Tycho API at {shown})"
         text = f"{text}; the URL was {target.how}"
         if target.fallback:
             text += " (pass --url or set TYCHO_URL)"
     return quote_body(text, MAX_ERROR_CHARS)
+
+
+# A scheme (ftp://, file:/), or http mistyped (http:host, http:/host, https//host): not "no
+# scheme", so no http:// is suggested (localhost:5000 and user:pw@host are no scheme).
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/")
+_MANGLED_HTTP = re.compile(r"https?[:/]", re.IGNORECASE)
+# What OpenSSL says when the answer to its hello is not TLS: an https:// URL to a plain-http
+# server (1.1 and 3.0: WRONG_VERSION_NUMBER; 3.2 and later: record layer failure).
+_PLAIN_HTTP_SIGNS = ("wrong_version_number", "wrong version number", "record layer failure")
+# A path ending in /system or /system/...: the client adds /system/<operation> itself.
+_SYSTEM_PATH = re.compile(r"(?P<base>.*?)(?P<tail>/system(?:/.*)?)")
+
+
+def url_hint(exc: BaseException, target: Target) -> str | None:
+    """What the URL should have been, for three slips: no scheme (``localhost:5000``), a path
+    ending in ``/system`` (found by the server's 404), ``https://`` to a server that speaks plain
+    http. None for any other failure. A password in the URL is shown masked."""
+    if isinstance(exc, TychoValidationError) and any(e.loc == ("url",) for e in exc.errors):
+        return _no_scheme_hint(target)
+    if isinstance(exc, TychoHTTPError) and exc.status_code == HTTP_NOT_FOUND:
+        return _system_path_hint(target)
+    if isinstance(exc, TychoTransportError):
+        signs = exc.message.lower()
+        if any(sign in signs for sign in _PLAIN_HTTP_SIGNS):
+            return _plain_http_hint(target)
+    return None
+
+
+def _no_scheme_hint(target: Target) -> str | None:
+    if _SCHEME.match(target.url) or _MANGLED_HTTP.match(target.url):
+        return None  # a scheme, or a mistyped one: the library's message says what is wrong
+    import httpx
+
+    from tycho_client._config import display_url
+
+    try:
+        meant = httpx.URL(f"http://{target.url}")
+        if not meant.host or meant.query or meant.fragment:
+            return None
+    except (httpx.InvalidURL, ValueError):
+        return None
+    shown = display_url(meant)
+    given = shown.removeprefix("http://")
+    return f"the URL {target.how}, {given}, does not say http:// or https://: did you mean {shown}?"
+
+
+def _system_path_hint(target: Target) -> str | None:
+    import httpx
+
+    from tycho_client._config import display_url
+
+    url = httpx.URL(target.url)
+    found = _SYSTEM_PATH.fullmatch(url.path.rstrip("/"))
+    if found is None:
+        return None
+    meant = display_url(url.copy_with(path=found["base"] or "/"))
+    tail = escape_controls(found["tail"])
+    return f"the URL {target.how} ends in {tail}, which the client adds itself: try {meant}"
+
+
+def _plain_http_hint(target: Target) -> str | None:
+    import httpx
+
+    from tycho_client._config import display_url
+
+    url = httpx.URL(target.url)
+    if url.scheme != "https":
+        return None
+    # The same port: without one, https's 443, where this plain-http server answered.
+    meant = display_url(url.copy_with(scheme="http", port=url.port or 443))
+    return f"the server speaks plain http, not https: try {meant}"
+
+
+def interrupted(exc: KeyboardInterrupt, debug: bool) -> int:
+    """Ctrl-C: exit 130, with one line if something was left behind (:class:`Interrupted`);
+    the traceback only under --debug."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, Interrupted):
+        tell(f"tycho: interrupted: {exc.message}")
+    return EXIT_INTERRUPTED
 
 
 def report(exc: BaseException, session: Session | None, debug: bool) -> int:

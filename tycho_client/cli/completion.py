@@ -1,4 +1,5 @@
-"""``tycho completion bash|zsh|fish``: a completion script generated from the parser.
+"""``tycho completion bash|zsh|fish``: a completion script made from the table of commands and
+options that the parsers are made from (``_arguments``).
 
 Static: commands, each command's options, the choices of options that have them, and file
 names for the options that take a path. The script never runs ``tycho`` to complete.
@@ -8,88 +9,41 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
 
+from ._arguments import COMMANDS, GLOBAL_OPTIONS, HELP
+from ._options import Command, Option
 from ._runtime import EXIT_OK, Session
 
-PATH_OPTIONS = frozenset({"-f", "--file", "--env-file"})
+
+def _options(command: Command) -> tuple[Option, ...]:
+    return tuple(option for option in command.options() if not option.positional)
 
 
-@dataclass(frozen=True)
-class Option:
-    flags: tuple[str, ...]
-    help: str
-    takes_value: bool
-    choices: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    help: str
-    options: tuple[Option, ...]
-    choices: tuple[str, ...]  # of its positional argument, if it has a fixed set
-
-
-def describe() -> tuple[tuple[Option, ...], tuple[Command, ...]]:
-    """The global options and the commands, read from the full parser."""
-    from ._arguments import COMMANDS
-    from ._parser import build_parser
-
-    parser = build_parser(full=True)
-    commands: list[Command] = []
-    subparsers = next(
-        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
-    )
-    for name, sub in subparsers.choices.items():
-        positional = [a for a in sub._actions if not a.option_strings and a.choices]
-        commands.append(
-            Command(
-                name,
-                COMMANDS[name][0],
-                _options(sub, visible_only=True),
-                tuple(map(str, positional[0].choices)) if positional else (),
-            )
-        )
-    return _options(parser, visible_only=False), tuple(commands)
-
-
-def _options(parser: argparse.ArgumentParser, *, visible_only: bool) -> tuple[Option, ...]:
-    found = []
-    for action in parser._actions:
-        if not action.option_strings or (visible_only and action.help == argparse.SUPPRESS):
-            continue
-        if visible_only and isinstance(action, argparse._HelpAction):
-            continue  # -h/--help is among the global options
-        found.append(
-            Option(
-                tuple(action.option_strings),
-                (action.help or "").split(";")[0].replace("%%", "%"),
-                action.nargs != 0,
-                tuple(map(str, action.choices)) if action.choices else (),
-            )
-        )
-    return tuple(found)
+def _choices(command: Command) -> tuple[str, ...]:
+    """The fixed choices of the command's positional argument (``completion bash|zsh|fish``)."""
+    positional = [option for option in command.options() if option.positional and option.choices]
+    return positional[0].choices if positional else ()
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
-    global_options, commands = describe()
-    script = {"bash": bash, "zsh": zsh, "fish": fish}[args.shell](global_options, commands)
+    write = {"bash": bash, "zsh": zsh, "fish": fish}[args.shell]
+    script = write((HELP, *GLOBAL_OPTIONS), tuple(COMMANDS.values()))
     sys.stdout.write(script)
     return EXIT_OK
 
 
-def _words(options: tuple[Option, ...]) -> str:
+def _words(options: Sequence[Option]) -> str:
     return " ".join(flag for option in options for flag in option.flags)
 
 
-def bash(global_options: tuple[Option, ...], commands: tuple[Command, ...]) -> str:
+def bash(global_options: Sequence[Option], commands: Sequence[Command]) -> str:
     names = " ".join(command.name for command in commands)
     valued = sorted({f for o in global_options if o.takes_value for f in o.flags})
     cases = []
     for command in commands:
         value_cases = []
-        for option in command.options + global_options:
+        for option in (*_options(command), *global_options):
             if not option.takes_value:
                 continue
             pattern = "|".join(option.flags)
@@ -98,13 +52,14 @@ def bash(global_options: tuple[Option, ...], commands: tuple[Command, ...]) -> s
                     f'        {pattern}) COMPREPLY=($(compgen -W "{" ".join(option.choices)}" '
                     f'-- "$cur")); return;;'
                 )
-            elif set(option.flags) & PATH_OPTIONS:
+            elif option.path:
                 value_cases.append(
                     f'        {pattern}) COMPREPLY=($(compgen -f -- "$cur")); return;;'
                 )
             else:
                 value_cases.append(f"        {pattern}) return;;")
-        words = f"{_words(command.options)} {_words(global_options)} {' '.join(command.choices)}"
+        choices = " ".join(_choices(command))
+        words = f"{_words(_options(command))} {_words(global_options)} {choices}"
         cases.append(
             f"    {command.name})\n"
             f'      case "$prev" in\n' + "\n".join(value_cases) + "\n      esac\n"
@@ -134,7 +89,7 @@ complete -o default -F _tycho tycho
 """
 
 
-def zsh(global_options: tuple[Option, ...], commands: tuple[Command, ...]) -> str:
+def zsh(global_options: Sequence[Option], commands: Sequence[Command]) -> str:
     return (
         "# zsh completion for tycho (generated by `tycho completion zsh`)\n"
         "autoload -U +X bashcompinit && bashcompinit\n" + bash(global_options, commands)
@@ -156,16 +111,16 @@ def _fish_option(option: Option, condition: str) -> str:
             parts.append(f"-o {flag[1:]}")  # -terse: an old-style long option
     if option.choices:
         parts.append(f"-x -a {_fish_quote(' '.join(option.choices))}")
-    elif set(option.flags) & PATH_OPTIONS:
+    elif option.path:
         parts.append("-r -F")
     elif option.takes_value:
         parts.append("-x")
-    if option.help:
-        parts.append(f"-d {_fish_quote(option.help)}")
+    if option.summary:
+        parts.append(f"-d {_fish_quote(option.summary)}")
     return " ".join(parts)
 
 
-def fish(global_options: tuple[Option, ...], commands: tuple[Command, ...]) -> str:
+def fish(global_options: Sequence[Option], commands: Sequence[Command]) -> str:
     names = " ".join(command.name for command in commands)
     lines = [
         "# fish completion for tycho (generated by `tycho completion fish`)",
@@ -176,14 +131,14 @@ def fish(global_options: tuple[Option, ...], commands: tuple[Command, ...]) -> s
     for command in commands:
         lines.append(
             f"complete -c tycho -n {_fish_quote(f'not __fish_seen_subcommand_from {names}')} "
-            f"-a {command.name} -d {_fish_quote(command.help)}"
+            f"-a {command.name} -d {_fish_quote(command.summary)}"
         )
         condition = f"__fish_seen_subcommand_from {command.name}"
-        if command.choices:
+        if _choices(command):
             lines.append(
                 f"complete -c tycho -n {_fish_quote(condition)} "
-                f"-a {_fish_quote(' '.join(command.choices))}"
+                f"-a {_fish_quote(' '.join(_choices(command)))}"
             )
-        for option in command.options:
+        for option in _options(command):
             lines.append(_fish_option(option, condition))
     return "\n".join(lines) + "\n"

@@ -1,7 +1,8 @@
 """``tycho mock``: serve a fake Tycho API in the foreground until SIGINT or SIGTERM.
 
 Prints its URL on stdout once listening, and one line per request on stderr: method, path,
-status, milliseconds (never bodies: they carry .env values).
+status, milliseconds (never bodies: they carry .env values); and one line per client that breaks
+off a request or does not speak HTTP. ``-q`` prints neither.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
             port=args.port,
             ready_callback=announce,
             on_request=None if args.quiet else log_answer,
+            on_problem=None if args.quiet else log_problem,
         )
     except OSError as exc:  # raised while binding, before anything is served
         reason = exc.strerror or str(exc)
@@ -49,7 +51,16 @@ def log_answer(method: str, path: str, status: int, seconds: float) -> None:
     """``POST /system/start 200 3.1ms``: a client chose the method and path, so both are
     escaped and the path is bounded."""
     shown = path if len(path) <= MAX_LOGGED_PATH else path[: MAX_LOGGED_PATH - 1] + "…"
-    line = f"{escape(method[:20])} {escape(shown)} {status} {seconds * 1000:.1f}ms\n"
+    _write(f"{escape(method[:20])} {escape(shown)} {status} {seconds * 1000:.1f}ms\n")
+
+
+def log_problem(text: str) -> None:
+    """``tycho mock: 127.0.0.1:54321 closed the connection mid-request``: the server's sentence
+    quotes nothing the client sent, and is escaped all the same."""
+    _write(f"tycho mock: {escape(text)}\n")
+
+
+def _write(line: str) -> None:
     try:
         sys.stderr.write(line)
         sys.stderr.flush()

@@ -1,8 +1,13 @@
-"""``tycho status [GUID]``: the running systems as a table, GUIDs, names, JSON or YAML.
+"""``tycho status [SYSTEM]``: the running systems as a table, GUIDs, names, JSON or YAML.
+
+``SYSTEM`` is a GUID or full name (the server is asked for that system), or a system name as the
+SYSTEM column shows it (the library's ``list(name)``: every system of that name, as kubectl
+lists the pods of a label). A name or GUID of no running system is "not found", exit 1.
 
 Rows are per system (a system can have several Deployments; READY counts the ready ones).
 Real servers report ``ip_address``/``port`` placeholders in status (tycho-api 1.17.3: always
-``127.0.0.1`` and ``80``), so the tables leave them out; ``-o json`` has everything, as sent.
+``127.0.0.1`` and ``80``), so the tables leave them out; ``-o json`` has everything, as sent
+(for a system name: the answer's envelope around the systems of that name).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from ._ids import guid_of, is_guid
+from ._ids import guid_of, is_guid, not_found, system_argument
 from ._output import plain, print_data, print_table, say, table_lines, tell, warn
 from ._runtime import EXIT_OK, EXIT_SERVER_ERROR, CommandError, Session
 
@@ -38,17 +43,17 @@ Row = tuple[str | None, ...]
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
-    guid = _guid_argument(args.guid)
+    which = None if args.system is None else system_argument(args.system)
     output = args.output or "table"
     if args.watch:
         if args.terse or output not in TABLES:
             raise CommandError("--watch shows a table: use -o table or -o wide")
-        return watch(session.client(), guid, args)
+        return watch(session.client(), which, args)
     if args.watch_timeout is not None:
         raise CommandError("--watch-timeout needs --watch")
     if args.terse and output not in ("table", "json", "yaml"):
         raise CommandError(f"--terse prints GUIDs: as lines, -o json or -o yaml, not -o {output}")
-    response = _query(session.client(), guid)
+    response = _query(session.client(), which)
     systems = response.result
     if args.terse:
         return _print_guids(systems, output)
@@ -65,24 +70,32 @@ def run(args: argparse.Namespace, session: Session) -> int:
     return EXIT_OK
 
 
-def _guid_argument(text: str | None) -> str | None:
-    if text is None:
-        return None
-    guid = guid_of(text)
-    if guid is None:
-        raise CommandError(f"not a GUID or system name: {text!r}")
-    return guid
-
-
-def _query(client: TychoClient, guid: str | None) -> StatusResponse:
-    response = client.status(_request(guid))
-    if guid is not None and not response.result:
+def _query(client: TychoClient, which: str | None) -> StatusResponse:
+    """The systems ``which`` names (all for ``None``); none is "not found" (exit 1)."""
+    response = _poll(client, which)
+    if which is not None and not response.result:
+        guid = guid_of(which)
+        if guid is None:
+            raise not_found(which)
         raise CommandError(f"system {guid} not found", EXIT_SERVER_ERROR)
     return response
 
 
-def _request(guid: str | None) -> dict[str, str] | None:
-    return None if guid is None else {"name": guid}
+def _poll(client: TychoClient, which: str | None) -> StatusResponse:
+    """The server's answer, for a GUID or full name to a query of that system; for a system
+    name, to a query of all, its result cut to the systems of that name."""
+    guid = None if which is None else guid_of(which)
+    if which is None or guid is not None:
+        return client.status(None if guid is None else {"name": guid})
+    return _of_name(client, which)
+
+
+def _of_name(client: TychoClient, name: str) -> StatusResponse:
+    from tycho_client.models import StatusResponse
+
+    # The shape of a server's answer, so that -o json is the same for a name as for a GUID.
+    message = f"Get status for systems named {name}"
+    return StatusResponse(status="success", message=message, result=client.list(name))
 
 
 def _print_guids(systems: Sequence[SystemStatus], output: str) -> int:
@@ -187,7 +200,7 @@ def _utilization(members: Sequence[SystemStatus]) -> str:
 CLEAR = "\033[H\033[2J"
 
 
-def watch(client: TychoClient, guid: str | None, args: argparse.Namespace) -> int:
+def watch(client: TychoClient, which: str | None, args: argparse.Namespace) -> int:
     """Poll every ``--interval`` until interrupted or ``--watch-timeout`` (else ``--timeout``).
 
     On a terminal the table is redrawn; piped, the header is printed once and then each row
@@ -203,8 +216,8 @@ def watch(client: TychoClient, guid: str | None, args: argparse.Namespace) -> in
     headers = not args.no_headers
     first = True
     while True:
-        # A GUID not found is an error at first; later it has gone away.
-        response = _query(client, guid) if first else client.status(_request(guid))
+        # A system not found is an error at first; later it has gone away.
+        response = _query(client, which) if first else _poll(client, which)
         now = datetime.now(timezone.utc)
         current = {row[1] or "": row for row in rows(response.result, now, output)}
         if redraw:

@@ -1,4 +1,11 @@
-"""``tycho up``: start a system from a compose file, or one container from flags."""
+"""``tycho up``: start a system from a compose file, or one container from flags.
+
+A start is not safe to repeat, so a Ctrl-C never leaves a person guessing: once the start is sent
+(its answer not yet read) the one line says the system may exist and how to find and remove it
+by name; once the answer is read (the GUID is known, e.g. during ``--wait``) it names the system
+left running and ``tycho down GUID``. So does ``--wait`` running out of time. A Ctrl-C before
+anything was sent says nothing: exit 130 alone.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +23,14 @@ from ._project import (
     SourcedValidationError,
     build_request,
     compose_file,
+    given_name,
     load_project,
     quick_project,
+    renamed,
     report_problems,
 )
-from ._runtime import EXIT_OK, EXIT_SERVER_ERROR, CommandError, Session
+from ._runtime import EXIT_OK, EXIT_SERVER_ERROR, CommandError, Interrupted, Session
+from ._terminal import first_in_session
 
 if TYPE_CHECKING:
     from tycho_client.client import TychoClient
@@ -30,13 +40,14 @@ if TYPE_CHECKING:
 COLUMNS = (("SERVICE", 30), ("GUID", 35), ("IP_ADDRESS", 15), ("NODE_PORT", 9))
 DRY_RUN_COLUMNS = (("SERVICE", 30), ("IMAGE", 30), ("PORTS", 10), ("SERVICE_PORT", 1))
 LEGEND = (
-    "NODE_PORT is each service's Kubernetes nodePort: reach it at a cluster node's address "
-    "and that port. IP_ADDRESS is its load-balancer address (<none>: it has none). "
-    "`tycho status` shows when the system is ready."
+    "NODE_PORT: reach the service at a cluster node's address and this port (its Kubernetes "
+    "nodePort). IP_ADDRESS: its load-balancer address, <none> if it has none."
 )
+NOT_WAITED = "`tycho status` shows when the system is ready; `tycho up --wait` waits for it."
 QUICK_FLAGS = {"ports": "--port", "container_command": "--command", "volumes": "--volume",
                "env": "--env"}  # fmt: skip
 POLL_INTERVAL = 1.0
+SHOWN_NAME = 60  # characters of a given name quoted in the note; -n can be any length
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
@@ -45,6 +56,11 @@ def run(args: argparse.Namespace, session: Session) -> int:
         request = build_request(project, args.name, strict=args.strict)
     except SourcedValidationError as failure:  # every problem, each on its line
         return report_problems(failure)
+    given = given_name(project, args.name)
+    if given is not None and not args.quiet and renamed(given, request.name):
+        # Said before anything is sent, so that it is on screen whatever the server answers.
+        quoted = given if len(given) <= SHOWN_NAME else given[:SHOWN_NAME] + "..."
+        tell(f"tycho: note: using the system name {request.name!r} for {quoted!r}")
     output = args.output or ("json" if args.dry_run else "table")
     if args.dry_run:
         shown = request.redacted()  # env values masked, in env and in the compose document
@@ -55,11 +71,30 @@ def run(args: argparse.Namespace, session: Session) -> int:
         return EXIT_OK
 
     client = session.client()
-    response = client.start(request)
-    show(response, output, quiet=args.quiet, headers=not args.no_headers)
-    if args.wait:
-        wait(client, response.result.sid, response.result.name, args.wait_timeout)
+    response: StartResponse | None = None
+    try:
+        response = client.start(request)
+        show(response, output, quiet=args.quiet, headers=not args.no_headers)
+        if args.wait:
+            wait(client, response.result.sid, response.result.name, args.wait_timeout)
+    except KeyboardInterrupt as interruption:
+        raise Interrupted(left_behind(request.name, response)) from interruption
+    if output == "table" and not args.quiet and not args.no_headers:
+        explain_table(waited=args.wait)
     return EXIT_OK
+
+
+def left_behind(name: str, response: StartResponse | None) -> str:
+    """What a Ctrl-C after the start was sent leaves: a system that may exist (no answer yet:
+    found and removed by its name), or the one the answer names (removed by its GUID)."""
+    if response is None:
+        return (
+            f"the start of {name} was sent and may have taken effect: see 'tycho status "
+            f"{name}', remove it with 'tycho down {name}'"
+        )
+    # The model checked sid (32 hex digits): never an option of the command suggested.
+    name, guid = response.result.name, response.result.sid
+    return f"{name} was started and is left running: remove it with 'tycho down {guid}'"
 
 
 def _project(args: argparse.Namespace) -> ComposeProject:
@@ -108,15 +143,14 @@ def show(response: StartResponse, output: str, *, quiet: bool, headers: bool) ->
             for service, endpoint in result.containers.items()
         ]
         print_table(COLUMNS, rows, headers=headers)
-        if headers:
-            tell(LEGEND)
     sys.stdout.flush()  # the GUID is worth having while --wait waits
 
 
 def wait(client: TychoClient, guid: str, name: str, timeout: float) -> None:
     """Poll until every Deployment of ``guid`` is ready, then say so on stderr.
 
-    Not ready in time is exit 1 (the server did answer), naming the system and its state.
+    Not ready in time is exit 1 (the server did answer), naming the system, its state and how
+    to remove it.
     """
     from tycho_client.errors import TychoNotReadyError
 
@@ -133,9 +167,21 @@ def wait(client: TychoClient, guid: str, name: str, timeout: float) -> None:
             client.wait_ready(guid, deadline=timeout, interval=POLL_INTERVAL, on_poll=polled)
         except TychoNotReadyError:
             raise CommandError(
-                f"{name} not ready within {timeout:g} s: {state[0]}", EXIT_SERVER_ERROR
+                f"{name} not ready within {timeout:g} s: {state[0]}; it is left running: "
+                f"remove it with 'tycho down {guid}'",
+                EXIT_SERVER_ERROR,
             ) from None
     tell(f"{name} is ready after {time.monotonic() - started:.1f} s")
+
+
+def explain_table(*, waited: bool) -> None:
+    """The legend of the table's columns, on stderr, after the table (and after the ready line
+    of --wait): for a person at a terminal only, once per terminal session."""
+    if not sys.stderr.isatty() or not first_in_session("up-legend"):
+        return
+    tell(LEGEND)
+    if not waited:
+        tell(NOT_WAITED)
 
 
 @contextmanager

@@ -4,14 +4,15 @@ The GETs go over the clients' own connection pool (:func:`tycho_client._transpor
 whose every socket operation waits at most until the discovery's
 :class:`~tycho_client.kube.Deadline`, so a server that trickles bytes cannot stretch it; every
 reply is bounded by :data:`MAX_RESPONSE_BYTES`. The objects are read defensively: any field may
-be missing or of the wrong type, and every text quoted in a message is escaped.
+be missing or of the wrong type. Every value used is checked whole -- an address is exactly an IP
+literal or a DNS name (no whitespace around it, no newline after it), a port exactly an integer
+in range -- and anything else is a :class:`TychoDiscoveryError` naming the object and the field,
+never a URL the user did not type. Every text quoted in a message is escaped and bounded.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -21,18 +22,13 @@ import httpcore
 
 from tycho_client._transport import DEADLINE, connection_pool
 from tycho_client.errors import TychoDiscoveryError, quote_body
-from tycho_client.kube import Deadline, quoted
+from tycho_client.kube import Deadline, is_dns_name, is_host, is_ip, quoted
 from tycho_client.kube.config import Connection
 
 __all__ = ["MAX_RESPONSE_BYTES", "KubeAPI", "Port", "Reply", "Service"]
 
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 """The largest Kubernetes API reply read (8 MiB); a larger one is a :class:`TychoDiscoveryError`."""
-
-# A DNS name (RFC 1123 labels) or an IP literal: what an ingress or node address may be.
-_HOST = re.compile(
-    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
-)
 
 
 @dataclass(frozen=True)
@@ -90,7 +86,11 @@ class KubeAPI:
         return Service(reply.data, name, namespace)
 
     def node_address(self) -> str | None:
-        """An ExternalIP of a node, else an InternalIP; Ready nodes first."""
+        """An ExternalIP of a node, else an InternalIP; Ready nodes first.
+
+        Entries that are not objects are passed over; the address chosen must be a host
+        (an IP literal or DNS name, exactly), else it is an error naming the node.
+        """
         reply = self.get("/api/v1/nodes")
         if reply.status != 200:
             raise self._refused(reply, "list nodes (cluster-wide)")
@@ -100,15 +100,23 @@ class KubeAPI:
             return value if isinstance(value, dict) else {}
 
         def ready(node: Mapping[str, Any]) -> bool:
-            conditions = _dicts(status(node).get("conditions"))
+            conditions = (c for _, c in _dicts(status(node).get("conditions")))
             return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
-        ordered = sorted(_dicts(reply.data.get("items")), key=lambda node: not ready(node))
+        nodes = sorted(_dicts(reply.data.get("items")), key=lambda item: not ready(item[1]))
         for kind in ("ExternalIP", "InternalIP"):
-            for node in ordered:
-                for address in _dicts(status(node).get("addresses")):
-                    if address.get("type") == kind and _valid_host(address.get("address")):
-                        return str(address["address"])
+            for index, node in nodes:
+                for at, address in _dicts(status(node).get("addresses")):
+                    if address.get("type") != kind:
+                        continue
+                    value = address.get("address")
+                    if not is_host(value):
+                        metadata = node.get("metadata")
+                        name = metadata.get("name") if isinstance(metadata, dict) else None
+                        label = f"the node {quoted(name)}" if isinstance(name, str) else "a node"
+                        where = f"{label} (items[{index}] of the node list)"
+                        raise _invalid_value(where, f"status.addresses[{at}].address", value)
+                    return str(value)
         return None
 
     def get(self, path: str) -> Reply:
@@ -259,11 +267,22 @@ class Service:
         return Port(scheme, number, node_port or None)
 
     def ingress_hosts(self) -> list[str]:
-        """The load balancer's addresses (its IP, else its hostname), the invalid ones skipped."""
+        """The load balancer's addresses: each entry's ``ip`` (an IP literal), else its
+        ``hostname`` (a DNS name). Entries that are not objects, or name neither, are passed
+        over; an address that is not exactly what its field promises is an error."""
         balancer = self.status.get("loadBalancer")
         entries = balancer.get("ingress") if isinstance(balancer, dict) else None
-        hosts = (entry.get("ip") or entry.get("hostname") for entry in _dicts(entries))
-        return [str(host) for host in hosts if _valid_host(host)]
+        hosts: list[str] = []
+        for index, entry in _dicts(entries):
+            for key, valid in (("ip", is_ip), ("hostname", is_dns_name)):
+                value = entry.get(key)
+                if value is None or value == "":  # unset, as the API server treats ""
+                    continue
+                if not valid(value):
+                    self._invalid(f"status.loadBalancer.ingress[{index}].{key}", value)
+                hosts.append(str(value))
+                break
+        return hosts
 
     def _port_number(self, value: Any, field: str) -> int:
         if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536:
@@ -271,32 +290,30 @@ class Service:
         self._invalid(field, value)
 
     def _invalid(self, field: str, value: Any) -> NoReturn:
-        try:
-            shown = json.dumps(value)
-        except (TypeError, ValueError):
-            shown = repr(value)
-        raise TychoDiscoveryError(
-            f"{self.label} has an invalid {field}: {quote_body(shown, 80)}", reason="error"
-        )
+        raise _invalid_value(self.label, field, value)
 
 
-def _dicts(value: Any) -> Iterator[Mapping[str, Any]]:
-    """The mappings in ``value`` if it is a list (anything else in it is skipped)."""
-    if isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict):
-                yield item
-
-
-def _valid_host(host: Any) -> bool:
-    """A DNS name or an IP literal: nothing else may go into a URL we print and connect to."""
-    if not isinstance(host, str) or not host:
-        return False
+def _invalid_value(where: str, field: str, value: Any) -> TychoDiscoveryError:
+    """The error for a ``field`` of the object ``where`` whose ``value`` cannot be used; the
+    value is shown as JSON (so whitespace and newlines are visible), escaped and bounded."""
     try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return _HOST.match(host) is not None
-    return True
+        shown = json.dumps(value)
+    except (TypeError, ValueError):
+        shown = repr(value)
+    return TychoDiscoveryError(
+        f"{where} has an invalid {field}: {quote_body(shown, 80)}; fix it in Kubernetes, or pass "
+        "the Tycho API URL instead (--url)",
+        reason="error",
+    )
+
+
+def _dicts(value: Any) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """The mappings in ``value`` with their indexes, if it is a list (anything else in it is
+    passed over: it names nothing to use)."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, dict):
+                yield index, item
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -1,10 +1,14 @@
 """The Kubernetes configuration, read without the kubernetes package: a :class:`Connection`.
 
-The in-cluster service account (:func:`load_in_cluster`) or a kubeconfig context
-(:func:`load_kubeconfig`: files merged as kubectl does, every connection setting, the static
-credentials -- client certificates, tokens, token files, basic auth -- and the TLS material).
+A kubeconfig context (:func:`load_kubeconfig`: files merged as kubectl does, every connection
+setting, the static credentials -- client certificates, tokens, token files, basic auth -- and
+the TLS material).
 Only credentials that run code -- ``exec`` plugins and ``auth-provider`` -- are delegated to the
 kubernetes package, imported then (:func:`_delegated_credentials`).
+
+Every file is read through :func:`tycho_client.kube.material.read` (regular files only, bounded,
+within the deadline), and the kubeconfig is parsed within the deadline too: a 16 MiB YAML
+document takes seconds. The in-cluster service account is :mod:`tycho_client.kube.incluster`.
 """
 
 from __future__ import annotations
@@ -12,21 +16,30 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import logging
 import os
 import ssl
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tycho_client import _files
+from tycho_client._files import FileReadError
 from tycho_client._transport import environment_proxy
 from tycho_client.errors import TychoDiscoveryError, quote_body
-from tycho_client.kube import Deadline, quoted
+from tycho_client.kube import Deadline, bearer, quoted
+from tycho_client.kube.material import (
+    EncryptedKeyError,
+    ca_context,
+    load_cert_chain,
+    read,
+    read_text,
+)
 
-__all__ = ["MAX_KUBECONFIG_BYTES", "Connection", "load_in_cluster", "load_kubeconfig"]
+__all__ = ["MAX_KUBECONFIG_BYTES", "Connection", "load_kubeconfig"]
 
 logger: logging.Logger = logging.getLogger("tycho_client.discovery")
 
@@ -52,66 +65,6 @@ class Connection:
     @property
     def where(self) -> str:
         return f"{self.source}, API server {self.server}"
-
-
-# -- in-cluster ---------------------------------------------------------------------------------
-
-
-def load_in_cluster(account_dir: Path, environ: Mapping[str, str]) -> Connection:
-    """The pod's service account: ``KUBERNETES_SERVICE_HOST``/``_PORT``, its token and CA."""
-    token_file, ca_file = account_dir / "token", account_dir / "ca.crt"
-
-    def fail(problem: str) -> TychoDiscoveryError:
-        return TychoDiscoveryError(
-            f"cannot use the in-cluster Kubernetes configuration: {problem} (it needs "
-            f"KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT, {token_file} and {ca_file}); "
-            "pass the Tycho API URL instead (--url)",
-            reason="no-config",
-        )
-
-    host = environ.get("KUBERNETES_SERVICE_HOST", "").strip()
-    port = environ.get("KUBERNETES_SERVICE_PORT", "").strip()
-    if not host or not port:
-        raise fail("service host/port is not set")
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise fail(f"KUBERNETES_SERVICE_PORT is not a port number: {quote_body(port)}")
-    server = f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
-    try:
-        token = _read_file(token_file, "the service account token").decode("utf-8").strip()
-        ca_pem = _read_file(ca_file, "the service account CA").decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise fail(_file_problem(exc)) from exc
-    if not token:
-        raise fail(f"{token_file} is empty")
-    if not ca_pem.strip():
-        raise fail(f"{ca_file} is empty")
-    try:
-        context = ssl.create_default_context(cadata=ca_pem)
-    except (ssl.SSLError, ValueError) as exc:
-        raise fail(f"{ca_file} holds no usable CA certificate ({quote_body(str(exc))})") from exc
-    try:
-        authorization = _bearer(token, str(token_file))
-    except _KubeconfigError as exc:
-        raise fail(str(exc)) from exc
-    namespace = _read_namespace(account_dir / "namespace")
-    return Connection(
-        server=server,
-        namespace=namespace,
-        in_cluster=True,
-        source=f"in-cluster service account {account_dir}",
-        authorization=authorization,
-        ssl_context=context,
-        proxy=environment_proxy(server),
-    )
-
-
-def _read_namespace(path: Path) -> str:
-    try:
-        namespace = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        logger.debug("cannot read %s (%s); using namespace 'default'", path, exc)
-        return "default"
-    return namespace or "default"
 
 
 # -- kubeconfig ---------------------------------------------------------------------------------
@@ -145,13 +98,17 @@ def load_kubeconfig(files: list[Path], context: str | None, deadline: Deadline) 
         ) from exc
 
 
-def _merge(files: list[Path]) -> tuple[dict[str, dict[str, _Entry]], str | None]:
+def _merge(
+    files: list[Path], deadline: Deadline
+) -> tuple[dict[str, dict[str, _Entry]], str | None]:
     """The named ``clusters``, ``users`` and ``contexts`` of ``files``, and ``current-context``."""
     sections: dict[str, dict[str, _Entry]] = {"clusters": {}, "users": {}, "contexts": {}}
     current: str | None = None
     for path in files:
-        document = _parse_kubeconfig(path)
-        base = path.resolve().parent
+        # Read and parsed in a thread given up at the deadline: a big YAML file parses slowly.
+        document, base = deadline.run(
+            f"reading the kubeconfig {path}", functools.partial(_parse, path), reason="no-config"
+        )
         for section, entries in sections.items():
             kind = section[:-1]
             for index, item in enumerate(_list(document.get(section), f"{path}: {section}")):
@@ -172,7 +129,7 @@ def _merge(files: list[Path]) -> tuple[dict[str, dict[str, _Entry]], str | None]
 def _load_kubeconfig(
     files: list[Path], context_name: str | None, deadline: Deadline, shown: str
 ) -> Connection:
-    sections, current = _merge(files)
+    sections, current = _merge(files, deadline)
     contexts = sections["contexts"]
     known = ", ".join(quote_body(name, 100) for name in contexts) or "none"
     chosen = context_name or current
@@ -210,11 +167,11 @@ def _load_kubeconfig(
         authorization, cert_files = _credentials(user, who, files, chosen, deadline)
     context_ssl = None
     if secure:
-        context_ssl = _cluster_ssl(cluster, where)
+        context_ssl = _cluster_ssl(cluster, where, deadline)
         if cert_files is not None:
             _load_cert_chain(context_ssl, *cert_files, who)
         elif user is not None:
-            _load_client_cert(context_ssl, user, who)
+            _load_client_cert(context_ssl, user, who, deadline)
     return Connection(
         server=server,
         namespace=namespace,
@@ -227,6 +184,11 @@ def _load_kubeconfig(
     )
 
 
+def _parse(path: Path) -> tuple[Mapping[str, Any], Path]:
+    """The document of the kubeconfig ``path`` and the folder its relative paths start from."""
+    return _parse_kubeconfig(path), path.resolve().parent
+
+
 def _parse_kubeconfig(path: Path) -> Mapping[str, Any]:
     import yaml
 
@@ -235,10 +197,10 @@ def _parse_kubeconfig(path: Path) -> Mapping[str, Any]:
     except AttributeError:  # PyYAML built without libyaml
         loader = yaml.SafeLoader
     try:
-        text = _read_file(path, "the kubeconfig", MAX_KUBECONFIG_BYTES).decode("utf-8")
+        text = _files.read_text(path, "the file", MAX_KUBECONFIG_BYTES)
         document = yaml.load(text, Loader=loader)  # noqa: S506 -- a safe loader
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _KubeconfigError(f"{path}: {_file_problem(exc)}") from exc
+    except FileReadError as exc:
+        raise _KubeconfigError(exc.message) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         at = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -252,8 +214,8 @@ def _parse_kubeconfig(path: Path) -> Mapping[str, Any]:
 
 def _credentials(
     user: _Entry, where: str, files: list[Path], context: str, deadline: Deadline
-) -> tuple[str | None, tuple[str, str] | None]:
-    """The Authorization header and any client certificate files that ``user`` gives.
+) -> tuple[str | None, tuple[bytes, bytes] | None]:
+    """The Authorization header and any client certificate and key (PEM) that ``user`` gives.
 
     The order is the kubernetes package's: auth-provider, token (or tokenFile), exec, basic.
     """
@@ -267,11 +229,11 @@ def _credentials(
     if token_file:
         path = _relative(user.base, token_file)
         try:
-            read = _read_file(path, "the token file").decode("utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise _KubeconfigError(f"the tokenFile of the {where}: {_file_problem(exc)}") from exc
-        if read:
-            return _bearer(read, f"the tokenFile {path} of the {where}"), None
+            text = read_text(path, "the file", deadline).strip()
+        except FileReadError as exc:
+            raise _KubeconfigError(f"the tokenFile of the {where}: {exc}") from exc
+        if text:
+            return _bearer(text, f"the tokenFile {path} of the {where}"), None
     if body.get("exec") is not None:
         return _delegated_credentials(files, context, deadline, "the exec credential plugin")
     username, password = _string(body, "username", where), _string(body, "password", where)
@@ -283,7 +245,7 @@ def _credentials(
 
 def _delegated_credentials(
     files: list[Path], context: str, deadline: Deadline, what: str
-) -> tuple[str | None, tuple[str, str] | None]:
+) -> tuple[str | None, tuple[bytes, bytes] | None]:
     """Credentials that run code (exec plugins, auth-provider): the kubernetes package's loader.
 
     It needs the optional ``kubernetes`` package (and its 0.7 s import); its result is read back
@@ -322,7 +284,15 @@ def _delegated_credentials(
     if token:
         return _bearer(str(token).removeprefix("Bearer ").strip(), what), None
     if all(cert):
-        return None, (str(cert[0]), str(cert[1]))
+        try:  # files it wrote, or the kubeconfig's own client-certificate and client-key
+            pair = tuple(read(Path(name), "the file", deadline) for name in cert)
+        except FileReadError as exc:
+            raise TychoDiscoveryError(
+                f"the client certificate that {what} of the kubeconfig context {quoted(context)} "
+                f"gave cannot be read: {exc}",
+                reason="no-config",
+            ) from exc
+        return None, (pair[0], pair[1])
     said = f": {quote_body(logged[-1])}" if logged else ""
     raise TychoDiscoveryError(
         f"{what} of the kubeconfig context {quoted(context)} gave no credentials{said}",
@@ -360,7 +330,7 @@ def _kubernetes_log() -> Iterator[list[str]]:
         root.removeHandler(handler)
 
 
-def _cluster_ssl(cluster: _Entry, where: str) -> ssl.SSLContext:
+def _cluster_ssl(cluster: _Entry, where: str, deadline: Deadline) -> ssl.SSLContext:
     body = cluster.body
     insecure = body.get("insecure-skip-tls-verify")
     if insecure is not None and not isinstance(insecure, bool):
@@ -372,74 +342,60 @@ def _cluster_ssl(cluster: _Entry, where: str) -> ssl.SSLContext:
         return context
     data = _string(body, "certificate-authority-data", where)
     file = _string(body, "certificate-authority", where)
-    try:
-        if data:
-            return ssl.create_default_context(cadata=_base64(data, where, "certificate-authority"))
-        if file:
-            return ssl.create_default_context(cafile=str(_relative(cluster.base, file)))
+    if not data and not file:
         return ssl.create_default_context()
-    except (ssl.SSLError, OSError, ValueError) as exc:
+    if data:
+        key, pem = "certificate-authority-data", _base64(data, where, "certificate-authority-data")
+    else:
+        path = _relative(cluster.base, file or "")
+        key, pem = (
+            f"certificate-authority {path}",
+            _read_pem(path, where, "certificate-authority", deadline),
+        )
+    try:
+        return ca_context(pem)
+    except (ssl.SSLError, ValueError) as exc:
         raise _KubeconfigError(
-            f"the certificate authority of the {where} cannot be loaded ({_file_problem(exc)})"
+            f"the {key} of the {where} cannot be loaded ({quote_body(str(exc))})"
         ) from exc
 
 
-def _load_client_cert(context: ssl.SSLContext, user: _Entry, where: str) -> None:
+def _load_client_cert(
+    context: ssl.SSLContext, user: _Entry, where: str, deadline: Deadline
+) -> None:
     """Load the client certificate (``client-certificate[-data]``, ``client-key[-data]``)."""
     body = user.body
-    cert_data = _string(body, "client-certificate-data", where)
-    key_data = _string(body, "client-key-data", where)
-    cert_file = _string(body, "client-certificate", where)
-    key_file = _string(body, "client-key", where)
-    if (cert_data or cert_file) and (key_data or key_file):
-        with tempfile.TemporaryDirectory(prefix="tycho-kube-") as folder:
-            cert = _pem_file(folder, "cert", cert_data, cert_file, user.base, where)
-            key = _pem_file(folder, "key", key_data, key_file, user.base, where)
-            _load_cert_chain(context, cert, key, where)
-    elif cert_data or cert_file or key_data or key_file:
+    pem: dict[str, bytes] = {}
+    for kind in ("certificate", "key"):
+        key = f"client-{kind}"
+        data, file = _string(body, f"{key}-data", where), _string(body, key, where)
+        if data:
+            pem[kind] = _base64(data, where, f"{key}-data")
+        elif file:
+            pem[kind] = _read_pem(_relative(user.base, file), where, key, deadline)
+    if len(pem) == 2:
+        _load_cert_chain(context, pem["certificate"], pem["key"], where)
+    elif pem:
         raise _KubeconfigError(f"the {where} has a client certificate or key, not both")
 
 
-def _pem_file(
-    folder: str, kind: str, data: str | None, file: str | None, base: Path, where: str
-) -> str:
-    """A path to the PEM text: the file named, or ``data`` decoded into a private file."""
-    if not data:
-        return str(_relative(base, file or ""))
-    path = Path(folder) / f"{kind}.pem"
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(_base64(data, where, f"client-{kind}").encode())
-    return str(path)
-
-
-def _load_cert_chain(context: ssl.SSLContext, cert: str, key: str, where: str) -> None:
+def _read_pem(path: Path, where: str, key: str, deadline: Deadline) -> bytes:
     try:
-        context.load_cert_chain(cert, key)
-    except (ssl.SSLError, OSError) as exc:
+        return read(path, "the file", deadline)
+    except FileReadError as exc:
+        raise _KubeconfigError(f"the {key} of the {where}: {exc}") from exc
+
+
+def _load_cert_chain(context: ssl.SSLContext, cert: bytes, key: bytes, where: str) -> None:
+    try:
+        load_cert_chain(context, cert, key)
+    except (ssl.SSLError, OSError, EncryptedKeyError) as exc:
         raise _KubeconfigError(
-            f"the client certificate of the {where} cannot be loaded ({_file_problem(exc)})"
+            f"the client certificate of the {where} cannot be loaded ({quote_body(str(exc))})"
         ) from exc
 
 
 # -- small readers -------------------------------------------------------------------------------
-
-
-def _read_file(path: Path, what: str, limit: int = 1024 * 1024) -> bytes:
-    with path.open("rb") as file:
-        data = file.read(limit + 1)
-    if len(data) > limit:
-        raise OSError(f"{what} {path} is larger than {limit} bytes")
-    return data
-
-
-def _file_problem(exc: BaseException) -> str:
-    if isinstance(exc, UnicodeDecodeError):
-        return "not UTF-8 text (a binary file?)"
-    if isinstance(exc, OSError) and exc.strerror:
-        text = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
-        return quote_body(text)
-    return quote_body(str(exc))
 
 
 def _relative(base: Path, name: str) -> Path:
@@ -470,18 +426,18 @@ def _string(body: Mapping[str, Any], key: str, where: str) -> str | None:
     raise _KubeconfigError(f"{key} of the {where} is not a string")
 
 
-def _base64(data: str, where: str, key: str) -> str:
+def _base64(data: str, where: str, key: str) -> bytes:
     try:
-        return base64.b64decode(data, validate=False).decode("ascii")
+        return base64.b64decode(data, validate=False)
     except (binascii.Error, ValueError) as exc:
-        raise _KubeconfigError(f"{key}-data of the {where} is not base64 PEM text") from exc
+        raise _KubeconfigError(f"{key} of the {where} is not base64 PEM text") from exc
 
 
 def _bearer(token: str, what: str) -> str:
-    # A header cannot carry control characters or non-ASCII; say so without quoting the token.
-    if not token.isascii() or not token.isprintable() or " " in token:
-        raise _KubeconfigError(f"{what} holds characters an HTTP header cannot carry")
-    return f"Bearer {token}"
+    try:
+        return bearer(token, what)
+    except ValueError as exc:
+        raise _KubeconfigError(str(exc)) from None
 
 
 def _server_url(server: str, where: str) -> str:

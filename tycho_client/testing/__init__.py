@@ -12,7 +12,9 @@
           TychoClient(url).status()
 
 - A pytest plugin (installed with the package) with the fixtures ``tycho_fake``,
-  ``tycho_client``, ``async_tycho_client`` and ``tycho_server_url``.
+  ``tycho_client``, ``async_tycho_client``, ``make_tycho_client``, ``make_async_tycho_client``
+  and ``tycho_server_url``; ``MakeTychoClient`` and ``MakeAsyncTychoClient`` type the two
+  ``make_`` fixtures, and ``NO_BACKOFF`` is the retry policy of their clients (no waits).
 
 The OpenAPI document itself, and validation against it, are :mod:`tycho_client.openapi`.
 
@@ -23,11 +25,14 @@ jsonschema); without it, using it raises
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from tycho_client import _lazy
 
 if TYPE_CHECKING:
     from .fake import FakeResponse, FakeTycho
+    from .plugin import NO_BACKOFF, MakeAsyncTychoClient, MakeTychoClient
     from .server import FakeTychoServer, run_forever, serve
     from .state import FakeSystem, RecordedRequest
 
@@ -36,26 +41,25 @@ _LOCATIONS = {
     **dict.fromkeys(["FakeResponse", "FakeTycho"], "fake"),
     **dict.fromkeys(["FakeSystem", "RecordedRequest"], "state"),
     **dict.fromkeys(["FakeTychoServer", "run_forever", "serve"], "server"),
+    # The plugin imports pytest: these are for tests.
+    **dict.fromkeys(["NO_BACKOFF", "MakeAsyncTychoClient", "MakeTychoClient"], "plugin"),
 }
 
 __all__ = [
+    "NO_BACKOFF",
     "FakeResponse",
     "FakeSystem",
     "FakeTycho",
     "FakeTychoServer",
+    "MakeAsyncTychoClient",
+    "MakeTychoClient",
     "RecordedRequest",
     "run_forever",
     "serve",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LOCATIONS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tycho_client.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__: Callable[[str], Any] = _lazy(__name__, _LOCATIONS)
 
 
 def __dir__() -> list[str]:

@@ -16,7 +16,10 @@ For users' own tests: :meth:`FakeTycho.fail_next` injects failures (status, body
 given, not checked against the document: they stand for proxies, overload or garbage), ``latency``
 delays every answer, ``ready_after`` keeps new systems unready for that many status answers,
 :attr:`FakeTycho.systems` and :attr:`FakeTycho.requests` show the state, :meth:`FakeTycho.reset`
-clears it. All of it is safe to use from several threads.
+clears it. All of it is safe to use from several threads: the state's lock is held only while a
+handler reads or changes the state, each change in one block; parsing and every check (the JSON
+Schema validation, the compose and server rules, the check of the answer) run outside it, so a
+request that takes seconds to check does not hold up the others.
 """
 
 from __future__ import annotations
