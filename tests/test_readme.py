@@ -109,7 +109,8 @@ def test_the_first_library_snippet_runs_as_shown(served_fake: tuple[FakeTycho, s
     assert done.returncode == 0, done.stderr
     (line, deleted) = done.stdout.splitlines()
     name, ready = line.split()
-    assert re.fullmatch(r"webstack-[0-9a-f]{32}", name) and ready == "True"
+    assert re.fullmatch(r"webstack-[0-9a-f]{32}", name)
+    assert ready == "True"
     assert deleted == f"[{name.removeprefix('webstack-')!r}]"
     assert fake.systems == {}  # down took it away
     (start,) = [r for r in fake.requests if r.path == "/system/start"]
