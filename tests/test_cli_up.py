@@ -271,7 +271,8 @@ def test_quick_launch_builds_the_compose_document(fake: FakeTycho, url: str) -> 
     assert system.compose["services"] == {
         "note-book": {
             "image": "jupyter/minimal-notebook:2024",
-            "command": ["start-notebook.sh", "--NotebookApp.token="],
+            # `entrypoint`, as the original client sent --command: servers ignore `command`.
+            "entrypoint": ["start-notebook.sh", "--NotebookApp.token="],
             "ports": ["8888", "9000"],
             "volumes": ["pvc://home/alice:/home/jovyan"],
             "environment": [f"TOKEN={CANARY}"],

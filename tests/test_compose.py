@@ -123,6 +123,7 @@ def test_nginx_and_jupyter_details() -> None:
     jupyter = normalize_compose(sample("jupyter-ds"))["services"]["jupyter-ds"]
     assert jupyter["volumes"] == ["pvc://cloud-top/projects:/home/jovyan/data"]
     assert jupyter["env"] == ["AMB=False"]
+    # Sent as written: servers' split on blanks gives docker compose's words.
     assert jupyter["entrypoint"] == "start.sh jupyter lab --LabApp.token="
 
 
@@ -198,22 +199,25 @@ def test_errors_name_the_source_and_line() -> None:
     error = compose_error(
         lambda: load_compose("version: '3'\n\nservices: 5\n", source="apps/x.yaml")
     )
-    assert str(error).startswith("cannot load apps/x.yaml: system.services: line 3: ")
+    assert str(error).startswith("apps/x.yaml:3:1: system.services: must be a mapping")
+    assert (error.line, error.column) == (3, 1)
 
 
 def test_yaml_syntax_error_has_its_line_and_no_source_text() -> None:
     text = f"services:\n  w:\n    image: x\n    password: {CANARY}\n   bad: [\n"
     error = compose_error(lambda: load_compose(text, source="c.yaml"))
-    assert "line 5" in str(error)
-    assert "not valid YAML" in str(error)
-    assert "c.yaml" in str(error)
+    assert str(error).startswith("c.yaml:5:4: this does not line up with the keys around it")
     assert CANARY not in str(error)
+    assert error.excerpt == "   bad: [\n   ^"  # the offending line, kept out of the message
 
 
 def test_duplicate_keys_in_a_mapping_are_an_error() -> None:
     error = compose_error(load_compose, "services:\n  w:\n    image: x\n    image: y\n")
     assert error.paths == ["system.services.w.image"]
-    assert "line 4" in str(error)
+    assert str(error) == (
+        "line 4, column 5: system.services.w.image: `image` is given twice in this mapping "
+        "(first on line 3)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -228,7 +232,7 @@ def test_duplicate_keys_in_a_mapping_are_an_error() -> None:
 def test_tags_other_than_plain_data_are_rejected(text: str, path: str) -> None:
     error = compose_error(load_compose, text)
     assert error.paths == [path]
-    assert "unsupported YAML tag" in str(error)
+    assert "is not plain data (strings, numbers, booleans, lists, mappings)" in str(error)
 
 
 def test_mapping_keys_must_be_strings() -> None:
@@ -302,6 +306,27 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
     assert error.paths == ["system"]
 
 
+def test_nesting_is_bounded_with_aliases_counted_as_expanded() -> None:
+    # 40 levels under an anchor are fine at the top; the same node reused 30 levels down is not.
+    shallow = "x-a: &x " + "[" * 40 + "]" * 40 + "\nservices: {w: {image: x}}\n"
+    assert load_compose(shallow)["x-a"]
+    deep = shallow + "x-b: " + "[" * 30 + "*x" + "]" * 30 + "\n"
+    error = compose_error(load_compose, deep)
+    assert "nests more than 64 levels deep" in str(error)
+    assert "line 3" in str(error)
+
+
+def test_deep_data_given_to_the_pipeline_is_named_by_its_key() -> None:
+    deep: Any = "leaf"
+    for _ in range(500):
+        deep = {"a": deep}
+    system = {"services": {"w": {"image": "x", "ports": ["80"], "x-deep": deep}}}
+    for step in (normalize_compose, functools.partial(interpolate, env={})):
+        error = compose_error(step, system)
+        assert error.paths == ["system.services.w.x-deep"]
+        assert "nests more than 64 levels deep" in str(error)
+
+
 # ------------------------------------------------------------------------------ interpolation
 
 ENV = {"A": "alpha", "EMPTY": "", "PORT": "8080"}
@@ -369,6 +394,20 @@ def test_required_variable_error_names_the_field() -> None:
     assert interpolate(system, {"IMAGE": "x"}) == {"services": {"w": {"image": "x"}}}
     assert compose_error(interpolate, {"v": "${E:?}"}, {"E": ""}).paths == ["system.v"]
     assert interpolate({"v": "${E?}"}, {"E": ""}) == {"v": ""}
+
+
+def test_nested_variables_are_bounded_at_32_levels() -> None:
+    def nested(levels: int) -> str:
+        return "${UNSET:-" * levels + "x" + "}" * levels
+
+    system = {"services": {"web": {"environment": ["A=" + nested(32)]}}}
+    assert interpolate(system, {})["services"]["web"]["environment"] == ["A=x"]
+    system["services"]["web"]["environment"] = ["A=" + nested(33)]
+    error = compose_error(interpolate, system, {})
+    assert str(error) == (
+        "invalid compose document: system.services.web.environment[0]: "
+        "variables nested more than 32 levels deep in ${...}"
+    )
 
 
 # ----------------------------------------------------------------------------------- normalizing
@@ -452,10 +491,11 @@ def test_null_means_absent(key: str) -> None:
 
 
 def test_entrypoint_and_command() -> None:
+    # docker runs the command as the entrypoint's arguments; servers ignore `command`.
     service = normalized_service(entrypoint="/init --x", command=["sleep", 5, 1.5])
-    assert service["entrypoint"] == "/init --x"
-    assert service["command"] == ["sleep", "5", "1.5"]
-    assert normalized_service(command=5)["command"] == "5"
+    assert service["entrypoint"] == ["/init", "--x", "sleep", "5", "1.5"]
+    assert "command" not in service
+    assert normalized_service(command=5)["command"] == "5"  # alone: the rules refuse it
     error = compose_error(normalize_compose, system_of(w={"image": "x", "command": ["a", None]}))
     assert error.paths == ["system.services.w.command[1]"]
 

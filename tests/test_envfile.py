@@ -150,8 +150,8 @@ def test_sample_env_files() -> None:
     ("text", "line", "fragment"),
     [
         ("A=1\nJUSTAWORD\n", 2, "no '='"),
-        ("A=1\n\n1BAD=x\n", 3, "invalid key '1BAD'"),
-        ("my-key=x\n", 1, "invalid key 'my-key'"),
+        ("A=1\n\n1BAD=x\n", 3, "'1BAD' is not a variable name: a variable name is letters"),
+        ("my-key=x\n", 1, "'my-key' is not a variable name"),
         ("=x\n", 1, "no key"),
         ('A=1\nB="open\nC=2\n', 2, "unterminated double-quoted value for B"),
         ("B='open\n", 1, "unterminated single-quoted value for B"),
@@ -167,6 +167,26 @@ def test_malformed_lines(text: str, line: int, fragment: str) -> None:
     assert str(error).startswith(f"line {line}: ")
     assert isinstance(error, TychoValidationError)
     assert isinstance(error, ValueError)
+
+
+def test_every_bad_line_is_named_in_one_pass() -> None:
+    text = "A=1\nJUSTAWORD\n1BAD=x\nB=2\nC='x' y\n"
+    error = error_of(text, source=".env")
+    assert error.line == 2
+    assert [e.loc for e in error.errors] == [
+        ("env", "line 2"),
+        ("env", "line 3"),
+        ("env", "line 5"),
+    ]
+    assert str(error).startswith(".env:2: expected KEY=value")
+    assert ".env:3: " in str(error)
+
+
+def test_an_unterminated_quote_ends_the_reading() -> None:
+    # What follows is inside the quote as far as anyone can tell: never quoted in a message.
+    error = error_of(f"A='x\nmy-{CANARY}=y\n")
+    assert [e.loc for e in error.errors] == [("env", "line 1")]
+    assert CANARY not in str(error)
 
 
 def test_error_names_the_source_file() -> None:

@@ -20,5 +20,13 @@ MAX_CONCURRENCY = 10
 MAX_NUMBER_DIGITS = 100
 """Longest integer a compose document may write (Python refuses to print ones over 4,300)."""
 
+MAX_NESTING = 64
+"""Deepest nesting of mappings and lists in a compose document (real ones nest under 10 deep).
+
+Bounds every walk over the document, so no input can exhaust Python's stack."""
+
+MAX_INTERPOLATION_DEPTH = 32
+"""Deepest nesting of ``${VAR:-...}`` inside one another in a compose string."""
+
 MAX_FILE_BYTES = 4 * 1024 * 1024
 """Largest compose or ``.env`` file read (the CLI's files, and ``up()`` given a path)."""

@@ -3,11 +3,14 @@
 ``up`` (both clients and ``tycho up``) runs every step once, in this order::
 
     compose text ─ load_compose ─┐
-    .env text ──── parse_env ────┴ interpolate ─ normalize_compose ─ derive services ─┐
-    name ───────── format_name ───────────────────────────────────────────────────────┴ StartRequest
+    .env text ──── parse_env ────┴ interpolate ─ normalize ─ derive services ─┐
+    name ───────── format_name ───────────────────────────────────────────────┴ rules, StartRequest
 
-and :class:`~tycho_client.models.StartRequest` then only checks what was built (it is told, through
-the validation context, that the document is normalized and the name formatted). ``start`` with a
+Each step runs on what the steps before could make of the input and keeps its problems, so that
+one run reports them all (a problem a later step meets again is named once); the rules are
+checked here, and :class:`~tycho_client.models.StartRequest` then only checks the fields (it is
+told, through the validation context, that the document is normalized, its rules checked and the
+name formatted). ``start`` with a
 mapping fills ``principal`` and ``serviceaccount`` and lets the model normalize, once. Every other
 operation validates its mapping into its model. :func:`prepare` turns a model into the bytes sent.
 """
@@ -19,17 +22,26 @@ import getpass
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NoReturn, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from ._data import number_as_string
 from ._generated.operations import DELETE, OPERATIONS, Operation
 from ._limits import MAX_FILE_BYTES
-from .errors import FieldError, TychoComposeError, TychoValidationError, format_loc, summarize
+from .errors import (
+    FieldError,
+    Loc,
+    TychoComposeError,
+    TychoComposeWarning,
+    TychoValidationError,
+    format_loc,
+    summarize,
+)
 from .models import BUILT, StartRequest, make_principal, request_model, wire_dict
 from .naming import format_name, guid_in
 
@@ -52,6 +64,7 @@ FALLBACK_USERNAME: Final = "anonymous"
 _SERVICE = re.compile(r"[A-Za-z0-9_-]+")
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -104,39 +117,179 @@ def up_request(
     ``settings`` is ``.env`` text (``env_source`` names its file) or a mapping; ``None`` is no
     settings, except beside a compose file's path, where its folder's ``.env`` is read if there
     is one (as ``docker compose`` and ``tycho up`` do). ``${VAR}`` in the document is substituted
-    from ``settings`` only, never from the process environment.
+    from ``settings`` only, never from the process environment; so is ``COMPOSE_PROFILES`` read,
+    the profiles whose services start.
+
+    Every problem of the name, the settings and the document is found in one call: the error
+    raised has the type of the first (:class:`~tycho_client.errors.TychoComposeError` for the
+    YAML, :class:`~tycho_client.errors.TychoEnvError`, :class:`~tycho_client.errors.TychoNameError`,
+    then the document's and the request's) and lists them all in ``errors``. A ``${VAR}`` the
+    settings do not set, used without a default, is sent as written with a
+    :class:`~tycho_client.errors.TychoComposeWarning` naming it.
     """
     # Here, not at the top: status and delete requests need no compose or .env code.
-    from .compose import derive_normalized_services, interpolate, normalize_compose
-    from .envfile import parse_env
+    from .compose import derive_normalized_services, interpolate_collecting, normalize_collecting
+    from .envfile import parse_env_collecting
 
-    formatted = format_name(name)
+    # Each step runs on what the steps before it could make of the input, so that one run
+    # finds every problem; the first step with one decides the error's type.
+    # The files first (a YAML error keeps its line, column and excerpt on the error raised).
+    found = _Problems()
     if isinstance(system, os.PathLike):
         path = Path(system)
         system, source = _read(path, "the compose file"), str(path)
         if settings is None and (path.parent / ".env").exists():
             env_source = str(path.parent / ".env")
             settings = _read(path.parent / ".env", "the .env file")
+    document: Mapping[str, Any] = found.step(_compose_document, system, source) or {}
     if settings is None or isinstance(settings, str):
-        env: dict[str, Any] = parse_env(settings or "", source=env_source)
+        env, env_error = parse_env_collecting(settings or "", source=env_source)
+        found.add(env_error)
     elif isinstance(settings, Mapping):
-        env = {key: number_as_string(value) for key, value in settings.items()}
+        env, env_error = {key: number_as_string(value) for key, value in settings.items()}, None
     else:
         raise _not_a_mapping("settings", type(settings), "or .env text")
-    document = _compose_document(system, source)
-    substituted = interpolate(document, {k: v for k, v in env.items() if isinstance(v, str)})
-    normalized = normalize_compose(substituted)
-    data = {
-        "name": formatted,
-        "system": normalized,
-        "env": env,
-        "services": (
-            derive_normalized_services(normalized) if services is None else dict(services)
-        ),
-        "principal": make_principal(resolve_username(username)),
-        "serviceaccount": serviceaccount or DEFAULT_SERVICE_ACCOUNT,
-    }
-    return validate_request(StartRequest, data, built=True)
+    formatted = found.step(format_name, name) or _STAND_IN_NAME
+    found.raise_any(unless=bool(document))  # nothing more to check without a document
+    interpolated = interpolate_collecting(
+        document, {k: v for k, v in env.items() if isinstance(v, str)}
+    )
+    found.add_all(TychoComposeError, "invalid compose document", interpolated.errors)
+    try:
+        normalized, errors = normalize_collecting(interpolated.system, profiles=_profiles(env))
+        found.add_all(TychoComposeError, "invalid compose document", errors)
+        if normalized is None:  # nothing more to check without a document
+            found.fail()
+        data = {
+            "name": formatted,
+            "system": normalized,
+            "env": env,
+            "services": (
+                (found.step(derive_normalized_services, normalized, quiet=True) or {})
+                if services is None
+                else dict(services)
+            ),
+            "principal": make_principal(resolve_username(username)),
+            "serviceaccount": serviceaccount or DEFAULT_SERVICE_ACCOUNT,
+        }
+        request = _checked_start_request(data, found)
+        if request is None or found.first is not None:
+            found.fail()
+    finally:
+        # Not for a variable whose every use is a problem already (an undefined port's), nor
+        # when the .env has a bad line (which may be where it is set).
+        unset = {n: locs for n, locs in interpolated.unset.items() if not found.all_named(locs)}
+        _warn_unset(unset if env_error is None else {})
+    return request
+
+
+def _checked_start_request(data: dict[str, Any], found: _Problems) -> StartRequest | None:
+    """``data``, built by :func:`up_request`, checked against every rule and the model; the
+    problems go to ``found``."""
+    from .rules import problems
+
+    broken = problems(data)
+    compose = [problem for problem in broken if problem.loc[:1] == ("system",)]
+    found.add_all(TychoComposeError, "invalid StartRequest: invalid compose document", compose)
+    rest = [problem for problem in broken if problem.loc[:1] != ("system",)]
+    message = "invalid StartRequest: real Tycho servers would not run this request as sent"
+    found.add_all(TychoValidationError, message, rest)
+    try:
+        return validate_request(StartRequest, data, built=True)
+    except TychoValidationError as exc:
+        found.add(exc)
+        return None
+
+
+_STAND_IN_NAME = "x"
+"""The name the rest of the request is checked with when the one given has no letter or digit."""
+
+
+def _warn_unset(unset: Mapping[str, Sequence[Loc]]) -> None:
+    """A :class:`~tycho_client.errors.TychoComposeWarning` for each variable used without a
+    default that the settings do not set (as docker compose warns): it is sent as written."""
+    for name, locs in unset.items():
+        where = summarize(format_loc(loc) for loc in locs)
+        message = (
+            f"{name} is not set in .env, so ${{{name}}} is sent as written ({where}): define it "
+            f"in .env, or write $${name} where the container itself should read ${name}"
+        )
+        warning = TychoComposeWarning(message, path=format_loc(locs[0]), variable=name)
+        warnings.warn(warning, stacklevel=3)
+
+
+class _Problems:
+    """The problems :func:`up_request` finds, step by step."""
+
+    def __init__(self) -> None:
+        self.first: TychoValidationError | None = None
+        self.errors: list[FieldError] = []
+
+    def step(
+        self, function: Callable[..., T], *args: Any, quiet: bool = False, **kwargs: Any
+    ) -> T | None:
+        """``function(*args, **kwargs)``, or None when it raises a TychoValidationError (kept,
+        unless ``quiet``: a later step names the same problem better)."""
+        try:
+            return function(*args, **kwargs)
+        except TychoValidationError as exc:
+            if not quiet:
+                self.add(exc)
+            return None
+
+    def add_all(
+        self, kind: type[TychoValidationError], what: str, errors: list[FieldError]
+    ) -> None:
+        if errors:
+            shown = summarize(f"{e.path}: {e.msg}" for e in errors)
+            self.add(kind(f"{what}: {shown}", errors))
+
+    def add(self, error: TychoValidationError | None) -> None:
+        """``error``'s problems, but those about a field an earlier step named already (a port
+        normalizing left as written fails the rules and the model too: one problem)."""
+        if error is None:
+            return
+        listed = error.errors or [FieldError((), error.message)]
+        fresh = [problem for problem in listed if not self._named(problem.loc)]
+        if fresh and self.first is None:
+            self.first = error
+        self.errors.extend(fresh)
+
+    def all_named(self, locs: Iterable[Loc]) -> bool:
+        return all(self._named(loc) for loc in locs)
+
+    def _named(self, loc: Loc) -> bool:
+        if loc[:1] == ("services",) and len(loc) > 1:  # the request's copy of a compose name
+            loc = ("system", *loc)
+        for problem in self.errors:
+            common = min(len(problem.loc), len(loc))
+            # A field and what is inside it; not all of `system.services` for one service.
+            if problem.loc[:common] == loc[:common] and (problem.loc == loc or common >= 3):
+                return True
+        return False
+
+    def raise_any(self, *, unless: bool = False) -> None:
+        """Raise the first step's error, listing every problem found, if there is any and not
+        ``unless``."""
+        if self.first is not None and not unless:
+            self.fail()
+
+    def fail(self) -> NoReturn:
+        """Raise the first step's error, listing every problem found."""
+        error = self.first or TychoValidationError("invalid start request")
+        more = [problem for problem in self.errors if problem not in error.errors]
+        if more:
+            error.message = summarize([error.message, *(f"{e.path}: {e.msg}" for e in more)])
+            error.args = (error.message,)
+        error.errors = list(self.errors)
+        raise error
+
+
+def _profiles(env: Mapping[str, Any]) -> list[str]:
+    """The profiles ``COMPOSE_PROFILES`` in the settings activates, as docker compose reads it."""
+    text = env.get("COMPOSE_PROFILES")
+    names = text.split(",") if isinstance(text, str) else []
+    return [name.strip() for name in names if name.strip()]
 
 
 def _read(path: Path, what: str) -> str:
@@ -299,6 +452,8 @@ def unwrap_validation_error(exc: ValidationError, model: str) -> TychoValidation
     wraps; the caller gets that error back (with its line or paths) under the field's path, and
     the other problems appended to its ``errors``.
     """
+    from .models import plain_problem
+
     details = exc.errors(include_input=False, include_url=False)
     specific: tuple[tuple[int | str, ...], TychoValidationError] | None = None
     others: list[FieldError] = []
@@ -307,9 +462,12 @@ def unwrap_validation_error(exc: ValidationError, model: str) -> TychoValidation
         if specific is None and isinstance(cause, TychoValidationError):
             specific = (tuple(detail["loc"]), cause)
         else:
-            others.append(FieldError(tuple(detail["loc"]), str(detail["msg"]), detail["type"]))
+            # "[key]": pydantic's mark of a mapping's key, which the message names.
+            loc = tuple(part for part in detail["loc"] if part != "[key]")
+            others.append(FieldError(loc, plain_problem(detail), detail["type"]))
     if specific is None:
-        return TychoValidationError.from_pydantic(exc, model)
+        shown = summarize(f"{e.path}: {e.msg}" for e in others)
+        return TychoValidationError(f"invalid {model}: {shown}", others)
     loc, error = specific
     relocated = [
         item if item.loc[: len(loc)] == loc else FieldError((*loc, *item.loc), item.msg, item.type)

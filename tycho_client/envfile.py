@@ -20,6 +20,7 @@ Semantics (one ``KEY=value`` binding per line):
 - A line without ``=``, an invalid key, an unterminated quote, text after a closing quote or a
   NUL character in a value (no process environment can hold one) is an
   error (:class:`~tycho_client.errors.TychoEnvError`) naming the line and the key, never the value.
+  Every bad line is found in one pass: the error's ``errors`` list them all.
 
 python-dotenv's parser is close but not used: it reads escapes inside single quotes, accepts a
 line without ``=`` and any key text, and reports the first blank line before a binding as the
@@ -31,9 +32,9 @@ from __future__ import annotations
 import re
 
 from tycho_client import _publish
-from tycho_client.errors import TychoEnvError
+from tycho_client.errors import TychoEnvError, summarize
 
-__all__ = ["parse_env"]
+__all__ = ["parse_env", "parse_env_collecting"]
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A key that failed _KEY is quoted in errors only when it looks like a mistyped name; anything
@@ -75,22 +76,41 @@ def _closing_double_quote(text: str, start: int) -> int:
     return -1
 
 
+_UNTERMINATED = "unterminated"
+_KEY_WORDS = (
+    "a variable name is letters, digits and '_', not starting with a digit, such as DB_HOST"
+)
+
+
 def _key_problem(key: str) -> str:
     if not key:
-        return "a binding has no key before '='"
+        return "a binding has no key before '=' (KEY=value, such as DB_HOST=db)"
     if _SHOWABLE_BAD_KEY.fullmatch(key):
-        return f"invalid key {key!r} (keys match [A-Za-z_][A-Za-z0-9_]*)"
-    return "invalid key (keys match [A-Za-z_][A-Za-z0-9_]*)"
+        return f"{key!r} is not a variable name: {_KEY_WORDS}"
+    return f"the key is not a variable name: {_KEY_WORDS}"
 
 
 def parse_env(text: str, *, source: str | None = None) -> dict[str, str]:
     """Parse ``.env`` text (see the module docstring for the rules) into a mapping.
 
     ``source`` (a file name) is used in error messages only. Raises
-    :class:`~tycho_client.errors.TychoEnvError` with the 1-based ``line`` of the first bad binding.
+    :class:`~tycho_client.errors.TychoEnvError` with the 1-based ``line`` of the first bad
+    binding; its ``errors`` name every bad line.
     """
+    result, error = parse_env_collecting(text, source=source)
+    if error is not None:
+        raise error
+    return result
+
+
+def parse_env_collecting(
+    text: str, *, source: str | None = None
+) -> tuple[dict[str, str], TychoEnvError | None]:
+    """:func:`parse_env`, returning the bindings of the good lines with the error naming every
+    bad one (or None), so that a caller can go on checking what uses them."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     result: dict[str, str] = {}
+    problems: list[TychoEnvError] = []
     pos = 0
     line = 1
     while pos < len(text):
@@ -98,18 +118,35 @@ def parse_env(text: str, *, source: str | None = None) -> dict[str, str]:
         if end_of_line < 0:
             end_of_line = len(text)
         content = text[pos:end_of_line].strip(_BLANKS)
-        if not content or content.startswith("#"):
-            next_pos = end_of_line + 1
-        else:
-            key, value, next_pos = _parse_binding(text, pos, end_of_line, line, source)
-            if "\0" in value:
-                raise TychoEnvError(
-                    f"the value of {key} contains a NUL character", line=line, source=source
-                )
-            result[key] = value
+        next_pos = end_of_line + 1
+        if content and not content.startswith("#"):
+            try:
+                key, value, next_pos = _parse_binding(text, pos, end_of_line, line, source)
+            except TychoEnvError as problem:
+                problems.append(problem)
+                if problem.errors[0].msg.startswith(_UNTERMINATED):
+                    # The rest of the text is inside the quote: its lines may be a secret.
+                    break
+            else:
+                if "\0" in value:
+                    nul = f"the value of {key} contains a NUL character"
+                    problems.append(TychoEnvError(nul, line=line, source=source))
+                else:
+                    result[key] = value
         line += text.count("\n", pos, next_pos)
         pos = next_pos
-    return result
+    return result, _every(problems, source)
+
+
+def _every(problems: list[TychoEnvError], source: str | None) -> TychoEnvError | None:
+    """One error for every bad line: the first one's, with all of them in ``errors``."""
+    if len(problems) <= 1:
+        return problems[0] if problems else None
+    error = TychoEnvError(problems[0].errors[0].msg, line=problems[0].line, source=source)
+    error.errors = [field for problem in problems for field in problem.errors]
+    error.message = summarize(problem.message for problem in problems)
+    error.args = (error.message,)
+    return error
 
 
 def _parse_binding(
@@ -143,7 +180,9 @@ def _parse_binding(
         if close < 0:
             kind = "single" if quote == "'" else "double"
             raise TychoEnvError(
-                f"unterminated {kind}-quoted value for {key}", line=line, source=source
+                f"{_UNTERMINATED} {kind}-quoted value for {key}: close the quote",
+                line=line,
+                source=source,
             )
         inner = text[quote_at + 1 : close]
         value = inner if quote == "'" else _ESCAPE.sub(_unescape, inner)

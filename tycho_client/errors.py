@@ -24,6 +24,10 @@ One hierarchy, so callers can catch as broadly or as narrowly as they need::
     └── TychoMissingDependencyError     an optional extra is not installed (.extra; also a
                                         ModuleNotFoundError)
 
+    TychoComposeWarning                 a compose document that runs, but maybe not as written:
+                                        a key no compose file has, a ${VAR} no setting sets
+                                        (a UserWarning, emitted with warnings.warn)
+
 Messages never carry `.env` values or tokens: request bodies are not quoted in errors, and
 response bodies are quoted only in part (`MAX_BODY_QUOTE` characters), with a server's control
 characters escaped (`escape_controls`); attributes such as `.error` and `.body` keep its text.
@@ -47,6 +51,7 @@ __all__ = [
     "TychoAPIError",
     "TychoAmbiguousNameError",
     "TychoComposeError",
+    "TychoComposeWarning",
     "TychoConnectionError",
     "TychoDiscoveryError",
     "TychoDownError",
@@ -197,7 +202,46 @@ class TychoEnvError(TychoValidationError):
 
 
 class TychoComposeError(TychoValidationError):
-    """A compose document that cannot be loaded or normalized."""
+    """A compose document that cannot be loaded or normalized.
+
+    For a document that is not valid YAML (or breaks the loader's bounds), ``line`` and
+    ``column`` (1-based) say where, and ``excerpt`` is that line, control characters escaped,
+    with a caret under the column below it (two lines); it is not in the message, which a log
+    may keep, because the line may hold a secret.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        errors: Sequence[FieldError] = (),
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        excerpt: str | None = None,
+    ) -> None:
+        super().__init__(message, errors)
+        self.line = line
+        self.column = column
+        self.excerpt = excerpt
+
+
+class TychoComposeWarning(UserWarning):
+    """A compose document that runs, but perhaps not as its author meant; nothing is refused.
+
+    Emitted with :func:`warnings.warn` while a request is built: a key that is no compose key
+    (real servers ignore it), a ``${VAR}`` the settings do not set (sent as written). ``path``
+    is the field's path, ``variable`` the variable's name (for an unset one). Turn them into
+    errors with ``warnings.simplefilter("error", TychoComposeWarning)`` (``tycho up --strict``).
+    """
+
+    def __init__(self, message: str, *, path: str = "", variable: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.variable = variable
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class TychoAmbiguousNameError(TychoValidationError):

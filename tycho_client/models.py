@@ -179,12 +179,14 @@ class ComposeSystem(_generated.ComposeSystem):
     def normalized_and_runnable(cls, data: Any, info: ValidationInfo) -> Any:
         # Explains what real servers would fail on (e.g. no ports, host-path volumes) before the
         # document's plain patterns get to speak. The request pipeline has normalized already.
-        if isinstance(data, Mapping):
+        if isinstance(data, Mapping) and not _built(info):
             from .compose import normalize_compose, validate_normalized
 
-            normalized = data if _built(info) else normalize_compose(data)
+            normalized = normalize_compose(data)
             validate_normalized(normalized)
             return normalized
+        # Built by tycho_client.build: normalized, and its rules checked, with every other
+        # problem of the request (so that the fields are checked here even when a rule fails).
         return data
 
 
@@ -222,10 +224,11 @@ class StartRequest(_generated.StartRequest):
         return value
 
     @model_validator(mode="after")
-    def what_real_servers_need(self) -> StartRequest:
+    def what_real_servers_need(self, info: ValidationInfo) -> StartRequest:
         from .rules import problems
 
-        found = problems(wire_dict(self), system_checked=True)
+        # Built by tycho_client.build, which checked the rules on the request's data.
+        found = [] if _built(info) else problems(wire_dict(self), system_checked=True)
         if found:
             shown = summarize(f"{p.path}: {p.msg}" for p in found)
             message = f"real Tycho servers would not run this request as sent: {shown}"
@@ -333,6 +336,79 @@ class ModifyRequest(_generated.ModifyRequest):
                     "'-', '_' or '.', starting and ending with a letter or digit"
                 )
         return value
+
+
+# ------------------------------------------------------------------------ messages in words
+
+# What a value must be, in words with an example, by the field it is (or the list it is in):
+# pydantic's own message for a pattern quotes the regular expression.
+_FIELD_WORDS = {
+    "cpus": "a number of CPUs, such as 0.5 or 500m",
+    "cpu": "a number of CPUs, such as 0.5 or 500m",
+    "memory": "an amount of memory with its unit, such as 512Mi or 2G",
+    "ephemeralStorage": "an amount of storage with its unit, such as 1Gi",
+    "gpus": "a whole number of GPUs, such as 1",
+    "image": "an image name such as nginx:1.25 (letters, digits and ._/+-:=@%, no blanks)",
+    "ports": 'a port such as "8080:80" or "80" (the container port from 1 to 65535)',
+    "expose": 'a container port from 1 to 65535, such as "8080"',
+    "volumes": "pvc://<claim>[/<subpath>]:<container path>, such as pvc://home/alice:/home/jovyan",
+    "port": "a port number such as 8080",
+    "name": "a system GUID such as 2f1c0d9e8b7a46d5a4c3b2a1f0e9d8c7, or a full system name",
+    "username": "a user name such as alice (letters, digits, '-', '_' and '.')",
+    "conn_string": "a label value such as notebook (letters, digits, '-', '_' and '.')",
+    "serviceaccount": "a service account name such as default (a-z, 0-9, '-' and '.')",
+    "runAsUser": "a user id such as 1000",
+    "runAsGroup": "a group id such as 1000",
+    "fsGroup": "a group id such as 1000",
+    "env": "KEY=value such as MODE=prod, with no '\"', '\\' or line break in the value",
+    "environment": "KEY=value such as MODE=prod, with no '\"', '\\' or line break in the value",
+    "path": "a URL path such as /healthz (letters, digits and ._/+-:=@%)",
+    "httpHeaders": "an HTTP header name such as X-Token",
+}
+# ... and what a key of a mapping must be (pydantic puts "[key]" after the key in the path).
+_KEY_WORDS = {
+    "env": "is not a variable name: letters, digits and '_', not first a digit, such as DB_HOST",
+    "services": "is no name for a service with ports: up to 30 of a-z, 0-9 and '-', such as web",
+    "labels": "is not a Kubernetes label key such as team or example.com/team",
+}
+# Text servers put in a Jinja template or a double-quoted YAML string (the document's
+# TemplateText, LineText, QuotedText): what it must not hold.
+_TEXT_WORDS = (
+    "text without `{{`, `{%` or `{#` (servers render the compose document as a Jinja "
+    "template), and where written in quotes without '\"', '\\' or control characters"
+)
+_TYPE_WORDS = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field of this request (misspelt?)",
+    "string_type": "must be a string",
+    "dict_type": "must be a mapping",
+    "list_type": "must be a list",
+    "int_type": "must be a whole number",
+    "bool_type": "must be true or false",
+}
+
+
+def plain_problem(detail: Mapping[str, Any]) -> str:
+    """A pydantic error (one item of ``ValidationError.errors()``) in words, with an example of
+    a valid value where one helps; never a regular expression nor an error class's name."""
+    loc = [part for part in detail.get("loc", ()) if isinstance(part, str)]
+    kind = str(detail.get("type", ""))
+    message = str(detail.get("msg", ""))
+    if kind == "string_pattern_mismatch":
+        if loc[:1] == ["env"] and len(loc) == 2:  # a setting's value
+            return f"must be {_TEXT_WORDS}"
+        if loc[-1:] == ["[key]"] and len(loc) > 1:
+            field = loc[-3] if len(loc) > 2 and loc[-3] in _KEY_WORDS else loc[0]
+            return _KEY_WORDS.get(field, "is not a name of the form the Tycho API accepts")
+        for field in reversed(loc):
+            if field in _FIELD_WORDS:
+                return f"must be {_FIELD_WORDS[field]}"
+        return f"must be {_TEXT_WORDS}"
+    if kind in _TYPE_WORDS:
+        return _TYPE_WORDS[kind]
+    message = message.removeprefix("Value error, ")
+    # pydantic's other messages are words ("String should have at most 63 characters").
+    return message if "pattern" not in message else "is not in the form the Tycho API accepts"
 
 
 _REFINED: dict[type[BaseModel], type[BaseModel]] = {

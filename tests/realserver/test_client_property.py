@@ -30,6 +30,13 @@ APPS = sorted(
     + [p for p in (ROOT / "examples").iterdir() if p.is_dir()]
 )
 HOST_PATH_VOLUMES = {"nextflow", "xena"}  # the client refuses them: Tycho mounts only PVCs
+# examples/mistakes is a first try with the common mistakes (docs/compose.md): never sent.
+MISTAKES = [
+    "system.services.web.volumes[0]",
+    "system.services.web.command",
+    "system.services.db.user",
+    "system.services.web.deploy.resources.limits.cpus",
+]
 
 
 @pytest.mark.realserver
@@ -82,6 +89,11 @@ def test_every_sample_and_example_starts_on_the_real_server(
     settings_text = env_file.read_text() if env_file.exists() else ""
     compose = load_compose((app / "docker-compose.yaml").read_text())
     with TychoClient(real_tycho.url, max_retries=0, username="renci") as client:
+        if app.name == "mistakes":
+            with pytest.raises(TychoValidationError) as refused:
+                client.up(app.name, compose, settings=parse_env(settings_text))
+            assert refused.value.paths == MISTAKES
+            return
         if app.name in HOST_PATH_VOLUMES:
             with pytest.raises(TychoValidationError, match="volumes"):
                 client.up(app.name, compose, settings=parse_env(settings_text))

@@ -93,6 +93,11 @@ ENV_FILE = Option(
     metavar="PATH",
     help="settings file, '-' for stdin (default: .env beside the compose file)",
 )
+STRICT = Option(
+    "--strict",
+    action="store_true",
+    help="warnings are errors: a ${VAR} the settings do not set, a key no compose file has",
+)
 
 # ------------------------------------------------------------------------------- commands
 
@@ -114,6 +119,7 @@ UP = Command(
   tycho up --image nginx:1.25 -p 80 -e MODE=prod --command "nginx -g 'daemon off;'" --dry-run""",
     FILE,
     ENV_FILE,
+    STRICT,
     Option("-n", "--name", metavar="NAME", help="system name (made a DNS label)"),
     Group(
         "quick launch (one container from flags, instead of a compose file)",
@@ -309,6 +315,7 @@ VALIDATE = Command(
     Option("path", nargs="?", metavar="PATH", help="compose file (the same as -f PATH)"),
     FILE,
     ENV_FILE,
+    STRICT,
 )
 
 SPEC = Command(

@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING
 from ._output import escape, plain, print_data, print_table, say, tell
 from ._project import (
     ComposeProject,
+    SourcedValidationError,
     build_request,
     compose_file,
     given_name,
     load_project,
     quick_project,
     renamed,
+    report_problems,
 )
 from ._runtime import EXIT_OK, EXIT_SERVER_ERROR, CommandError, Interrupted, Session
 from ._terminal import first_in_session
@@ -49,8 +51,11 @@ SHOWN_NAME = 60  # characters of a given name quoted in the note; -n can be any 
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
-    project = _project(args)
-    request = build_request(project, args.name)
+    try:
+        project = _project(args)
+        request = build_request(project, args.name, strict=args.strict)
+    except SourcedValidationError as failure:  # every problem, each on its line
+        return report_problems(failure)
     given = given_name(project, args.name)
     if given is not None and not args.quiet and renamed(given, request.name):
         # Said before anything is sent, so that it is on screen whatever the server answers.

@@ -24,19 +24,22 @@ from typing import Any
 from .._limits import MAX_EXPANDED_NODES, MAX_SERVICES
 from ..rules import COMPOSE_RULES, env_item_problem, problems
 from ._errors import invalid
-from .interpolation import interpolate
-from .normalize import normalize_compose
+from .interpolation import Interpolated, interpolate, interpolate_collecting
+from .normalize import normalize_collecting, normalize_compose
 from .services import container_port, derive_normalized_services, derive_services
 
 __all__ = [
     "MAX_EXPANDED_NODES",
     "MAX_SERVICES",
+    "Interpolated",
     "container_port",
     "derive_normalized_services",
     "derive_services",
     "env_item_problem",
     "interpolate",
+    "interpolate_collecting",
     "load_compose",
+    "normalize_collecting",
     "normalize_compose",
     "validate_for_tycho",
     "validate_normalized",

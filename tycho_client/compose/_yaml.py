@@ -14,8 +14,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .._data import unshare
-from .._limits import MAX_EXPANDED_NODES, MAX_NUMBER_DIGITS, MAX_SERVICES
-from ..errors import FieldError, Loc, TychoComposeError, summarize
+from .._limits import MAX_EXPANDED_NODES, MAX_NESTING, MAX_NUMBER_DIGITS, MAX_SERVICES
+from ..errors import FieldError, Loc, TychoComposeError, format_loc
+from ._yaml_errors import Spot, excerpt, explain
 
 try:
     from yaml import CSafeLoader as _SafeLoader
@@ -44,14 +45,37 @@ class _ComposeLoader(_SafeLoader):
 
 
 class _LoadContext:
-    def __init__(self, source: str | None) -> None:
+    def __init__(self, text: str, source: str | None) -> None:
+        self.text = text
         self.source = source
 
-    def error(self, loc: Loc, problem: str, line: int | None) -> TychoComposeError:
-        message = f"line {line}: {problem}" if line else problem
-        what = f"cannot load {self.source or 'compose document'}"
-        error = FieldError(loc, message)
-        return TychoComposeError(f"{what}: {summarize([f'{error.path}: {error.msg}'])}", [error])
+    def error(self, loc: Loc, problem: str, where: Node | Spot | None) -> TychoComposeError:
+        """``source:line:column: path: problem``, the line and an excerpt kept on the error."""
+        spot = (
+            Spot(_line(where), int(where.start_mark.column) + 1)
+            if isinstance(where, Node)
+            else where
+        )
+        named = self.source or "compose document"
+        if spot is not None:
+            named = (
+                f"{self.source}:{spot.line}:{spot.column}"
+                if self.source
+                else f"line {spot.line}, column {spot.column}"
+            )
+        path = "" if loc == ("system",) else f"{format_loc(loc)}: "
+        return TychoComposeError(
+            f"{named}: {path}{problem}",
+            [FieldError(loc, problem, "yaml")],
+            line=spot.line if spot else None,
+            column=spot.column if spot else None,
+            excerpt=excerpt(self.text, spot) if spot else None,
+        )
+
+
+def _tag_problem(node: Node) -> str:
+    tag = str(node.tag).replace(_TAG, "!!")
+    return f"the tag {tag} is not plain data (strings, numbers, booleans, lists, mappings)"
 
 
 def _line(node: Node) -> int:
@@ -59,76 +83,93 @@ def _line(node: Node) -> int:
 
 
 def _check_node_graph(root: Node, context: _LoadContext) -> None:
-    """Reject alias bombs, recursive aliases, tags that are not plain data and duplicate keys.
+    """Reject alias bombs, recursive aliases, deep nesting, tags that are not plain data and
+    duplicate keys.
 
     Runs on the composed node graph, before any Python object is built; memoized by node, so the
-    cost is linear in the text even when the expanded size is astronomical.
+    cost is linear in the text even when the expanded size is astronomical. The walk descends at
+    most :data:`MAX_NESTING` levels, so no input exhausts the stack.
     """
-    sizes: dict[int, int] = {}
+    # Per node: its size with aliases expanded, and its height (how deep it nests), so that an
+    # alias reused deeper than where it was first met is measured without walking it again.
+    measured: dict[int, tuple[int, int]] = {}
     open_nodes: set[int] = set()
 
-    def expanded_size(node: Node, loc: Loc) -> int:
-        if id(node) in sizes:
-            return sizes[id(node)]
+    def too_deep(node: Node, loc: Loc) -> TychoComposeError:
+        problem = f"nests more than {MAX_NESTING} levels deep (aliases counted as expanded)"
+        # Named by its key in the service (a path 64 keys long helps nobody); the line is exact.
+        return context.error(loc[:4], problem, node)
+
+    def expanded_size(node: Node, loc: Loc, depth: int, parent: Node) -> tuple[int, int]:
+        if id(node) in measured:
+            size, height = measured[id(node)]
+            if depth + height > MAX_NESTING:
+                raise too_deep(parent, loc)  # an alias: its node's line is the anchor's
+            return size, height
         if id(node) in open_nodes:
-            raise context.error(loc, "an alias refers to a node that contains it", _line(node))
+            raise context.error(loc, "an alias refers to a node that contains it", node)
+        if depth > MAX_NESTING:
+            raise too_deep(node, loc)
         open_nodes.add(id(node))
-        total = 1
+        total, height = 1, 0
         if isinstance(node, ScalarNode):
             if node.tag not in _SCALAR_TAGS:
-                raise context.error(loc, f"unsupported YAML tag {node.tag!r}", _line(node))
+                raise context.error(loc, _tag_problem(node), node)
             if node.tag == _INT and len(str(node.value)) > MAX_NUMBER_DIGITS:
                 problem = f"is a number of over {MAX_NUMBER_DIGITS} digits"
-                raise context.error(loc, problem, _line(node))
+                raise context.error(loc, problem, node)
         elif node.tag not in (_TAG + "seq", _TAG + "map"):
-            raise context.error(loc, f"unsupported YAML tag {node.tag!r}", _line(node))
+            raise context.error(loc, _tag_problem(node), node)
         elif isinstance(node, SequenceNode):
             for index, child in enumerate(node.value):
-                total += expanded_size(child, (*loc, index))
+                size, below = expanded_size(child, (*loc, index), depth + 1, node)
+                total, height = total + size, max(height, below + 1)
         elif isinstance(node, MappingNode):
-            total += _mapping_size(node, loc, expanded_size)
+            size, height = _mapping_size(node, loc, depth, expanded_size)
+            total += size
         if total > MAX_EXPANDED_NODES:
             raise context.error(
                 loc,
                 f"has more than {MAX_EXPANDED_NODES} values (aliases counted as expanded); "
                 "refusing to load it",
-                _line(node),
+                node,
             )
         open_nodes.discard(id(node))
-        sizes[id(node)] = total
-        return total
+        measured[id(node)] = (total, height)
+        return total, height
 
-    def _mapping_size(node: MappingNode, loc: Loc, size: Callable[[Node, Loc], int]) -> int:
+    def _mapping_size(
+        node: MappingNode,
+        loc: Loc,
+        depth: int,
+        size: Callable[[Node, Loc, int, Node], tuple[int, int]],
+    ) -> tuple[int, int]:
         if loc == ("system", "services") and len(node.value) > MAX_SERVICES:
             problem = (
                 f"too many services ({len(node.value)}; a Tycho system has at most {MAX_SERVICES})"
             )
-            raise context.error(loc, problem, _line(node))
-        total = 0
-        seen: set[str] = set()
+            raise context.error(loc, problem, node)
+        total, height = 0, 0
+        seen: dict[str, Node] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
-                total += size(value_node, loc)
+                # `<<: *base` puts the base's keys in this mapping: as deep as this one.
+                merged, below = size(value_node, loc, depth, node)
+                total, height = total + merged, max(height, below)
                 continue
             if not isinstance(key_node, ScalarNode) or key_node.tag != _STR:
-                raise context.error(loc, "mapping keys must be strings", _line(key_node))
+                raise context.error(loc, "a key that is not a string: put it in quotes", key_node)
             key = str(key_node.value)
             if key in seen:
-                raise context.error((*loc, key), "is defined twice", _line(key_node))
-            seen.add(key)
-            total += 1 + size(value_node, (*loc, key))
-        return total
+                first = _line(seen[key])
+                problem = f"`{key}` is given twice in this mapping (first on line {first})"
+                raise context.error((*loc, key), problem, key_node)
+            seen[key] = key_node
+            child, below = size(value_node, (*loc, key), depth + 1, key_node)
+            total, height = total + 1 + child, max(height, below + 1)
+        return total, height
 
-    expanded_size(root, ("system",))
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> tuple[str, int | None]:
-    # str() of a marked error quotes the offending source line, which may hold a secret.
-    if isinstance(exc, yaml.MarkedYAMLError):
-        problem = " ".join(part for part in (exc.context, exc.problem) if part)
-        mark = exc.problem_mark or exc.context_mark
-        return problem or "invalid YAML", (int(mark.line) + 1 if mark else None)
-    return str(exc).splitlines()[0] if str(exc) else "invalid YAML", None
+    expanded_size(root, ("system",), 0, root)
 
 
 def load_yaml_documents(text: str, *, source: str | None = None) -> dict[str, Any]:
@@ -139,7 +180,7 @@ def load_yaml_documents(text: str, *, source: str | None = None) -> dict[str, An
     :data:`MAX_EXPANDED_NODES` nodes. ``source`` (a file name) appears in error messages.
     Raises :class:`~tycho_client.errors.TychoComposeError`, with the line where known.
     """
-    context = _LoadContext(source)
+    context = _LoadContext(text, source)
     loader = _ComposeLoader(text)
     documents: list[tuple[Any, Node]] = []
     try:
@@ -150,49 +191,51 @@ def load_yaml_documents(text: str, *, source: str | None = None) -> dict[str, An
             _check_node_graph(node, context)
             documents.append((loader.construct_document(node), node))
     except yaml.YAMLError as exc:
-        problem, line = _yaml_problem(exc)
-        raise context.error(("system",), f"not valid YAML: {problem}", line) from None
+        raise context.error(("system",), *explain(exc, text)) from None
     except RecursionError:
-        raise context.error(("system",), "nested too deeply", None) from None
+        problem = f"nests more than {MAX_NESTING} levels deep"
+        raise context.error(("system",), problem, None) from None
     except TychoComposeError:
         raise
-    except ValueError as exc:  # a constructor's refusal PyYAML does not wrap
-        problem = f"not valid YAML: {type(exc).__name__}"
+    except ValueError:  # a constructor's refusal PyYAML does not wrap
+        problem = "holds a value YAML cannot read (a number or date out of range?)"
         raise context.error(("system",), problem, None) from None
     finally:
         loader.dispose()
     return _merge_documents(documents, context)
 
 
+_SERVICES = "services: {web: {image: nginx}}"
+
+
 def _merge_documents(documents: list[tuple[Any, Node]], context: _LoadContext) -> dict[str, Any]:
     merged: dict[str, Any] = {}
-    key_lines: dict[str, int] = {}
+    key_nodes: dict[str, Node] = {}
     for data, node in documents:
         if data is None:
             continue
         if not isinstance(data, dict):
             kind = "a list" if isinstance(data, list) else "a single value"
-            raise context.error(("system",), f"the document is {kind}, not a mapping", _line(node))
-        lines = {str(k.value): _line(k) for k, _ in node.value if isinstance(k, ScalarNode)}
+            raise context.error(("system",), f"the document is {kind}, not a mapping", node)
+        nodes = {str(k.value): k for k, _ in node.value if isinstance(k, ScalarNode)}
         for key, value in data.items():
-            line = lines.get(key, _line(node))
+            at = nodes.get(key, node)
             if key in merged:
-                raise context.error(
-                    ("system", key),
-                    f"is defined in two YAML documents (lines {key_lines[key]} and {line})",
-                    line,
-                )
+                lines = f"lines {_line(key_nodes[key])} and {_line(at)}"
+                problem = f"`{key}` is defined in two YAML documents ({lines}): keep one"
+                raise context.error(("system", key), problem, at)
             merged[key] = unshare(value)
-            key_lines[key] = line
+            key_nodes[key] = at
     if not merged:
-        raise context.error(("system",), "the document is empty", None)
+        problem = "the document is empty: a compose file needs a `services` mapping"
+        raise context.error(("system",), problem, None)
     services = merged.get("services")
     if "services" not in merged:
-        problem = "is missing: a compose document needs a `services` mapping"
+        problem = f"is missing: a compose file needs a `services` mapping, such as {_SERVICES}"
     elif not isinstance(services, dict):
-        problem = "must be a mapping of services"
+        problem = f"must be a mapping of services, such as {_SERVICES}"
     elif not services:
-        problem = "must not be empty"
+        problem = "must not be empty: name at least one service"
     else:
         return merged
-    raise context.error(("system", "services"), problem, key_lines.get("services"))
+    raise context.error(("system", "services"), problem, key_nodes.get("services"))

@@ -9,13 +9,17 @@ here, or named in a :class:`~tycho_client.errors.TychoComposeError`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+import shlex
+import warnings
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from .._data import number_as_string, split_outside_variables, unshare
-from .._limits import MAX_NUMBER_DIGITS, MAX_SERVICES
-from ..errors import FieldError, Loc
+from .._limits import MAX_NESTING, MAX_NUMBER_DIGITS, MAX_SERVICES
+from ..errors import FieldError, Loc, TychoComposeWarning, format_loc
+from ..rules.keys import unknown_keys
 from ._errors import Problem, invalid
+from .extends import apply_profiles, resolve_extends
 
 _PORT_RANGE = re.compile(r"[0-9]+-[0-9]+")
 _NULL_MEANS_ABSENT = ("ports", "expose", "environment", "env", "depends_on", "volumes", "deploy")
@@ -132,6 +136,46 @@ def _normalize_command(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
     return text
 
 
+def _words(value: Any, loc: Loc, errors: list[FieldError]) -> list[Any] | None:
+    """A command line as its words: a string split as docker compose splits it, into shell
+    words (servers split on blanks, which would keep quotes inside the words)."""
+    if isinstance(value, list):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return shlex.split(value)
+    except ValueError:
+        errors.append(
+            FieldError(loc, "a quote is not closed (or a '\\' ends it): close it, or write a list")
+        )
+        return None
+
+
+def _command_line(out: dict[str, Any], loc: Loc, errors: list[FieldError]) -> None:
+    """``entrypoint`` as docker runs it: a string split into words, and ``command`` appended to
+    it (docker runs the entrypoint with the command as its arguments; servers ignore
+    ``command``). A ``command`` without an entrypoint is left for the rules to refuse."""
+    if out.get("command") in (None, "", []):
+        out.pop("command", None)
+    if out.get("entrypoint") is None:
+        out.pop("entrypoint", None)
+    if "entrypoint" not in out:
+        return
+    words = _words(out["entrypoint"], (*loc, "entrypoint"), errors)
+    if words is None:
+        return
+    if "command" in out:
+        arguments = _words(out["command"], (*loc, "command"), errors)
+        if arguments is None:
+            return
+        out["entrypoint"] = [*words, *arguments]
+        del out["command"]
+    elif isinstance(out["entrypoint"], str) and words != out["entrypoint"].split():
+        # Quotes or backslashes: servers' split on blanks would keep them inside the words.
+        out["entrypoint"] = words
+
+
 def _without_nulls(value: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     """``value`` without those of ``keys`` that are ``null``: servers iterate or dereference
     them without a default, so ``null`` must mean "absent"."""
@@ -162,7 +206,15 @@ def _normalize_service(service: Any, loc: Loc, errors: list[FieldError]) -> Any:
         return service
     out = _without_nulls(service, _NULL_MEANS_ABSENT)
     image = out.get("image")
-    if image is None:
+    if image is None and "build" in out:
+        errors.append(
+            FieldError(
+                (*loc, "image"),
+                "is required: Tycho builds no images (`build` is ignored); build and push the "
+                "image, then name it here",
+            )
+        )
+    elif image is None:
         errors.append(FieldError((*loc, "image"), "is required: every service needs an image"))
     elif not isinstance(image, str) or not image.strip():
         errors.append(FieldError((*loc, "image"), "must be a non-empty string"))
@@ -176,6 +228,7 @@ def _normalize_service(service: Any, loc: Loc, errors: list[FieldError]) -> Any:
     for key in ("entrypoint", "command"):
         if key in out:
             out[key] = _normalize_command(out[key], (*loc, key), errors)
+    _command_line(out, loc, errors)
     if "deploy" in out:
         out["deploy"] = _normalize_deploy(out["deploy"], (*loc, "deploy"), errors)
     if isinstance(out.get("depends_on"), Mapping):
@@ -193,9 +246,30 @@ def _normalize_service(service: Any, loc: Loc, errors: list[FieldError]) -> Any:
 _MAX_NUMBER_BITS = int(MAX_NUMBER_DIGITS * 3.33)
 
 
+def nesting_problem(value: Any, loc: Loc) -> FieldError | None:
+    """Where ``value`` nests mappings and lists more than :data:`MAX_NESTING` levels deep, or
+    None. Iterative: every recursive walk over compose data (interpolation, copies, the models)
+    runs only after this check, so no input exhausts the stack."""
+    pending: list[tuple[Any, Loc]] = [(value, loc)]
+    while pending:
+        item, where = pending.pop()
+        if not isinstance(item, (Mapping, list, tuple)):
+            continue
+        if item and len(where) - len(loc) >= MAX_NESTING:
+            # Named by its key in the service (a path 64 keys long helps nobody).
+            return FieldError(where[: len(loc) + 3], f"nests more than {MAX_NESTING} levels deep")
+        children = item.items() if isinstance(item, Mapping) else enumerate(item)
+        pending.extend((child, (*where, key)) for key, child in children)
+    return None
+
+
 def _scalar_problems(value: Any, loc: Loc, errors: list[FieldError]) -> None:
     """What no server can take, anywhere in the document: NUL characters, non-finite numbers,
     integers too long to print. Iterative, so deep nesting cannot exhaust the stack."""
+    deep = nesting_problem(value, loc)
+    if deep is not None:
+        errors.append(deep)
+        return
     pending: list[tuple[Any, Loc]] = [(value, loc)]
     while pending and len(errors) < 20:
         item, where = pending.pop()
@@ -219,39 +293,67 @@ def _scalar_problems(value: Any, loc: Loc, errors: list[FieldError]) -> None:
             pending.extend((child, (*where, index)) for index, child in enumerate(item))
 
 
-def normalize_compose(system: Mapping[str, Any]) -> dict[str, Any]:
+def normalize_compose(
+    system: Mapping[str, Any], *, profiles: Collection[str] = ()
+) -> dict[str, Any]:
     """Rewrite a compose document into the forms real Tycho servers read; a new dict.
 
-    Per service: ``ports`` entries become strings ``"container"`` or ``"host:container"`` (an IP
-    is dropped, ``/tcp`` stripped; UDP and ranges are errors; the long syntax is accepted);
-    ``expose`` entries become strings; ``environment``/``env`` mappings become ``"KEY=value"``
-    lists (``KEY`` alone for a null value); numbers in ``entrypoint``/``command`` lists and in
-    ``deploy.resources.limits``/``reservations`` become strings; a ``depends_on`` mapping becomes
-    the list of its keys; ``null`` for ``ports``, ``expose``, ``environment``, ``env``,
-    ``depends_on``, ``volumes`` or ``deploy`` removes the key; ``volumes`` strings are stripped of
-    surrounding blanks. Other keys are left alone.
+    First what docker compose resolves itself: ``extends`` (from a service of the same
+    document) is merged as docker compose merges it; a service with ``profiles`` is left out
+    unless one of them is in ``profiles`` (``profiles`` is then removed). Then per service:
+    ``ports`` entries become strings ``"container"`` or ``"host:container"`` (an IP is dropped,
+    ``/tcp`` stripped; UDP and ranges are errors; the long syntax is accepted); ``expose``
+    entries become strings; ``environment``/``env`` mappings become ``"KEY=value"`` lists
+    (``KEY`` alone for a null value); ``entrypoint`` becomes the list of its shell words, as
+    docker compose splits it, where servers' split on blanks would differ (quotes), and
+    ``command`` is appended to it (docker runs them so; servers ignore ``command``); numbers
+    in ``deploy.resources.limits``/``reservations`` become strings; a ``depends_on`` mapping
+    becomes the list of its keys; ``null`` for ``ports``, ``expose``, ``environment``,
+    ``env``, ``depends_on``, ``volumes`` or ``deploy`` removes the key; ``volumes`` strings are
+    stripped of surrounding blanks. Other keys are left alone; one that is no compose key gets
+    a :class:`~tycho_client.errors.TychoComposeWarning`.
     Idempotent. Raises :class:`~tycho_client.errors.TychoComposeError` listing every problem.
     """
+    normalized, errors = normalize_collecting(system, profiles=profiles)
+    if errors or normalized is None:
+        raise invalid(errors)
+    return normalized
+
+
+def normalize_collecting(
+    system: Mapping[str, Any], *, profiles: Collection[str] = ()
+) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    """:func:`normalize_compose`, returning its problems with what it could normalize (the
+    entries it could not are left as written), so that later checks can add theirs; None
+    instead of the document when nothing could be (no services, a value no server can take)."""
     services = system.get("services")
     if not isinstance(services, Mapping) or not services:
         problem = "must be a non-empty mapping of services"
-        raise invalid([FieldError(("system", "services"), problem)])
+        return None, [FieldError(("system", "services"), problem)]
     if len(services) > MAX_SERVICES:
         problem = f"too many services ({len(services)}; a Tycho system has at most {MAX_SERVICES})"
-        raise invalid([FieldError(("system", "services"), problem)])
+        return None, [FieldError(("system", "services"), problem)]
     errors: list[FieldError] = []
     _scalar_problems(system, ("system",), errors)
     if errors:
-        raise invalid(errors)
+        return None, errors
     result: dict[str, Any] = {key: unshare(value) for key, value in system.items()}
-    services = result["services"]
-    normalized: dict[str, Any] = {}
-    for name, service in services.items():
-        if not isinstance(name, str):
-            errors.append(FieldError(("system", "services"), "service names must be strings"))
-            continue
-        normalized[name] = _normalize_service(service, ("system", "services", name), errors)
-    if errors:
-        raise invalid(errors)
-    result["services"] = normalized
-    return result
+    named = {name: item for name, item in result["services"].items() if isinstance(name, str)}
+    if len(named) < len(result["services"]):
+        errors.append(FieldError(("system", "services"), "service names must be strings"))
+    services = apply_profiles(resolve_extends(named, errors), profiles, errors)
+    result["services"] = {
+        name: _normalize_service(service, ("system", "services", name), errors)
+        for name, service in services.items()
+    }
+    _warn_unknown_keys(result)
+    return result, errors
+
+
+def _warn_unknown_keys(system: Mapping[str, Any]) -> None:
+    for loc, note in unknown_keys(system):
+        path = format_loc(loc)
+        message = f"{path}: not a compose key, so real Tycho servers ignore it"
+        # stacklevel: the caller of the public function (up, start, normalize_compose ...).
+        message += f" ({note})" if note else ""
+        warnings.warn(TychoComposeWarning(message, path=path), stacklevel=4)

@@ -45,8 +45,9 @@ def derive_normalized_services(system: Mapping[str, Any]) -> dict[str, dict[str,
     result: dict[str, dict[str, Any]] = {}
     errors: list[FieldError] = []
     for name, service in system["services"].items():
-        ports = service.get("ports")
-        if not ports:
+        ports = service.get("ports") if isinstance(service, Mapping) else None
+        # A first port normalizing could not read is named by its problem already.
+        if not isinstance(ports, list) or not ports or not isinstance(ports[0], str):
             continue
         try:
             result[name] = {"port": _container_port(ports[0]), "clients": []}

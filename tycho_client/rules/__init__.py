@@ -12,7 +12,9 @@ requirement in plain words and witnesses: requests that break it and no other ru
   the client naming its field, is rejected by the document exactly when the rule is
   ``documented``, and gets an error from tycho-api exactly when ``servers_refuse``.
 
-The modules: :mod:`.compose` (what servers cannot run in a compose document), :mod:`.document`
+The modules: :mod:`.compose` (what servers cannot run in a compose document), :mod:`.keys`
+(what servers do with each compose key: the keys they ignore that would change what runs),
+:mod:`.document`
 (what the document says with keywords the generated models leave out), :mod:`.server` (what
 servers, mostly through Kubernetes, refuse that JSON Schema cannot say).
 
@@ -33,7 +35,7 @@ from typing import Any
 
 from .._data import mapping
 from ..errors import FieldError, Loc
-from . import compose, document, server
+from . import compose, document, keys, server
 from ._rule import GOOD, Broken, Check, Rule, breaking
 from .compose import container_port_problem, env_item_problem
 from .document import is_label_value, reads_as_non_string
@@ -54,7 +56,7 @@ __all__ = [
     "reads_as_non_string",
 ]
 
-RULES: tuple[Rule, ...] = (*compose.RULES, *document.RULES, *server.RULES)
+RULES: tuple[Rule, ...] = (*compose.RULES, *keys.RULES, *document.RULES, *server.RULES)
 """The registry: every rule, in the order their problems are listed within a service."""
 COMPOSE_RULES = tuple(rule for rule in RULES if rule.compose)
 """The rules a compose document alone can break."""

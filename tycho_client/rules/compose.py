@@ -136,8 +136,8 @@ def _pvc_volumes(request: Mapping[str, Any]) -> Iterator[Broken]:
 
 def _volume_problem(volume: Any) -> str | None:
     form = (
-        f"real Tycho servers mount only PersistentVolumeClaims: a volume must be {_PVC_FORM} "
-        "(no host paths, named volumes or :ro suffix)"
+        f"real Tycho servers mount only PersistentVolumeClaims: a volume must be {_PVC_FORM}, "
+        "such as pvc://home/alice:/home/jovyan (no host paths, named volumes or :ro suffix)"
     )
     if not isinstance(volume, str):
         return form
