@@ -10,8 +10,10 @@ What it makes, each from one source:
 - ``generated/tycho_client_generated/operations.py``: the operations table of the same document,
   one :class:`Operation` per ``operationId`` (its path, request and answer models, and the
   document's ``x-safe-to-retry`` and ``x-routed``);
-- ``tycho_client/client.py`` and ``tycho_client/_raw_views.py``: the sync face and both raw views,
-  from the async face ``tycho_client/aio.py`` (``scripts/unasync.py``).
+- ``tycho_client/client.py`` and the raw views at the end of it and of ``aio.py``: the sync face,
+  from the async face ``tycho_client/aio.py`` (``scripts/unasync.py``);
+- the compatibility table of ``README.md`` (between its ``releases`` markers), from the release
+  table ``tycho_client/releases.py``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "openapi" / "tycho.yaml"
 OPERATIONS = ROOT / "generated" / "tycho_client_generated" / "operations.py"
+README = ROOT / "README.md"
+TABLE_BEGIN = "<!-- releases: made by scripts/generate.py from tycho_client/releases.py -->\n"
+TABLE_END = "<!-- releases: end -->\n"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import unasync  # noqa: E402 - a sibling script
@@ -167,10 +172,22 @@ def _models(check: bool) -> bool:
     return done.returncode == 0
 
 
+def readme_text(readme: str) -> str:
+    """``readme`` with the compatibility table between its markers made from the release table."""
+    from tycho_client.releases import compatibility_table
+
+    before, begin, rest = readme.partition(TABLE_BEGIN)
+    _, end, after = rest.partition(TABLE_END)
+    if not begin or not end:
+        raise SystemExit(f"README.md lacks the lines {TABLE_BEGIN.strip()} and {TABLE_END.strip()}")
+    return before + begin + compatibility_table() + end + after
+
+
 def _outputs() -> dict[Path, Callable[[], str]]:
     document = _load_document()
     outputs: dict[Path, Callable[[], str]] = {
         OPERATIONS: lambda: ruff_formatted(operations_text(document), OPERATIONS),
+        README: lambda: readme_text(README.read_text(encoding="utf-8")),
     }
     outputs.update(unasync.outputs())
     return outputs

@@ -52,7 +52,11 @@ _ASYNC_ONLY = re.compile(
     r"^ *# async-only: begin\n.*?^ *# async-only: end\n", re.DOTALL | re.MULTILINE
 )
 # What a raw twin calls instead of what its operation calls.
-_RAW_CALLS = {"_call": "_exchange", "_call_service": "_exchange_service"}
+_RAW_CALLS = {
+    "_call": "_exchange",
+    "_call_service": "_exchange_service",
+    "_call_start": "_exchange_start",
+}
 
 
 def generate(source: str) -> str:

@@ -133,7 +133,7 @@ def test_usage_errors_exit_2_in_one_line(url: str) -> None:
         (
             ["launch"],
             "unknown command 'launch'; the commands are up, status, down, modify, validate, "
-            "spec, mock, completion (see 'tycho --help')",
+            "spec, mock, verify, completion (see 'tycho --help')",
         ),
         (
             ["stauts", "--help"],

@@ -534,7 +534,7 @@ def test_fake_refuses_to_answer_what_the_document_does_not_allow(
     http: httpx.Client, fake: FakeTycho, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     post(http, "start", start_body())
-    monkeypatch.setattr(handlers, "report", lambda system: {"name": system.name})
+    monkeypatch.setattr(handlers, "report", lambda system, release: {"name": system.name})
     with pytest.raises(FakeTychoBug, match="breaks the document"):
         http.post("/system/status", json={})
 
@@ -546,7 +546,7 @@ def test_fake_checks_its_answers_under_python_dash_o_too() -> None:
         "from tycho_client.testing import handlers\n"
         "from tycho_client.testing.fake import FakeTycho, FakeTychoBug\n"
         "fake = FakeTycho()\n"
-        "handlers.report = lambda system: {'name': system.name}\n"
+        "handlers.report = lambda system, release: {'name': system.name}\n"
         "http = httpx.Client(transport=fake, base_url='http://tycho.test')\n"
         "body = {'name': 'a', 'principal': '{\"username\": \"u\"}', 'env': {},"
         " 'system': {'services': {'w': {'image': 'nginx', 'ports': ['80']}}}}\n"

@@ -168,7 +168,7 @@ def test_the_fake_checks_its_answers_without_assert(monkeypatch: pytest.MonkeyPa
     source = (Path(__file__).parents[1] / "tycho_client" / "testing" / "fake.py").read_text()
     assert not [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Assert)]
     fake = FakeTycho()
-    monkeypatch.setattr(handlers, "report", lambda system: {"name": system.name})
+    monkeypatch.setattr(handlers, "report", lambda system, release: {"name": system.name})
     fake.handle(
         "POST",
         "/system/start",

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         TychoNotFoundError as TychoNotFoundError,
         TychoNotReadyError as TychoNotReadyError,
         TychoRateLimitError as TychoRateLimitError,
+        TychoReadinessUnknownError as TychoReadinessUnknownError,
         TychoResponseError as TychoResponseError,
         TychoServerError as TychoServerError,
         TychoSystemNotFoundError as TychoSystemNotFoundError,
@@ -73,6 +74,8 @@ if TYPE_CHECKING:
         SystemStatus as SystemStatus,
     )
     from .naming import format_name as format_name
+    from .traits import ServerTraits as ServerTraits
+    from .verify import VerificationReport as VerificationReport
 
 
 # The public names, each with the module it comes from: the one list. __all__ and the lazy
@@ -86,6 +89,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "discovery": ("TychoClientFactory",),
     "envfile": ("parse_env",),
     "naming": ("format_name",),
+    "traits": ("ServerTraits",),
+    "verify": ("VerificationReport",),
     "errors": (
         "TychoAPIError",
         "TychoAmbiguousNameError",
@@ -102,6 +107,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "TychoNotFoundError",
         "TychoNotReadyError",
         "TychoRateLimitError",
+        "TychoReadinessUnknownError",
         "TychoResponseError",
         "TychoServerError",
         "TychoSystemNotFoundError",

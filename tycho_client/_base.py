@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 from pydantic import BaseModel
@@ -24,16 +24,20 @@ from ._body import BodyReader
 from ._call import CallPlan
 from ._config import (
     CALL_OPTION_NAMES,
+    CallOptions,
     Settings,
     check_deadline,
     check_headers,
     check_retries,
     derived_deadline,
+    positive_seconds,
     resolve_timeout,
     ssl_context,
     unknown_keywords,
 )
+from ._conversation import Conversation, Exchange
 from ._generated.operations import Operation
+from ._knowledge import ServerKnowledge
 from ._raw import RawResponse
 from ._response import http_error, parse, parse_object
 from ._transport import TaskSlots, ThreadSlots
@@ -41,9 +45,11 @@ from .build import PreparedRequest
 from .errors import (
     FieldError,
     TychoAmbiguousNameError,
+    TychoAPIError,
     TychoDownError,
     TychoError,
     TychoNotReadyError,
+    TychoReadinessUnknownError,
     TychoSystemNotFoundError,
     TychoValidationError,
     escape_controls,
@@ -51,6 +57,11 @@ from .errors import (
 )
 from .models import DeleteRequest, StartRequest, StatusResponse, SystemStatus
 from .naming import format_name, guid_in
+from .releases import RELEASES, describe
+
+if TYPE_CHECKING:
+    from .traits import ServerTraits
+    from .verify import Check, VerificationReport
 
 __all__ = ["BaseTychoClient", "DownTally"]
 
@@ -79,6 +90,11 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         # own timeout, User-Agent, limits, proxies and hooks: it gets only what the API needs.
         self._headers: dict[str, str] | None = settings.call_headers(own_pool=ours) or None
         self._urls: dict[str, httpx.URL] = {}
+        # What answers taught about the server (traits.py): the same server, the same knowledge.
+        same_server = shared is not None and shared._settings.url == settings.url
+        self._knowledge: ServerKnowledge = (
+            shared._knowledge if shared is not None and same_server else ServerKnowledge()
+        )
         if shared is not None:
             self._http: HttpT = shared._http
             self._owns_http = False
@@ -221,6 +237,50 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
             serviceaccount=serviceaccount,
             username=self._settings.username,
         )
+
+    def _for_server(self, request: StartRequest) -> StartRequest:
+        """A start as this server needs it: with integer GPUs where it asserts them."""
+        return build.for_gpu_assertion(request) if self._knowledge.gpu_assertion else request
+
+    def _learned_from(self, raw: RawResponse[Any]) -> bool:
+        """Learn from a start's answer; ``True``: the GPU assertion refused it just now, before
+        creating anything, and it is to be sent again with integer GPUs."""
+        try:
+            started = raw.parse()
+        except TychoAPIError as exc:
+            return self._knowledge.refused_for_gpus(exc)
+        except TychoError:
+            return False
+        ports = [endpoint.port_1 for endpoint in started.result.containers.values()]
+        self._knowledge.saw_endpoints(ports)
+        return False
+
+    def _probe_traits(self, options: Mapping[str, Any]) -> Conversation[ServerTraits]:
+        from .traits import probe_traits  # pydantic models that status and down never need
+
+        return probe_traits(self.display_url, self._knowledge, None, self._plan(options).deadline)
+
+    def _verification(
+        self, write: bool, deadline: float, on_check: Callable[[Check], object] | None
+    ) -> Conversation[VerificationReport]:
+        from .verify import verification
+
+        positive_seconds(deadline, "deadline")
+        return verification(
+            self.display_url,
+            self._knowledge,
+            write=write,
+            seconds=deadline,
+            per_call=self.deadline,
+            on_check=on_check,
+        )
+
+    def _step_options(self, step: Exchange, options: CallOptions) -> CallOptions:
+        return options if step.deadline is None else {**options, "deadline": step.deadline}
+
+    def _shielded(self) -> contextlib.AbstractContextManager[Any]:
+        """Where an interrupted conversation cleans up (async: shielded from cancellation)."""
+        return contextlib.nullcontext()
 
     def _plan(self, options: Mapping[str, Any]) -> CallPlan:
         """The budget of one call: the client's options, overridden by what the call gives."""
@@ -379,8 +439,22 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         return list(dict.fromkeys(system.sid or system.name for system in systems))
 
     @staticmethod
-    def _all_ready(response: StatusResponse) -> bool:
-        return bool(response.result) and all(system.is_ready for system in response.result)
+    def _ready(guid: str, deadline: float, response: StatusResponse) -> bool:
+        """Whether every Deployment of the system is ready. A server that lists it without
+        ``is_ready`` does not report readiness, which no wait changes: that raises
+        TychoReadinessUnknownError."""
+        systems = response.result
+        if any(system.is_ready is None for system in systems):
+            silent = describe(item for item in RELEASES if not item.reports_readiness)
+            raise TychoReadinessUnknownError(
+                f"cannot tell whether system {guid} is ready: the server lists it ("
+                f"{len(systems)} deployment{'s' if len(systems) > 1 else ''}) without readiness, "
+                f"as tycho-api {silent} do",
+                guid=guid,
+                deadline=deadline,
+                systems=systems,
+            )
+        return bool(systems) and all(system.is_ready for system in systems)
 
     @staticmethod
     def _not_ready_error(
@@ -389,7 +463,7 @@ class BaseTychoClient(Generic[HttpT, TransportT]):
         if last is None or not last.result:
             state = "the server does not list it"
         else:
-            ready = sum(system.is_ready for system in last.result)
+            ready = sum(bool(system.is_ready) for system in last.result)
             state = f"{ready} of {len(last.result)} deployments ready"
         return TychoNotReadyError(
             f"system {guid} was not ready within {deadline:g} s ({state})",

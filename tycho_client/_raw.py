@@ -1,7 +1,8 @@
 """The HTTP answer behind a model, as openai-python gives it: :class:`RawResponse`.
 
 Every call first receives a :class:`RawResponse`; the plain methods return its :meth:`parse`, and
-``client.with_raw_response.<operation>(...)`` (:mod:`tycho_client._raw_views`) returns it as is.
+``client.with_raw_response.<operation>(...)`` (the raw views at the end of ``aio.py`` and
+``client.py``) returns it as is.
 """
 
 from __future__ import annotations

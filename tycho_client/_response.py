@@ -38,11 +38,13 @@ from .errors import (
     quote_body,
 )
 from .models import ErrorResponse
+from .releases import FEATURES, GPU_ASSERTION_ERROR, RELEASES, describe
 
 __all__ = [
     "api_error",
     "explain_server_error",
     "http_error",
+    "missing_feature",
     "outcome_adapter",
     "parse",
     "parse_object",
@@ -63,9 +65,16 @@ _HINTS: Final[Sequence[tuple[re.Pattern[str], str]]] = tuple(
             "server's fallback port is a number)",
         ),
         (
-            r"name 'abort' is not defined",
+            r"name 'abort' is not defined|"
+            r"'>=' not supported between instances of 'ValidationError' and 'int'",
             "the server's own schema rejected the request body: a required key is missing, "
             "or a value is null or of the wrong type",
+        ),
+        (
+            r"'>=' not supported between instances of 'ApiException' and 'int'",
+            "Kubernetes refused what the server asked of it (tycho-api 1.12.0 - 1.13.0 lose "
+            "Kubernetes' reason): a name or GUID must be a label value, at most 63 letters, "
+            "digits, '-', '_' or '.'",
         ),
         (
             r"the JSON object must be str, bytes or bytearray",
@@ -96,8 +105,39 @@ _DETAIL_BYTES: Final = 64 * 1024
 """How much of an error page is searched for its message or title."""
 
 
+# Errors of a release that lacks what was asked: the explanation replaces the server's text.
+_MISSING: Final[Sequence[tuple[str, str]]] = (
+    (
+        "Limits.__init__() got an unexpected keyword argument 'ephemeralStorage'",
+        "ephemeralStorage",
+    ),
+)
+
+
+def missing_feature(error: str) -> str | None:
+    """What a server refused for lack of a feature some releases have, in plain words naming
+    the releases that have it; ``None`` for any other error."""
+    if GPU_ASSERTION_ERROR in error:
+        return (
+            "this server (it behaves like tycho-api "
+            f"{describe(item for item in RELEASES if item.gpu_assertion)}) needs an integer `gpus` "
+            "in `deploy.resources.limits` and `reservations` of every compose service, `0` for none"
+        )
+    for text, name in _MISSING:
+        if text in error:
+            feature = FEATURES[name]
+            return (
+                f"this server does not support `{feature.name}` ({feature.where}): tycho-api "
+                f"{feature.releases} do; leave it out for this one"
+            )
+    return None
+
+
 def explain_server_error(error: str) -> str | None:
     """Plain words for a cryptic error text of a real Tycho server, if the cause is known."""
+    missing = missing_feature(error)
+    if missing is not None:
+        return missing
     text = error.strip()
     # Servers answer a missing required key with the bare key name (a KeyError's text).
     key = text.strip("'\"")
@@ -240,6 +280,12 @@ def http_error(
 def api_error(operation: str, outcome: ErrorResponse) -> TychoAPIError:
     """The TychoAPIError for an HTTP 200 answer with ``"status": "error"``."""
     error = outcome.result.error
+    missing = missing_feature(error)
+    if missing is not None:  # the feature and who has it, not the server's traceback
+        message = f"{operation} failed: {missing}"
+        return TychoAPIError(
+            message, operation=operation, error=error, response=outcome, hint=missing
+        )
     hint = explain_server_error(error)
     quoted = quote_body(_summarize_server_error(error))
     message = f'{operation} failed on the server: "{quoted}"'

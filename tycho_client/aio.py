@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import anyio
 import httpx
@@ -26,12 +26,13 @@ from . import _publish
 from ._base import BaseTychoClient, DownTally
 from ._call import CallPlan
 from ._config import AsyncClientKwargs, CallOptions, positive_seconds
+from ._conversation import PAUSED, Conversation, Exchange, Pause, Reply, ending
 from ._defaults import DEFAULT_URL
 from ._generated.operations import DELETE, MODIFY, START, STATUS, Operation
 from ._raw import RawResponse
 from ._transport import DEADLINE, AsyncDeadlineTransport
 from .build import PreparedRequest, prepare, prepare_down, prepare_service
-from .errors import TychoError, TychoTimeoutError
+from .errors import TychoError, TychoTimeoutError, TychoTransportError
 from .models import (
     ComposeSystem,
     DeleteRequest,
@@ -46,9 +47,14 @@ from .models import (
 )
 from .naming import guid_in
 
+if TYPE_CHECKING:
+    from .traits import ServerTraits
+    from .verify import Check, VerificationReport
+
 __all__ = ["AsyncTychoClient"]
 
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
+T = TypeVar("T")
 
 # Module level so tests can replace the waits between retries.
 _sleep = anyio.sleep
@@ -116,6 +122,9 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
     # async-only: begin
     def _hard_deadline(self, plan: CallPlan) -> Any:
         return anyio.fail_after(max(plan.left(), 0.0))
+
+    def _shielded(self) -> Any:
+        return anyio.CancelScope(shield=True)
 
     # The sync face inherits the blocking twin from the base: hence the override of its type.
     async def _read_body(  # type: ignore[override]
@@ -192,6 +201,53 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
     ) -> ResponseT:
         return (await self._exchange(operation, request, options)).parse()
 
+    async def _exchange_start(
+        self, request: StartRequest, options: CallOptions
+    ) -> RawResponse[StartResponse]:
+        """A start, sent again with integer GPUs if the GPU assertion refused it (one deadline)."""
+        plan = self._plan(options)
+        while True:
+            prepared = prepare(START, self._for_server(request))
+            response, body = await self._send(prepared, plan)
+            raw = self._answer(prepared, response, body, START, plan)
+            if not self._learned_from(raw):
+                return raw
+
+    async def _call_start(self, request: StartRequest, options: CallOptions) -> StartResponse:
+        return (await self._exchange_start(request, options)).parse()
+
+    async def _converse(self, conversation: Conversation[T], options: CallOptions) -> T:
+        """Send what a conversation (:mod:`tycho_client._conversation`) asks and hand it the
+        answers; interrupted (Ctrl-C, a cancelled task), it still sends what it asks to clean up."""
+        reply: Reply | TychoTransportError | None = None
+        while True:
+            try:
+                if reply is None:
+                    asked = next(conversation)
+                elif isinstance(reply, TychoTransportError):
+                    asked = conversation.throw(reply)
+                else:
+                    asked = conversation.send(reply)
+            except StopIteration as done:
+                result: T = done.value
+                return result
+            try:
+                reply = await self._reply(asked, options)
+            except TychoTransportError as exc:
+                reply = exc
+            except BaseException as exc:
+                with self._shielded():
+                    await self._converse(ending(conversation, exc), options)
+                raise
+
+    async def _reply(self, asked: Exchange | Pause, options: CallOptions) -> Reply:
+        if isinstance(asked, Pause):
+            await _sleep(asked.seconds)
+            return PAUSED
+        prepared = prepare_service(asked.operation, asked.body)
+        response, body = await self._send(prepared, self._plan(self._step_options(asked, options)))
+        return Reply(response.status_code, response.headers.get("content-type", ""), body)
+
     async def _exchange_service(
         self, service: str, request: Mapping[str, Any] | BaseModel | None, options: CallOptions
     ) -> RawResponse[dict[str, Any]]:
@@ -228,9 +284,12 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
 
         A missing ``principal`` becomes ``{"username": <username>}`` (see the class), a missing
         ``serviceaccount`` ``"default"``. ``env`` may be ``.env`` text. Retried only when the
-        request surely never reached the server (the connection failed).
+        request surely never reached the server (the connection failed), or once when a server
+        that asserts integer GPUs (tycho-api 1.14.0 - 1.17.1) refused it for them while reading
+        it: then it is sent with integer ``gpus`` in every compose service (``0`` where none is
+        asked for), as every later start of this client is.
         """
-        return await self._call(START, self._start_request(request), options)
+        return await self._call_start(self._start_request(request), options)
 
     async def status(
         self,
@@ -282,8 +341,8 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
         substituted from ``settings`` only, ``services`` derived from each compose service's
         first ``ports`` entry unless given, and ``principal`` and ``serviceaccount`` filled in.
         """
-        return await self._call(
-            START, self._up_request(name, system, settings, services, serviceaccount), options
+        return await self._call_start(
+            self._up_request(name, system, settings, services, serviceaccount), options
         )
 
     @overload
@@ -371,8 +430,10 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
 
         ``deadline`` bounds the whole wait in seconds: each poll's deadline is the client's, cut
         to the time left; then :class:`~tycho_client.errors.TychoNotReadyError` names the GUID
-        and what the last poll saw. ``on_poll`` is called with each poll's systems (to show
-        progress).
+        and what the last poll saw. A server that lists the system without ``is_ready`` does not
+        report readiness (tycho-api 1.15.0 and older): that poll raises
+        :class:`~tycho_client.errors.TychoReadinessUnknownError` at once. ``on_poll`` is called
+        with each poll's systems (to show progress).
         """
         positive_seconds(deadline, "deadline")
         positive_seconds(interval, "interval")
@@ -390,12 +451,39 @@ class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTranspo
                 raise self._not_ready_error(guid, deadline, last) from None
             if on_poll is not None:
                 on_poll(last.result)
-            if self._all_ready(last):
+            if self._ready(guid, deadline, last):
                 return last.result
             remaining = ends_at - time.monotonic()
             if remaining <= 0:
                 raise self._not_ready_error(guid, deadline, last)
             await _sleep(min(interval, remaining))
+
+    async def server_traits(self, **options: Unpack[CallOptions]) -> ServerTraits:
+        """What this server does and the tycho-api releases it behaves like, learned from four
+        answers that change nothing on it (:mod:`tycho_client.traits` lists them): its error
+        format, the GPU assertion, ``ephemeralStorage``, readiness (shown by a running system),
+        modify, and ambassador mode when a start of this client showed it. No release reports
+        its version. The client remembers the GPU assertion for its starts.
+        """
+        return await self._converse(self._probe_traits(options), options)
+
+    async def verify(
+        self,
+        *,
+        write: bool = False,
+        deadline: float = 120.0,
+        on_check: Callable[[Check], object] | None = None,
+    ) -> VerificationReport:
+        """Check this server against the document: each promise its answers bear on, and the
+        releases it behaves like (:mod:`tycho_client.verify`). Read-only unless ``write``: then
+        a tiny probe system is started, found in status and deleted, and deleted in any case,
+        also on failure, timeout or interruption (the ``cleanup`` check says whether it could).
+
+        ``deadline`` bounds the verification (the clean-up has 30 s more); each call also has
+        the client's. ``on_check`` is called with each check as it is made. An unreachable
+        server raises :class:`~tycho_client.errors.TychoTransportError`.
+        """
+        return await self._converse(self._verification(write, deadline, on_check), {})
 
     # --------------------------------------------------------------------------- lifecycle
 
@@ -450,7 +538,7 @@ class AsyncTychoClientWithRawResponse:
         self, request: StartRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> RawResponse[StartResponse]:
         """:meth:`AsyncTychoClient.start`, answering with its RawResponse."""
-        return await self._client._exchange(START, self._client._start_request(request), options)
+        return await self._client._exchange_start(self._client._start_request(request), options)
 
     async def status(
         self,
@@ -487,8 +575,6 @@ class AsyncTychoClientWithRawResponse:
         **options: Unpack[CallOptions],
     ) -> RawResponse[StartResponse]:
         """:meth:`AsyncTychoClient.up`, answering with its RawResponse."""
-        return await self._client._exchange(
-            START,
-            self._client._up_request(name, system, settings, services, serviceaccount),
-            options,
+        return await self._client._exchange_start(
+            self._client._up_request(name, system, settings, services, serviceaccount), options
         )

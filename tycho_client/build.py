@@ -17,6 +17,7 @@ operation validates its mapping into its model. :func:`prepare` turns a model in
 
 from __future__ import annotations
 
+import copy
 import functools
 import getpass
 import json
@@ -48,6 +49,7 @@ from .naming import format_name, guid_in
 __all__ = [
     "DEFAULT_SERVICE_ACCOUNT",
     "PreparedRequest",
+    "for_gpu_assertion",
     "prepare",
     "prepare_down",
     "prepare_service",
@@ -55,6 +57,7 @@ __all__ = [
     "start_request",
     "up_request",
     "validate_request",
+    "with_integer_gpus",
 ]
 
 DEFAULT_SERVICE_ACCOUNT: Final = "default"
@@ -343,6 +346,43 @@ def start_request(request: StartRequest | Mapping[str, Any], username: str | Non
             data["serviceaccount"] = DEFAULT_SERVICE_ACCOUNT
         return validate_request(StartRequest, data)
     return validate_request(StartRequest, request)
+
+
+def with_integer_gpus(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A start request's JSON form as tycho-api 1.14.0 - 1.17.1 need it (they assert it): an
+    integer ``gpus`` in both ``limits`` and ``reservations`` of every compose service, the count
+    asked for (``"1"`` becomes ``1``; reservations take the limit's) or else ``0``.
+
+    Only for those releases: on the others a ``gpus``, ``0`` included, renders a GPU resource and
+    a toleration of GPU nodes' taint, so no-GPU pods could be placed on GPU nodes. A copy; what is
+    not a mapping where one is expected is left as it is.
+    """
+    from .compose.normalize import gpu_count
+
+    body: dict[str, Any] = copy.deepcopy(dict(request))
+    system = body.get("system")
+    services = system.get("services") if isinstance(system, dict) else None
+    for service in services.values() if isinstance(services, dict) else ():
+        if not isinstance(service, dict):
+            continue
+        deploy = service.setdefault("deploy", {})
+        resources = deploy.setdefault("resources", {}) if isinstance(deploy, dict) else None
+        if not isinstance(resources, dict):
+            continue
+        limits = resources.setdefault("limits", {})
+        reservations = resources.setdefault("reservations", {})
+        if not isinstance(limits, dict) or not isinstance(reservations, dict):
+            continue
+        asked = limits.get("gpus")
+        limits["gpus"] = 0 if asked is None else gpu_count(asked)
+        reserved = reservations.get("gpus")
+        reservations["gpus"] = limits["gpus"] if reserved is None else gpu_count(reserved)
+    return body
+
+
+def for_gpu_assertion(request: StartRequest) -> StartRequest:
+    """``request`` with :func:`with_integer_gpus` applied, checked again."""
+    return validate_request(StartRequest, with_integer_gpus(wire_dict(request)), built=True)
 
 
 # ------------------------------------------------------------------------------ preparation

@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import httpx
 from pydantic import BaseModel
@@ -23,12 +23,13 @@ from . import _publish
 from ._base import BaseTychoClient, DownTally
 from ._call import CallPlan
 from ._config import CallOptions, ClientKwargs, positive_seconds
+from ._conversation import PAUSED, Conversation, Exchange, Pause, Reply, ending
 from ._defaults import DEFAULT_URL
 from ._generated.operations import DELETE, MODIFY, START, STATUS, Operation
 from ._raw import RawResponse
 from ._transport import DEADLINE, DeadlineTransport
 from .build import PreparedRequest, prepare, prepare_down, prepare_service
-from .errors import TychoError, TychoTimeoutError
+from .errors import TychoError, TychoTimeoutError, TychoTransportError
 from .models import (
     ComposeSystem,
     DeleteRequest,
@@ -43,9 +44,14 @@ from .models import (
 )
 from .naming import guid_in
 
+if TYPE_CHECKING:
+    from .traits import ServerTraits
+    from .verify import Check, VerificationReport
+
 __all__ = ["TychoClient"]
 
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
+T = TypeVar("T")
 
 # Module level so tests can replace the waits between retries.
 _sleep = time.sleep
@@ -170,6 +176,53 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
     ) -> ResponseT:
         return (self._exchange(operation, request, options)).parse()
 
+    def _exchange_start(
+        self, request: StartRequest, options: CallOptions
+    ) -> RawResponse[StartResponse]:
+        """A start, sent again with integer GPUs if the GPU assertion refused it (one deadline)."""
+        plan = self._plan(options)
+        while True:
+            prepared = prepare(START, self._for_server(request))
+            response, body = self._send(prepared, plan)
+            raw = self._answer(prepared, response, body, START, plan)
+            if not self._learned_from(raw):
+                return raw
+
+    def _call_start(self, request: StartRequest, options: CallOptions) -> StartResponse:
+        return (self._exchange_start(request, options)).parse()
+
+    def _converse(self, conversation: Conversation[T], options: CallOptions) -> T:
+        """Send what a conversation (:mod:`tycho_client._conversation`) asks and hand it the
+        answers; interrupted (Ctrl-C, a cancelled task), it still sends what it asks to clean up."""
+        reply: Reply | TychoTransportError | None = None
+        while True:
+            try:
+                if reply is None:
+                    asked = next(conversation)
+                elif isinstance(reply, TychoTransportError):
+                    asked = conversation.throw(reply)
+                else:
+                    asked = conversation.send(reply)
+            except StopIteration as done:
+                result: T = done.value
+                return result
+            try:
+                reply = self._reply(asked, options)
+            except TychoTransportError as exc:
+                reply = exc
+            except BaseException as exc:
+                with self._shielded():
+                    self._converse(ending(conversation, exc), options)
+                raise
+
+    def _reply(self, asked: Exchange | Pause, options: CallOptions) -> Reply:
+        if isinstance(asked, Pause):
+            _sleep(asked.seconds)
+            return PAUSED
+        prepared = prepare_service(asked.operation, asked.body)
+        response, body = self._send(prepared, self._plan(self._step_options(asked, options)))
+        return Reply(response.status_code, response.headers.get("content-type", ""), body)
+
     def _exchange_service(
         self, service: str, request: Mapping[str, Any] | BaseModel | None, options: CallOptions
     ) -> RawResponse[dict[str, Any]]:
@@ -206,9 +259,12 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
 
         A missing ``principal`` becomes ``{"username": <username>}`` (see the class), a missing
         ``serviceaccount`` ``"default"``. ``env`` may be ``.env`` text. Retried only when the
-        request surely never reached the server (the connection failed).
+        request surely never reached the server (the connection failed), or once when a server
+        that asserts integer GPUs (tycho-api 1.14.0 - 1.17.1) refused it for them while reading
+        it: then it is sent with integer ``gpus`` in every compose service (``0`` where none is
+        asked for), as every later start of this client is.
         """
-        return self._call(START, self._start_request(request), options)
+        return self._call_start(self._start_request(request), options)
 
     def status(
         self,
@@ -260,8 +316,8 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
         substituted from ``settings`` only, ``services`` derived from each compose service's
         first ``ports`` entry unless given, and ``principal`` and ``serviceaccount`` filled in.
         """
-        return self._call(
-            START, self._up_request(name, system, settings, services, serviceaccount), options
+        return self._call_start(
+            self._up_request(name, system, settings, services, serviceaccount), options
         )
 
     @overload
@@ -349,8 +405,10 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
 
         ``deadline`` bounds the whole wait in seconds: each poll's deadline is the client's, cut
         to the time left; then :class:`~tycho_client.errors.TychoNotReadyError` names the GUID
-        and what the last poll saw. ``on_poll`` is called with each poll's systems (to show
-        progress).
+        and what the last poll saw. A server that lists the system without ``is_ready`` does not
+        report readiness (tycho-api 1.15.0 and older): that poll raises
+        :class:`~tycho_client.errors.TychoReadinessUnknownError` at once. ``on_poll`` is called
+        with each poll's systems (to show progress).
         """
         positive_seconds(deadline, "deadline")
         positive_seconds(interval, "interval")
@@ -368,12 +426,39 @@ class TychoClient(BaseTychoClient[httpx.Client, httpx.BaseTransport]):
                 raise self._not_ready_error(guid, deadline, last) from None
             if on_poll is not None:
                 on_poll(last.result)
-            if self._all_ready(last):
+            if self._ready(guid, deadline, last):
                 return last.result
             remaining = ends_at - time.monotonic()
             if remaining <= 0:
                 raise self._not_ready_error(guid, deadline, last)
             _sleep(min(interval, remaining))
+
+    def server_traits(self, **options: Unpack[CallOptions]) -> ServerTraits:
+        """What this server does and the tycho-api releases it behaves like, learned from four
+        answers that change nothing on it (:mod:`tycho_client.traits` lists them): its error
+        format, the GPU assertion, ``ephemeralStorage``, readiness (shown by a running system),
+        modify, and ambassador mode when a start of this client showed it. No release reports
+        its version. The client remembers the GPU assertion for its starts.
+        """
+        return self._converse(self._probe_traits(options), options)
+
+    def verify(
+        self,
+        *,
+        write: bool = False,
+        deadline: float = 120.0,
+        on_check: Callable[[Check], object] | None = None,
+    ) -> VerificationReport:
+        """Check this server against the document: each promise its answers bear on, and the
+        releases it behaves like (:mod:`tycho_client.verify`). Read-only unless ``write``: then
+        a tiny probe system is started, found in status and deleted, and deleted in any case,
+        also on failure, timeout or interruption (the ``cleanup`` check says whether it could).
+
+        ``deadline`` bounds the verification (the clean-up has 30 s more); each call also has
+        the client's. ``on_check`` is called with each check as it is made. An unreachable
+        server raises :class:`~tycho_client.errors.TychoTransportError`.
+        """
+        return self._converse(self._verification(write, deadline, on_check), {})
 
     # --------------------------------------------------------------------------- lifecycle
 
@@ -421,7 +506,7 @@ class TychoClientWithRawResponse:
         self, request: StartRequest | Mapping[str, Any], **options: Unpack[CallOptions]
     ) -> RawResponse[StartResponse]:
         """:meth:`TychoClient.start`, answering with its RawResponse."""
-        return self._client._exchange(START, self._client._start_request(request), options)
+        return self._client._exchange_start(self._client._start_request(request), options)
 
     def status(
         self,
@@ -458,8 +543,6 @@ class TychoClientWithRawResponse:
         **options: Unpack[CallOptions],
     ) -> RawResponse[StartResponse]:
         """:meth:`TychoClient.up`, answering with its RawResponse."""
-        return self._client._exchange(
-            START,
-            self._client._up_request(name, system, settings, services, serviceaccount),
-            options,
+        return self._client._exchange_start(
+            self._client._up_request(name, system, settings, services, serviceaccount), options
         )

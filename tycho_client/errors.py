@@ -19,6 +19,7 @@ One hierarchy, so callers can catch as broadly or as narrowly as they need::
     ├── TychoResponseError              a body that is not JSON, or not what the document allows
     ├── TychoDownError                  `down` could not delete some systems (.deleted, .failed)
     ├── TychoNotReadyError              `wait_ready` ran out of time; the server did answer (.guid)
+    │   └── TychoReadinessUnknownError  the server does not report readiness (tycho-api < 1.16.1)
     ├── TychoSystemNotFoundError        a system name that names no running system (.name)
     ├── TychoDiscoveryError             the Tycho API could not be found in Kubernetes
     └── TychoMissingDependencyError     an optional extra is not installed (.extra; also a
@@ -63,6 +64,7 @@ __all__ = [
     "TychoNotFoundError",
     "TychoNotReadyError",
     "TychoRateLimitError",
+    "TychoReadinessUnknownError",
     "TychoResponseError",
     "TychoServerError",
     "TychoSystemNotFoundError",
@@ -372,6 +374,18 @@ class TychoNotReadyError(TychoError):
         super().__init__(message)
         self.guid = guid
         self.deadline = deadline
+
+
+class TychoReadinessUnknownError(TychoNotReadyError):
+    """``wait_ready`` cannot tell whether a system is ready: the server lists it without
+    ``is_ready`` (tycho-api 1.15.0 and older do not report readiness). Raised at the first poll
+    that shows it, instead of waiting in vain; ``systems`` are the entries that poll listed."""
+
+    def __init__(
+        self, message: str, *, guid: str, deadline: float, systems: Sequence[Any] = ()
+    ) -> None:
+        super().__init__(message, guid=guid, deadline=deadline)
+        self.systems: list[Any] = list(systems)
 
 
 class TychoSystemNotFoundError(TychoError):

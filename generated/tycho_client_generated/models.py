@@ -29,13 +29,13 @@ class ServiceSpec(BaseModel):
     clients: Annotated[
         list[str] | None,
         Field(
-            description="CIDRs allowed to reach the service through a network policy. Real servers need a network-policy\ntemplate for a non-empty list; tycho-api 1.17.3 ships none, so any non-empty list fails there\n(exchange 21): send `[]` or leave it out.\n",
+            description="CIDRs allowed to reach the service through a network policy. Real servers need a network-policy\ntemplate for a non-empty list; no tycho-api release ships one, so any non-empty list fails there\n(exchange 21): send `[]` or leave it out.\n",
             max_length=0,
         ),
     ] = None
     """
     CIDRs allowed to reach the service through a network policy. Real servers need a network-policy
-    template for a non-empty list; tycho-api 1.17.3 ships none, so any non-empty list fails there
+    template for a non-empty list; no tycho-api release ships one, so any non-empty list fails there
     (exchange 21): send `[]` or leave it out.
 
     """
@@ -84,6 +84,31 @@ class ModifyRequest(BaseModel):
         ),
     ] = None
     """A Kubernetes memory quantity (e.g. `512Mi`, `1G`), set as both limit and request of every container."""
+
+
+GpuInteger = TypeAliasType(
+    "GpuInteger",
+    Annotated[
+        int,
+        Field(
+            description="GPUs as a JSON integer, e.g. `1`; what every release reads.",
+            ge=0,
+            le=999999,
+        ),
+    ],
+)
+
+
+GpuDigits = TypeAliasType(
+    "GpuDigits",
+    Annotated[
+        str,
+        Field(
+            description='GPUs as a string of digits, e.g. `"1"`; 1.14.0 - 1.17.1 refuse it.',
+            pattern="^[0-9]{1,6}$",
+        ),
+    ],
+)
 
 
 class TcpSocket(BaseModel):
@@ -321,19 +346,19 @@ class SystemStatus(BaseModel):
     ip_address: Annotated[
         str,
         Field(
-            description="An address to reach the system. tycho-api 1.17.3 always reports `127.0.0.1`."
+            description="An address to reach the system. tycho-api always reports `127.0.0.1`."
         ),
     ]
-    """An address to reach the system. tycho-api 1.17.3 always reports `127.0.0.1`."""
+    """An address to reach the system. tycho-api always reports `127.0.0.1`."""
 
     port: Annotated[
         str,
         Field(
-            description='A port, as a **string**. tycho-api 1.17.3 always reports `"80"`.',
+            description='A port, as a **string**. tycho-api always reports `"80"`.',
             pattern="^[0-9]+$",
         ),
     ]
-    """A port, as a **string**. tycho-api 1.17.3 always reports `"80"`."""
+    """A port, as a **string**. tycho-api always reports `"80"`."""
 
     creation_time: Annotated[
         str,
@@ -366,9 +391,17 @@ class SystemStatus(BaseModel):
     """The `app-name` label; empty if missing."""
 
     is_ready: Annotated[
-        bool, Field(description="Whether every replica of the Deployment is ready.")
-    ]
-    """Whether every replica of the Deployment is ready."""
+        bool | None,
+        Field(
+            description="Whether every replica of the Deployment is ready (1.16.1 and later). Absent: the server does not\nreport readiness (1.12.0 - 1.15.0), so whether the system is ready is unknown, never `false` or\n`true`.\n"
+        ),
+    ] = None
+    """
+    Whether every replica of the Deployment is ready (1.16.1 and later). Absent: the server does not
+    report readiness (1.12.0 - 1.15.0), so whether the system is ready is unknown, never `false` or
+    `true`.
+
+    """
 
 
 class DeleteResponse(BaseModel):
@@ -423,12 +456,16 @@ class ErrorResult(BaseModel):
     error: Annotated[
         str,
         Field(
-            description="The server's error text: a bare key name (`system`, `name`) for a missing key, a Python error\nmessage, or a multi-line text with a server traceback.\n"
+            description="The server's error text: a bare key name (`system`, `name`) for a missing key, a Python error\nmessage, or a multi-line text with a server traceback. A body the server's own schema rejects\ngets `name 'abort' is not defined` (1.14.0 and later) or `'>=' not supported between instances of\n'ValidationError' and 'int'` (1.12.0 - 1.13.0); a start 1.14.0 - 1.17.1 refuse for its GPUs\n`Fractional GPUs not supported`; `ephemeralStorage` sent to 1.12.0 - 1.13.0\n`Limits.__init__() got an unexpected keyword argument 'ephemeralStorage'`.\n"
         ),
     ]
     """
     The server's error text: a bare key name (`system`, `name`) for a missing key, a Python error
-    message, or a multi-line text with a server traceback.
+    message, or a multi-line text with a server traceback. A body the server's own schema rejects
+    gets `name 'abort' is not defined` (1.14.0 and later) or `'>=' not supported between instances of
+    'ValidationError' and 'int'` (1.12.0 - 1.13.0); a start 1.14.0 - 1.17.1 refuse for its GPUs
+    `Fractional GPUs not supported`; `ephemeralStorage` sent to 1.12.0 - 1.13.0
+    `Limits.__init__() got an unexpected keyword argument 'ephemeralStorage'`.
 
     """
 
@@ -520,7 +557,7 @@ unquoted into YAML).
 class StatusRequest(BaseModel):
     """
     What `/system/status` reads. `{}` lists every system. Real servers reject a `null` `name`
-    (they answer `"name 'abort' is not defined"`) and read a `null` `username` as none given.
+    (they answer the schema error of `ErrorResult`) and read a `null` `username` as none given.
     Both are used in a Kubernetes label selector, so they must be label values.
 
     """
@@ -572,56 +609,6 @@ class DeleteRequest(BaseModel):
     label value, so a full system name or an unknown GUID deletes nothing and still succeeds.
 
     """
-
-
-class Resources(BaseModel):
-    """
-    Amounts of resources for one container: exactly the keys servers know (any other fails with
-    `Limits.__init__() got an unexpected keyword argument`). Servers write `memory` only together
-    with `cpus` (and fail on `cpus` without `memory`).
-
-    """
-
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="forbid",
-        populate_by_name=True,
-    )
-    cpus: Annotated[
-        str | None,
-        Field(
-            description='CPUs, possibly fractional, e.g. `"0.5"`.',
-            max_length=24,
-            pattern="^([0-9]{1,12}(\\.[0-9]{0,9})?|\\.[0-9]{1,9})([numkMGTPE]|[KMGTPE]i)?$",
-        ),
-    ] = None
-    """CPUs, possibly fractional, e.g. `"0.5"`."""
-
-    memory: Annotated[
-        str | None,
-        Field(
-            description='Memory with a unit, e.g. `"512M"`, `"4Gi"`.',
-            max_length=24,
-            pattern="^([0-9]{1,12}(\\.[0-9]{0,9})?|\\.[0-9]{1,9})([numkMGTPE]|[KMGTPE]i)?$",
-        ),
-    ] = None
-    """Memory with a unit, e.g. `"512M"`, `"4Gi"`."""
-
-    gpus: Annotated[
-        str | None,
-        Field(description='GPUs, a whole number, e.g. `"1"`.', pattern="^[0-9]{1,6}$"),
-    ] = None
-    """GPUs, a whole number, e.g. `"1"`."""
-
-    ephemeralStorage: Annotated[
-        str | None,
-        Field(
-            description='Ephemeral storage with a unit, e.g. `"1G"`.',
-            max_length=24,
-            pattern="^([0-9]{1,12}(\\.[0-9]{0,9})?|\\.[0-9]{1,9})([numkMGTPE]|[KMGTPE]i)?$",
-        ),
-    ] = None
-    """Ephemeral storage with a unit, e.g. `"1G"`."""
 
 
 class HttpGet(BaseModel):
@@ -800,7 +787,10 @@ class ExecProbe(BaseModel):
 
 class ProxyRewrite(BaseModel):
     """
-    Tycho-specific proxy rewrite settings.
+    Tycho-specific proxy rewrite settings, read from the compose service whose name sorts last by 1.17.1 and
+    later (older releases ignore them: send `proxy_rewrite_rule` too). Only rendered behind the ambassador
+    proxy.
+
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
@@ -963,37 +953,67 @@ class ErrorResponse(BaseModel):
     result: ErrorResult
 
 
-class ResourcesModel(BaseModel):
+class Resources(BaseModel):
     """
-    Resource limits and reservations (Kubernetes limits and requests).
-    """
+    Amounts of resources for one container: exactly the keys servers know (any other fails with
+    `Limits.__init__() got an unexpected keyword argument`). Servers write `memory` only together
+    with `cpus` (and fail on `cpus` without `memory`).
 
-    model_config: ClassVar[ConfigDict] = ConfigDict(
-        defer_build=True,
-        extra="allow",
-        populate_by_name=True,
-    )
-    limits: Resources | None = None
-    reservations: Resources | None = None
-
-
-class Deploy(BaseModel):
-    """
-    Compose `deploy`; Tycho reads only `resources`.
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(
         defer_build=True,
-        extra="allow",
+        extra="forbid",
         populate_by_name=True,
     )
-    resources: Annotated[
-        ResourcesModel | None,
+    cpus: Annotated[
+        str | None,
         Field(
-            description="Resource limits and reservations (Kubernetes limits and requests)."
+            description='CPUs, possibly fractional, e.g. `"0.5"`.',
+            max_length=24,
+            pattern="^([0-9]{1,12}(\\.[0-9]{0,9})?|\\.[0-9]{1,9})([numkMGTPE]|[KMGTPE]i)?$",
         ),
     ] = None
-    """Resource limits and reservations (Kubernetes limits and requests)."""
+    """CPUs, possibly fractional, e.g. `"0.5"`."""
+
+    memory: Annotated[
+        str | None,
+        Field(
+            description='Memory with a unit, e.g. `"512M"`, `"4Gi"`.',
+            max_length=24,
+            pattern="^([0-9]{1,12}(\\.[0-9]{0,9})?|\\.[0-9]{1,9})([numkMGTPE]|[KMGTPE]i)?$",
+        ),
+    ] = None
+    """Memory with a unit, e.g. `"512M"`, `"4Gi"`."""
+
+    gpus: Annotated[
+        GpuInteger | GpuDigits | None,
+        Field(
+            description='GPUs, a whole number: a JSON integer (`1`), or a string of digits (`"1"`), which 1.14.0 - 1.17.1\nrefuse. Those releases assert that `gpus` is an integer in both `limits` and `reservations` of every\ncompose service, also of one that wants no GPU (`Fractional GPUs not supported`): send them integers\nthere, `0` for none. Any `gpus`, `0` included, renders a GPU resource and a toleration of GPU nodes\'\ntaint on every release, so send `0` only where it is needed.\n'
+        ),
+    ] = None
+    """
+    GPUs, a whole number: a JSON integer (`1`), or a string of digits (`"1"`), which 1.14.0 - 1.17.1
+    refuse. Those releases assert that `gpus` is an integer in both `limits` and `reservations` of every
+    compose service, also of one that wants no GPU (`Fractional GPUs not supported`): send them integers
+    there, `0` for none. Any `gpus`, `0` included, renders a GPU resource and a toleration of GPU nodes'
+    taint on every release, so send `0` only where it is needed.
+
+    """
+
+    ephemeralStorage: Annotated[
+        str | None,
+        Field(
+            description="Ephemeral storage with a unit, e.g. `\"1G\"`. 1.14.0 and later; 1.12.0 - 1.13.0 refuse it\n(`Limits.__init__() got an unexpected keyword argument 'ephemeralStorage'`).\n",
+            max_length=24,
+            pattern="^([0-9]{1,12}(\\.[0-9]{0,9})?|\\.[0-9]{1,9})([numkMGTPE]|[KMGTPE]i)?$",
+        ),
+    ] = None
+    """
+    Ephemeral storage with a unit, e.g. `"1G"`. 1.14.0 and later; 1.12.0 - 1.13.0 refuse it
+    (`Limits.__init__() got an unexpected keyword argument 'ephemeralStorage'`).
+
+    """
 
 
 StatusOutcome = TypeAliasType(
@@ -1053,6 +1073,39 @@ class StartResponse(BaseModel):
     """E.g. `Started system jupyter-ds-e483439d77be44d791466e05d9cc5ecc`."""
 
     result: StartResult
+
+
+class ResourcesModel(BaseModel):
+    """
+    Resource limits and reservations (Kubernetes limits and requests).
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="allow",
+        populate_by_name=True,
+    )
+    limits: Resources | None = None
+    reservations: Resources | None = None
+
+
+class Deploy(BaseModel):
+    """
+    Compose `deploy`; Tycho reads only `resources`.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        defer_build=True,
+        extra="allow",
+        populate_by_name=True,
+    )
+    resources: Annotated[
+        ResourcesModel | None,
+        Field(
+            description="Resource limits and reservations (Kubernetes limits and requests)."
+        ),
+    ] = None
+    """Resource limits and reservations (Kubernetes limits and requests)."""
 
 
 StartOutcome = TypeAliasType(
@@ -1211,14 +1264,15 @@ class ComposeService(BaseModel):
     conn_string: Annotated[
         str | None,
         Field(
-            description="Tycho-specific. A path suffix for the proxy route. Servers read it from the last service listed\nand write it unquoted as a label value of the system's Services.\n",
+            description="Tycho-specific. A path suffix for the proxy route. Servers read it from the compose service whose\nname sorts last (not the last one listed: they sort the document's keys) and write it unquoted as a\nlabel value of the system's Services.\n",
             max_length=63,
             pattern="^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$",
         ),
     ] = None
     """
-    Tycho-specific. A path suffix for the proxy route. Servers read it from the last service listed
-    and write it unquoted as a label value of the system's Services.
+    Tycho-specific. A path suffix for the proxy route. Servers read it from the compose service whose
+    name sorts last (not the last one listed: they sort the document's keys) and write it unquoted as a
+    label value of the system's Services.
 
     """
 
@@ -1226,18 +1280,28 @@ class ComposeService(BaseModel):
     proxy_rewrite_rule: Annotated[
         bool | None,
         Field(
-            description="Tycho-specific. Turns the proxy rewrite on. Servers read it from the last service listed."
+            description="Tycho-specific. Turns the proxy rewrite on. Servers read it from the compose service whose name sorts\nlast; 1.12.0 - 1.16.1 and 1.17.3 and later read it, 1.17.1 and 1.17.2 read `proxy_rewrite` instead:\nsend both for a rewrite on every release (tycho-client does). Only rendered behind the ambassador\nproxy.\n"
         ),
     ] = None
-    """Tycho-specific. Turns the proxy rewrite on. Servers read it from the last service listed."""
+    """
+    Tycho-specific. Turns the proxy rewrite on. Servers read it from the compose service whose name sorts
+    last; 1.12.0 - 1.16.1 and 1.17.3 and later read it, 1.17.1 and 1.17.2 read `proxy_rewrite` instead:
+    send both for a rewrite on every release (tycho-client does). Only rendered behind the ambassador
+    proxy.
+
+    """
 
     gitea_integration: Annotated[
         bool | None,
         Field(
-            description="Tycho-specific. Mounts the user's Gitea credentials. Servers read it from the last service listed."
+            description="Tycho-specific. Mounts the user's Gitea credentials. Servers read it from the compose service whose\nname sorts last; 1.13.0 and later (1.12.0 ignores it).\n"
         ),
     ] = None
-    """Tycho-specific. Mounts the user's Gitea credentials. Servers read it from the last service listed."""
+    """
+    Tycho-specific. Mounts the user's Gitea credentials. Servers read it from the compose service whose
+    name sorts last; 1.13.0 and later (1.12.0 ignores it).
+
+    """
 
 
 class ComposeSystem(BaseModel):

@@ -5,6 +5,11 @@
 bounded (a long list adds nothing the server's code treats differently); extra keys of the open
 compose objects are drawn too, and those that hold what the document cannot rule out (see
 ``tycho_client.rules.SERVER_RULES``) are filtered by the caller.
+
+hypothesis-jsonschema almost never fills the optional ``deploy.resources`` of a service (none of
+400 draws did), so about every other service gets one drawn from the ``Resources`` schema: limits,
+and reservations that take some of the limits' amounts (at most the limits, GPUs equal, as the
+rules want). :func:`has_resources` says which draws carry any.
 """
 
 from __future__ import annotations
@@ -68,15 +73,67 @@ def start_requests() -> st.SearchStrategy[dict[str, Any]]:
         from_schema({**services["propertyNames"], "type": "string"}), from_schema(with_ports)
     )
 
-    def assembled(parts: tuple[dict[str, Any], str, tuple[str, dict[str, Any]]]) -> dict[str, Any]:
-        body, text, (name, service) = parts
+    amounts = from_schema({**_schema("Resources"), "minProperties": 1})
+    kept = st.sets(st.sampled_from(sorted(_RESOURCE_KEYS)))
+    drawn = st.tuples(amounts, kept)
+    # One for each service, resources or none, the two alike.
+    deploys = st.lists(st.one_of(st.none(), drawn), min_size=_SIZE + 1, max_size=_SIZE + 1)
+
+    def assembled(
+        parts: tuple[
+            dict[str, Any],
+            str,
+            tuple[str, dict[str, Any]],
+            list[tuple[dict[str, Any], set[str]] | None],
+        ],
+    ) -> dict[str, Any]:
+        body, text, (name, service), resources = parts
         body.pop("principal", None)
         compose = body["system"]["services"]
         if not any(s.get("ports") for s in compose.values()):
             compose[name] = service
+        for drawn, chosen in zip(compose.values(), resources, strict=False):
+            if chosen is not None and chosen[0] and isinstance(drawn, dict):
+                drawn["deploy"] = {"resources": _limits_and_reservations(*chosen)}
         return {**body, "principal": text}
 
-    return st.tuples(from_schema(schema), principals, extra).map(assembled)
+    return st.tuples(from_schema(schema), principals, extra, deploys).map(assembled)
+
+
+_RESOURCE_KEYS = ("cpus", "memory", "gpus", "ephemeralStorage")
+
+
+def _limits_and_reservations(limits: dict[str, Any], kept: set[str]) -> dict[str, Any]:
+    """Limits, and reservations of some of the same amounts (cpus only with memory)."""
+    reserved = {key: value for key, value in limits.items() if key in kept}
+    if "cpus" in reserved:
+        reserved["memory"] = limits["memory"]
+    return {"limits": limits, "reservations": reserved} if reserved else {"limits": limits}
+
+
+def has_resources(body: dict[str, Any]) -> bool:
+    """Whether a drawn start request has ``deploy.resources`` amounts in any service."""
+    services = body.get("system", {}).get("services", {})
+    return any(
+        isinstance(service, dict)
+        and isinstance(service.get("deploy"), dict)
+        and isinstance(service["deploy"].get("resources"), dict)
+        and any(service["deploy"]["resources"].get(kind) for kind in ("limits", "reservations"))
+        for service in services.values()
+    )
+
+
+def uses(body: dict[str, Any], key: str) -> bool:
+    """Whether any service's limits or reservations name ``key`` (``ephemeralStorage`` ...)."""
+    services = body.get("system", {}).get("services", {})
+    for service in services.values():
+        deploy = service.get("deploy") if isinstance(service, dict) else None
+        resources = deploy.get("resources") if isinstance(deploy, dict) else None
+        for kind in ("limits", "reservations"):
+            amounts = resources.get(kind) if isinstance(resources, dict) else None
+            if isinstance(amounts, dict) and key in amounts:
+                return True
+    return False
 
 
 def status_requests() -> st.SearchStrategy[dict[str, Any]]:

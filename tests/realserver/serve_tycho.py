@@ -1,8 +1,8 @@
 """Run the real Tycho API (tycho-api's Flask app) on 127.0.0.1; print ``PORT <n>`` once it listens.
 
-Run by the real-server suite with the interpreter of ``.realserver-venv`` (see setup_server.py),
-with ``KUBECONFIG`` pointing at the test's fake Kubernetes API. tycho-api's own ``__main__``
-binds 0.0.0.0; this binds loopback only, on a port the OS picks.
+Run by the real-server suite with the interpreter of ``.realserver-venvs/<release>`` (see
+setup_server.py), with ``KUBECONFIG`` pointing at the test's fake Kubernetes API. tycho-api's own
+``__main__`` binds 0.0.0.0; this binds loopback only, on a port the OS picks.
 """
 
 import sys

@@ -30,7 +30,7 @@ def check_sync(client: TychoClient) -> None:
     reveal_type(client.status().result[0].sid)
     assert_type(client.status().result[0].sid, str | None)
     assert_type(client.status(), StatusResponse)
-    assert_type(client.status().result[0].is_ready, bool)
+    assert_type(client.status().result[0].is_ready, bool | None)  # None: not reported
 
     reveal_type(client.start(START).result.containers)
     assert_type(client.start(START).result.containers, dict[str, ContainerEndpoint])

@@ -1,4 +1,4 @@
-"""The ``tycho`` command: up, status, down, modify, validate, spec, mock, completion.
+"""The ``tycho`` command: up, status, down, modify, validate, spec, mock, verify, completion.
 
 Exit codes: 0 success; 1 the server answered with an error; 2 usage or validation error (nothing
 changed); 3 no server to talk to; 130 interrupted (Ctrl-C). Each command lives in its own module,

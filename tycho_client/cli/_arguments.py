@@ -72,6 +72,23 @@ GLOBAL_OPTIONS = (
 
 # ------------------------------------------------------------------------ shared options
 
+# The releases tycho mock can play, spelled out here because tycho --help must not import
+# tycho_client.releases (it loads typing); a test keeps them equal to the release table.
+RELEASE_VERSIONS = (
+    "1.12.0",
+    "1.13.0",
+    "1.14.0",
+    "1.14.1",
+    "1.15.0",
+    "1.16.1",
+    "1.17.1",
+    "1.17.2",
+    "1.17.3",
+    "1.17.3.dev20240507125039",
+    "1.17.3.dev20240520152141",
+)
+DEFAULT_RELEASE = "1.17.3"
+
 
 def _output(formats: tuple[str, ...], note: str) -> Option:
     return Option("-o", "--output", choices=formats, default=None, metavar="FORMAT",
@@ -335,7 +352,8 @@ MOCK = Command(
     """\
   tycho mock --port 0                      any free port
   tycho mock --ready-after 3 --latency 0.2
-  tycho mock --fail-next 2 --fail-status 503""",
+  tycho mock --fail-next 2 --fail-status 503
+  tycho mock --release 1.12.0              answer as tycho-api 1.12.0""",
     Option("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)"),
     Option(
         "--port", type=int, default=5000, help="port to bind, 0 for any free one (default: 5000)"
@@ -374,7 +392,34 @@ MOCK = Command(
         default=503,
         help="HTTP status of those answers; 200 is an error envelope (default: 503)",
     ),
+    Option(
+        "--release",
+        metavar="VERSION",
+        choices=RELEASE_VERSIONS,
+        default=DEFAULT_RELEASE,
+        help=f"the tycho-api release to answer as: {', '.join(RELEASE_VERSIONS)} "
+        f"(default: {DEFAULT_RELEASE})",
+    ),
     Option("-q", "--quiet", action="store_true", help="no log line per request on stderr"),
+)
+
+VERIFY = Command(
+    "verify",
+    "check a server against the API document",
+    "Check a live Tycho server against the OpenAPI document: each promise its answers bear "
+    "on (routes, envelopes, errors, status entries, readiness, modify, refusals) and the "
+    "tycho-api releases it behaves like (no release reports its version). Read-only unless "
+    "--write. Exit 0: conformant; 1: not; 3: unreachable.",
+    """\
+  tycho verify --url http://localhost:5000
+  tycho verify --write -o json            start, list and delete a probe system too""",
+    Option(
+        "--write",
+        action="store_true",
+        help="also start a tiny system, find it in status and delete it (deleted on every path)",
+    ),
+    _output(("table", "json"), "default: table"),
+    NO_HEADERS,
 )
 
 COMPLETION = Command(
@@ -390,6 +435,6 @@ COMPLETION = Command(
 
 COMMANDS = {
     command.name: command
-    for command in (UP, STATUS, DOWN, MODIFY, VALIDATE, SPEC, MOCK, COMPLETION)
+    for command in (UP, STATUS, DOWN, MODIFY, VALIDATE, SPEC, MOCK, VERIFY, COMPLETION)
 }
 """The commands by name, in the order ``tycho --help`` lists them."""

@@ -24,7 +24,10 @@ def run(args: argparse.Namespace, session: Session) -> int:
         raise CommandError(f"--fail-status must be an HTTP status code, got {args.fail_status}")
     # Passed explicitly, whatever FakeTycho's defaults are: real servers do not route modify.
     fake = FakeTycho(
-        modify_supported=args.modify, ready_after=args.ready_after, latency=args.latency
+        modify_supported=args.modify,
+        ready_after=args.ready_after,
+        latency=args.latency,
+        release=args.release,
     )
     if args.fail_next:
         fake.fail_next(args.fail_next, status=args.fail_status)

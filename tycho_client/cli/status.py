@@ -4,7 +4,8 @@
 SYSTEM column shows it (the library's ``list(name)``: every system of that name, as kubectl
 lists the pods of a label). A name or GUID of no running system is "not found", exit 1.
 
-Rows are per system (a system can have several Deployments; READY counts the ready ones).
+Rows are per system (a system can have several Deployments; READY counts the ready ones, ``?``
+when the server does not report readiness).
 Real servers report ``ip_address``/``port`` placeholders in status (tycho-api 1.17.3: always
 ``127.0.0.1`` and ``80``), so the tables leave them out; ``-o json`` has everything, as sent
 (for a system name: the answer's envelope around the systems of that name).
@@ -131,12 +132,11 @@ def rows(systems: Sequence[SystemStatus], now: datetime, output: str) -> list[Ro
     table: list[Row] = []
     for handle, members in groups.items():
         first = members[0]
-        ready = sum(bool(member.is_ready) for member in members)
         created = parse_creation_time(first.creation_time)
         row: Row = (
             first.app_id or first.name,
             handle,
-            f"{ready}/{len(members)}",
+            f"{_ready(members)}/{len(members)}",
             age(created, now) if created else first.creation_time,
         )
         if output == "wide":
@@ -149,6 +149,14 @@ def rows(systems: Sequence[SystemStatus], now: datetime, output: str) -> list[Ro
             )
         table.append(row)
     return table
+
+
+def _ready(members: Sequence[SystemStatus]) -> str:
+    """How many Deployments are ready; ``?`` when the server does not report readiness
+    (tycho-api 1.15.0 and older list systems without ``is_ready``)."""
+    if any(member.is_ready is None for member in members):
+        return "?"
+    return str(sum(bool(member.is_ready) for member in members))
 
 
 def parse_creation_time(text: str) -> datetime | None:

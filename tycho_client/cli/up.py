@@ -152,7 +152,7 @@ def wait(client: TychoClient, guid: str, name: str, timeout: float) -> None:
     Not ready in time is exit 1 (the server did answer), naming the system, its state and how
     to remove it.
     """
-    from tycho_client.errors import TychoNotReadyError
+    from tycho_client.errors import TychoNotReadyError, TychoReadinessUnknownError
 
     started = time.monotonic()
     state = ["not listed yet"]
@@ -165,6 +165,12 @@ def wait(client: TychoClient, guid: str, name: str, timeout: float) -> None:
 
         try:
             client.wait_ready(guid, deadline=timeout, interval=POLL_INTERVAL, on_poll=polled)
+        except TychoReadinessUnknownError:
+            raise CommandError(
+                f"{name} was started, but --wait cannot tell when it is ready: this server does "
+                "not report readiness (tycho-api 1.15.0 and older); see `tycho status` (READY ?)",
+                EXIT_SERVER_ERROR,
+            ) from None
         except TychoNotReadyError:
             raise CommandError(
                 f"{name} not ready within {timeout:g} s: {state[0]}; it is left running: "

@@ -195,9 +195,26 @@ def _normalize_deploy(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
         resources = _without_nulls(resources, ("limits", "reservations"))
         for kind in ("limits", "reservations"):
             if isinstance(resources.get(kind), Mapping):
-                resources[kind] = {k: number_as_string(a) for k, a in resources[kind].items()}
+                resources[kind] = {
+                    k: gpu_count(a) if k == "gpus" else number_as_string(a)
+                    for k, a in resources[kind].items()
+                }
         deploy["resources"] = resources
     return deploy
+
+
+def gpu_count(value: Any) -> Any:
+    """A GPU count as the JSON integer every release reads (``"1"`` -> ``1``, ``1.0`` -> ``1``):
+    releases 1.14.0 - 1.17.1 refuse any other form. Anything else is left for a validator to
+    name by its field path."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        digits = value.strip()
+        return int(digits) if len(digits) <= 6 else value
+    return value
 
 
 def _normalize_service(service: Any, loc: Loc, errors: list[FieldError]) -> Any:
@@ -233,6 +250,7 @@ def _normalize_service(service: Any, loc: Loc, errors: list[FieldError]) -> Any:
         out["deploy"] = _normalize_deploy(out["deploy"], (*loc, "deploy"), errors)
     if isinstance(out.get("depends_on"), Mapping):
         out["depends_on"] = list(out["depends_on"])
+    _both_rewrite_forms(out)
     if "volumes" in out:
         if isinstance(out["volumes"], list):
             # Servers split the text as is: " pvc://..." would not start with "pvc".
@@ -240,6 +258,16 @@ def _normalize_service(service: Any, loc: Loc, errors: list[FieldError]) -> Any:
         else:
             errors.append(FieldError((*loc, "volumes"), "must be a list"))
     return out
+
+
+def _both_rewrite_forms(service: dict[str, Any]) -> None:
+    """A proxy rewrite asked for in one form is sent in both: 1.12.0 - 1.16.1 read only
+    ``proxy_rewrite_rule``, 1.17.1 - 1.17.2 only ``proxy_rewrite``, later releases either."""
+    rewrite = service.get("proxy_rewrite")
+    if service.get("proxy_rewrite_rule") is True and "proxy_rewrite" not in service:
+        service["proxy_rewrite"] = {"enabled": True}
+    elif isinstance(rewrite, Mapping) and rewrite.get("enabled") is True:
+        service.setdefault("proxy_rewrite_rule", True)
 
 
 # An int this many bits long has more than MAX_NUMBER_DIGITS digits (checked without printing it).
@@ -307,11 +335,13 @@ def normalize_compose(
     (``KEY`` alone for a null value); ``entrypoint`` becomes the list of its shell words, as
     docker compose splits it, where servers' split on blanks would differ (quotes), and
     ``command`` is appended to it (docker runs them so; servers ignore ``command``); numbers
-    in ``deploy.resources.limits``/``reservations`` become strings; a ``depends_on`` mapping
-    becomes the list of its keys; ``null`` for ``ports``, ``expose``, ``environment``,
-    ``env``, ``depends_on``, ``volumes`` or ``deploy`` removes the key; ``volumes`` strings are
-    stripped of surrounding blanks. Other keys are left alone; one that is no compose key gets
-    a :class:`~tycho_client.errors.TychoComposeWarning`.
+    in ``deploy.resources.limits``/``reservations`` become strings, but ``gpus`` a JSON integer
+    (:func:`gpu_count`); a ``depends_on`` mapping becomes the list of its keys; a proxy rewrite
+    given in one form (``proxy_rewrite_rule: true`` or ``proxy_rewrite: {enabled: true}``) is
+    given in the other too; ``null`` for ``ports``, ``expose``, ``environment``, ``env``,
+    ``depends_on``, ``volumes`` or ``deploy`` removes the key; ``volumes`` strings are stripped
+    of surrounding blanks. Other keys are left alone; one that is no compose key gets a
+    :class:`~tycho_client.errors.TychoComposeWarning`.
     Idempotent. Raises :class:`~tycho_client.errors.TychoComposeError` listing every problem.
     """
     normalized, errors = normalize_collecting(system, profiles=profiles)

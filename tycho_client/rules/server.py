@@ -83,8 +83,10 @@ def _exposed_ports_unique(request: Mapping[str, Any]) -> Iterator[Broken]:
 
 
 def _amount(amounts: Mapping[str, Any], key: str) -> Any:
-    text = amounts.get(key)
-    quantity = parse_quantity(text) if isinstance(text, str) else None
+    value = amounts.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value  # a GPU count
+    quantity = parse_quantity(value) if isinstance(value, str) else None
     return quantity.value if quantity else None
 
 

@@ -1,6 +1,7 @@
 """Test Tycho integrations without a cluster: a spec-validating fake Tycho API.
 
-- :class:`FakeTycho`: an in-memory Tycho that behaves like real servers (``tycho-api`` 1.17.3),
+- :class:`FakeTycho`: an in-memory Tycho that behaves like a real server (``tycho-api`` 1.17.3, or
+  the release given as ``release=``),
   checks every request against ``openapi/tycho.yaml`` and answers only as the document allows.
   It is an httpx transport, sync and async::
 

@@ -1,5 +1,5 @@
-"""How real servers (``tycho-api`` 1.17.3) fail, so that the fake fails alike: their checks of a
-request, in their order, and their error texts.
+"""How real servers (``tycho-api``, the release the fake plays) fail, so that the fake fails alike:
+their checks of a request, in their order, and their error texts.
 
 How requests are answered when they fail (the first matching rule wins; texts are the servers'):
 
@@ -8,7 +8,9 @@ How requests are answered when they fail (the first matching rule wins; texts ar
 - ``Content-Type: application/json`` with a body that is not JSON: 500
   ``{"message": "Internal Server Error"}``.
 - No JSON content type, a ``null`` or non-object body, or a ``name`` that is not a string:
-  ``name 'abort' is not defined`` (the servers' own schema check calls an undefined ``abort``).
+  the release's schema error, ``name 'abort' is not defined`` (1.14.0 and later: their own
+  schema check calls an undefined ``abort``) or ``'>=' not supported between instances of
+  'ValidationError' and 'int'`` (1.12.0 - 1.13.0).
 - start without ``name`` or ``system``, delete without ``name``: the bare key name, ``name`` or
   ``system`` (a ``KeyError``).
 - start, ``principal`` missing or not a string: ``the JSON object must be str, bytes or bytearray,
@@ -21,8 +23,10 @@ How requests are answered when they fail (the first matching rule wins; texts ar
 - start, ``environment`` as a mapping (or ``null``) without ``env``: ``unsupported operand
   type(s) for +: 'dict' and 'list'``; a service without ``image``: ``image``; a resource other
   than ``cpus``, ``gpus``, ``memory``, ``ephemeralStorage``: ``Limits.__init__() got an
-  unexpected keyword argument '<key>'``; a volume not in ``pvc://`` form: ``Wrong Volume
-  definition in Container:<c> and Volume:<v>``.
+  unexpected keyword argument '<key>'`` (also ``ephemeralStorage`` on 1.12.0 - 1.13.0); on
+  1.14.0 - 1.17.1, ``limits`` or ``reservations`` without an integer ``gpus``: ``Fractional GPUs
+  not supported``; a volume not in ``pvc://`` form: ``Wrong Volume definition in Container:<c>
+  and Volume:<v>``.
 - start, a principal without a string ``username``: ``'NoneType' object has no attribute
   'replace'``; a ``clients`` entry that is not a network: the ``ipaddress`` module's message.
 - status with a ``username`` or ``name`` that is no label value: Kubernetes refuses the
@@ -49,6 +53,7 @@ from typing import Any, NamedTuple
 from tycho_client import openapi, rules
 from tycho_client._data import mapping
 from tycho_client._generated.operations import START
+from tycho_client.releases import ABORT_ERROR, GPU_ASSERTION_ERROR, Release
 from tycho_client.rules.compose import SERVER_RESOURCE_KEYS
 
 __all__ = [
@@ -68,7 +73,7 @@ __all__ = [
     "start_failure",
 ]
 
-ABORT = "name 'abort' is not defined"
+ABORT = ABORT_ERROR
 INTERNAL_SERVER_ERROR = {"message": "Internal Server Error"}
 _NO_SPEC = "cannot access local variable 'spec' where it is not associated with a value"
 _TRACEBACK_HEAD = "Traceback (most recent call last):\n"
@@ -173,11 +178,11 @@ def document_problems(operation: str, body: Any) -> list[str]:
     return found
 
 
-def read_start(body: Any, problems: list[str]) -> StartInput:
-    """A start request as servers read it, failing where they fail (``problems``: the
+def read_start(body: Any, problems: list[str], release: Release) -> StartInput:
+    """A start request as ``release`` reads it, failing where it fails (``problems``: the
     document's complaints about it)."""
     if not isinstance(body, dict) or not isinstance(body.get("name", ""), str):
-        raise ServerError(ABORT)
+        raise ServerError(release.schema_error)
     for key in ("name", "system"):
         if key not in body:
             raise ServerError(key)
@@ -207,7 +212,7 @@ def read_start(body: Any, problems: list[str]) -> StartInput:
     if env is None:
         raise ServerError("'NoneType' object is not iterable")
     if isinstance(compose_services, dict) and isinstance(env, dict):
-        _check_compose(compose_services, env, principal)
+        _check_compose(compose_services, env, principal, release)
     username = principal.get("username") if isinstance(principal, dict) else None
     if not isinstance(username, str) and isinstance(principal, dict):
         raise ServerError(f"'{_pytype(username)}' object has no attribute 'replace'")
@@ -226,8 +231,10 @@ def read_start(body: Any, problems: list[str]) -> StartInput:
     return StartInput(body["name"], system, env, username)
 
 
-def _check_compose(compose_services: dict[str, Any], env: dict[str, Any], principal: Any) -> None:
-    """The failures real servers hit while turning compose services into containers."""
+def _check_compose(
+    compose_services: dict[str, Any], env: dict[str, Any], principal: Any, release: Release
+) -> None:
+    """The failures ``release`` hits while turning compose services into containers."""
     ordered = [compose_services[key] for key in sorted(compose_services)]
     for service in ordered:
         if not isinstance(service, dict):
@@ -253,15 +260,23 @@ def _check_compose(compose_services: dict[str, Any], env: dict[str, Any], princi
     for service in ordered:
         if "image" not in service:
             raise ServerError("image")
+    known = [
+        k for k in SERVER_RESOURCE_KEYS if release.ephemeral_storage or k != "ephemeralStorage"
+    ]
     for service in ordered:
         resources = mapping(mapping(service.get("deploy")).get("resources"))
         for kind in ("limits", "reservations"):
-            for key in mapping(resources.get(kind)):
-                if key not in SERVER_RESOURCE_KEYS:
+            amounts = mapping(resources.get(kind))
+            for key in amounts:
+                if key not in known:
                     # Servers build Limits(**amounts), which takes only these keywords.
                     raise ServerError(
                         f"Limits.__init__() got an unexpected keyword argument '{key}'"
                     )
+            gpus = amounts.get("gpus")
+            if release.gpu_assertion and not isinstance(gpus, int):
+                # `assert isinstance(gpus, int)` in Limits: a bool passes, as in Python.
+                raise ServerError(GPU_ASSERTION_ERROR)
     for name in sorted(compose_services):
         volumes = compose_services[name].get("volumes")
         for volume in volumes if isinstance(volumes, list) else []:

@@ -1,4 +1,5 @@
-"""FakeTycho: an in-memory Tycho API that answers the way real servers (``tycho-api`` 1.17.3) do.
+"""FakeTycho: an in-memory Tycho API that answers the way a real server (``tycho-api``) does, as
+the release it plays (``release=``, default 1.17.3; any of :data:`tycho_client.releases.RELEASES`).
 
 It is an httpx transport (sync and async), a request handler for the loopback server
 (:mod:`tycho_client.testing.server`) and the state behind ``tycho mock``. Every request body is
@@ -11,6 +12,11 @@ ones, such as ``modify``, only with ``modify_supported=True``; otherwise the HTM
 answer). What each operation does is in :mod:`.handlers` (an operation without a handler answers
 the document's first success example), how real servers fail in :mod:`.checks` (see
 ``tests/fixtures/wire/`` for the recorded exchanges), and what it remembers in :mod:`.state`.
+
+Playing a release, it answers as that release does where releases differ (see
+:mod:`tycho_client.releases`): the text of a body its schema rejects, ``is_ready`` left out of
+status entries (1.12.0 - 1.15.0), starts refused for their GPUs (1.14.0 - 1.17.1) or for
+``ephemeralStorage`` (1.12.0 - 1.13.0). So users' tests can cover the releases they run.
 
 For users' own tests: :meth:`FakeTycho.fail_next` injects failures (status, body, headers; sent as
 given, not checked against the document: they stand for proxies, overload or garbage), ``latency``
@@ -37,6 +43,7 @@ import httpx
 from tycho_client import openapi
 from tycho_client._extras import TESTING, require
 from tycho_client._generated.operations import OPERATIONS, Operation
+from tycho_client.releases import DEFAULT_RELEASE, Release, release as release_of
 
 from .checks import (
     INTERNAL_SERVER_ERROR,
@@ -94,8 +101,8 @@ DIFFERENCES: dict[str, str] = {
     "servers report what the Deployment's status says.",
     "headers": "No Server or Date header.",
 }
-"""What FakeTycho does differently from tycho-api 1.17.3, and why (checked by the real-server
-suite's differential test)."""
+"""What FakeTycho does differently from the tycho-api release it plays, and why (checked by the
+real-server suite's differential test, against each release of the CI matrix)."""
 
 
 @dataclass(frozen=True)
@@ -147,11 +154,13 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
     also with ``AsyncTychoClient``) or on a loopback socket (``with FakeTycho().serve() as url``).
 
     :param modify_supported: route ``/system/modify`` (by default it is not: it answers the HTML
-        404 ``tycho-api`` 1.17.3 answers; ``True`` for servers that route it).
+        404 every ``tycho-api`` release answers; ``True`` for servers that route it).
     :param ready_after: new systems report ``is_ready: false`` in this many status answers first.
     :param latency: seconds added to every answer (settable later as ``fake.latency``).
     :param service_ip_address: the ``ip_address`` reported for started services (real servers
         behind a proxy report ``None``).
+    :param release: the tycho-api release to answer as (default 1.17.3), e.g. ``"1.12.0"``: a
+        ValueError lists the supported ones.
     """
 
     def __init__(
@@ -161,11 +170,14 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
         ready_after: int = 0,
         latency: float = 0.0,
         service_ip_address: str | None = None,
+        release: str = DEFAULT_RELEASE,
     ) -> None:
         if ready_after < 0:
             raise ValueError("ready_after must be >= 0")
         if latency < 0:
             raise ValueError("latency must be >= 0")
+        self.release: Release = release_of(release)
+        """The release it plays."""
         self.modify_supported = modify_supported
         self.ready_after = ready_after
         self.latency = latency
@@ -174,7 +186,7 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def __repr__(self) -> str:
         return (
-            f"FakeTycho(systems={len(self._state.systems)}, "
+            f"FakeTycho(release={self.release.version!r}, systems={len(self._state.systems)}, "
             f"modify_supported={self.modify_supported}, ready_after={self.ready_after}, "
             f"latency={self.latency})"
         )
@@ -344,7 +356,9 @@ class FakeTycho(httpx.BaseTransport, httpx.AsyncBaseTransport):
         handler = HANDLERS.get(operation.name)
         if handler is None:
             return _json_response(200, openapi.success_example(operation.name))
-        call = Call(body, problems, self._state, self.ready_after, self.service_ip_address)
+        call = Call(
+            body, problems, self._state, self.ready_after, self.service_ip_address, self.release
+        )
         try:
             result, message = handler(call)
         except InternalServerError:

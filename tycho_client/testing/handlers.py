@@ -29,6 +29,7 @@ from typing import Any
 from tycho_client._data import mapping
 from tycho_client._generated.operations import OperationName
 from tycho_client._quantity import BINARY_POWERS, DECIMAL_EXPONENTS, parse_quantity
+from tycho_client.releases import Release
 
 from . import checks
 from .state import FakeSystem, State
@@ -46,13 +47,15 @@ class Call:
     state: State
     ready_after: int
     service_ip_address: str | None
+    release: Release
+    """The tycho-api release the fake plays."""
 
 
 Handler = Callable[[Call], tuple[Any, str]]
 
 
 def start(call: Call) -> tuple[Any, str]:
-    app_id, system, env, username = checks.read_start(call.body, call.problems)
+    app_id, system, env, username = checks.read_start(call.body, call.problems, call.release)
     requested: dict[str, Any] = call.body.get("services", {})
     checks.check_clients(requested)
     compose: dict[str, Any] = system["services"]
@@ -105,7 +108,7 @@ def status(call: Call) -> tuple[Any, str]:
         # ApiException (it has no args) and Flask answers 500.
         raise checks.InternalServerError
     if not isinstance(body, dict) or not isinstance(body.get("name", ""), str):
-        raise checks.ServerError(checks.ABORT)
+        raise checks.ServerError(call.release.schema_error)
     if call.problems:
         raise checks.off_document("status", call.problems)
     guid, username = body.get("name"), body.get("username")
@@ -117,18 +120,19 @@ def status(call: Call) -> tuple[Any, str]:
             found = [s for s in systems if s.sid == guid]
         else:
             found = list(systems)
-        result = [report(s) for s in sorted(found, key=lambda s: s.name)]
+        result = [report(s, call.release) for s in sorted(found, key=lambda s: s.name)]
     return result, f"Get status for system {guid}"
 
 
-def report(system: FakeSystem) -> dict[str, Any]:
-    """A system's entry in a status answer (counting down its unready answers)."""
+def report(system: FakeSystem, release: Release) -> dict[str, Any]:
+    """A system's entry in a status answer (counting down its unready answers); without
+    ``is_ready`` for a release that does not report readiness."""
     is_ready = system.is_ready
     if system.polls_until_ready > 0:
         system.polls_until_ready -= 1
         if system.polls_until_ready == 0:
             system.is_ready = True
-    return {
+    entry = {
         "name": system.name,
         "app_id": system.app_id,
         "sid": system.sid,
@@ -143,12 +147,15 @@ def report(system: FakeSystem) -> dict[str, Any]:
         "workspace_name": system.app_id,
         "is_ready": is_ready,
     }
+    if not release.reports_readiness:
+        del entry["is_ready"]
+    return entry
 
 
 def delete(call: Call) -> tuple[Any, str]:
     body = call.body
     if not isinstance(body, dict) or not isinstance(body.get("name", ""), str):
-        raise checks.ServerError(checks.ABORT)
+        raise checks.ServerError(call.release.schema_error)
     if "name" not in body:
         raise checks.ServerError("name")
     if call.problems:
@@ -162,7 +169,7 @@ def delete(call: Call) -> tuple[Any, str]:
 def modify(call: Call) -> tuple[Any, str]:
     body = call.body
     if not isinstance(body, dict):
-        raise checks.ServerError(checks.ABORT)
+        raise checks.ServerError(call.release.schema_error)
     guid = body.get("tycho-guid")
     with call.state.lock:
         system = call.state.systems.get(guid) if isinstance(guid, str) else None

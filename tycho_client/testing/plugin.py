@@ -3,7 +3,8 @@
 Fixtures:
 
 - ``tycho_fake``: a new :class:`~tycho_client.testing.FakeTycho` for each test. Options come from
-  the marker ``@pytest.mark.tycho_fake(modify_supported=False, ready_after=2, ...)``.
+  the marker ``@pytest.mark.tycho_fake(modify_supported=False, ready_after=2, ...)``; to test
+  against the tycho-api release you run, ``@pytest.mark.tycho_fake(release="1.16.1")``.
 - ``tycho_client``: a :class:`~tycho_client.client.TychoClient` answering from ``tycho_fake``
   through its httpx transport (no socket).
 - ``async_tycho_client``: the same as an :class:`~tycho_client.aio.AsyncTychoClient`, for
@@ -113,7 +114,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "tycho_fake(**options): options of the tycho_fake fixture's FakeTycho "
-        "(modify_supported, ready_after, latency, service_ip_address)",
+        "(modify_supported, ready_after, latency, service_ip_address, release)",
     )
     config.addinivalue_line(
         "markers",
