@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The original Tycho README's demo (up -> status -> down -> status), run against the embedded
+# The original Tycho README's demo (validate -> up -> status -> down -> status), run against the embedded
 # fake Tycho (`tycho mock`) instead of a Kubernetes cluster. Needs `tycho` on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +18,9 @@ export TYCHO_URL=$(head -n 1 "$url_file")
 echo "# fake Tycho at $TYCHO_URL"
 
 set -x
+tycho validate examples/jupyter-ds/docker-compose.yaml
 tycho up -f examples/jupyter-ds/docker-compose.yaml
 tycho status
-tycho down $(tycho status --terse)
+tycho down jupyter-ds   # by the name status shows (or by GUID)
 tycho status
 set +x

@@ -23,13 +23,15 @@ def test_quickstart_runs_up_status_down_against_the_fake() -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("# fake Tycho at http://127.0.0.1:")
-    up_header, up_row = lines[1:3]
+    assert lines[1] == "ok: examples/jupyter-ds/docker-compose.yaml"  # tycho validate
+    up_header, up_row = lines[2:4]
     assert up_header.split() == ["SERVICE", "GUID", "IP_ADDRESS", "NODE_PORT"]
     (guid,) = GUID.findall(up_row)
     assert up_row.split()[0] == "jupyter-ds"
-    status_header, status_row = lines[3:5]
+    status_header, status_row = lines[4:6]
     assert status_header.split()[:2] == ["SYSTEM", "GUID"]
+    assert status_row.split()[0] == "jupyter-ds"
     assert GUID.findall(status_row) == [guid]
-    assert lines[5:] == [guid]  # down prints the GUID; then nothing runs:
+    assert lines[6:] == [guid]  # `down jupyter-ds` prints the GUID it deleted; then nothing runs:
     assert done.stderr.rstrip().endswith("No systems running.\n+ set +x")
     assert "Traceback" not in done.stderr
