@@ -227,6 +227,10 @@ class _Problems:
     def __init__(self) -> None:
         self.first: TychoValidationError | None = None
         self.errors: list[FieldError] = []
+        # The fields named so far, and every start of them 3 keys or longer: a hostile document
+        # has thousands of problems, and comparing each with every other one took minutes.
+        self._locs: set[Loc] = set()
+        self._starts: set[Loc] = set()
 
     def step(
         self, function: Callable[..., T], *args: Any, quiet: bool = False, **kwargs: Any
@@ -257,6 +261,9 @@ class _Problems:
         if fresh and self.first is None:
             self.first = error
         self.errors.extend(fresh)
+        for problem in fresh:
+            self._locs.add(problem.loc)
+            self._starts.update(problem.loc[:end] for end in range(3, len(problem.loc) + 1))
 
     def all_named(self, locs: Iterable[Loc]) -> bool:
         return all(self._named(loc) for loc in locs)
@@ -264,12 +271,12 @@ class _Problems:
     def _named(self, loc: Loc) -> bool:
         if loc[:1] == ("services",) and len(loc) > 1:  # the request's copy of a compose name
             loc = ("system", *loc)
-        for problem in self.errors:
-            common = min(len(problem.loc), len(loc))
-            # A field and what is inside it; not all of `system.services` for one service.
-            if problem.loc[:common] == loc[:common] and (problem.loc == loc or common >= 3):
-                return True
-        return False
+        if loc in self._locs:
+            return True
+        # A field and what is inside it; not all of `system.services` for one service.
+        return len(loc) >= 3 and (
+            loc in self._starts or any(loc[:end] in self._locs for end in range(3, len(loc)))
+        )
 
     def raise_any(self, *, unless: bool = False) -> None:
         """Raise the first step's error, listing every problem found, if there is any and not
@@ -280,7 +287,8 @@ class _Problems:
     def fail(self) -> NoReturn:
         """Raise the first step's error, listing every problem found."""
         error = self.first or TychoValidationError("invalid start request")
-        more = [problem for problem in self.errors if problem not in error.errors]
+        listed = set(error.errors)
+        more = [problem for problem in self.errors if problem not in listed]
         if more:
             error.message = summarize([error.message, *(f"{e.path}: {e.msg}" for e in more)])
             error.args = (error.message,)
