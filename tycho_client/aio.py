@@ -1,10 +1,8 @@
 """AsyncTychoClient: the typed, validating, retrying client of the Tycho API, for async code.
 
-This module is the one source of both faces: ``scripts/generate.py`` makes the raw view at its end
-(``client.with_raw_response``) from its methods, and :mod:`tycho_client.client` (the sync face)
-from all of it. Each operation is one short method: its Python signature, its documentation, and
-one line handing the request to ``_call`` with the operation's entry in the operations table
-(:mod:`tycho_client._generated.operations`, made from ``openapi/tycho.yaml``).
+The one source of both faces: ``scripts/generate.py`` makes the raw view at its end and the sync
+face (:mod:`tycho_client.client`) from it. Each operation is its signature, its documentation and
+one line handing the request to ``_call`` with its entry in the operations table.
 """
 
 from __future__ import annotations
@@ -63,26 +61,13 @@ _sleep = anyio.sleep
 class AsyncTychoClient(BaseTychoClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
     """A client of one Tycho API server.
 
-    ``url`` is the server's base URL (``/system/...`` is appended). The options, all keywords
-    (:class:`~tycho_client._config.AsyncClientKwargs` documents each):
-
-    - ``timeout``: seconds for every phase, or an :class:`httpx.Timeout` (default: connect 5 s,
-      read 30 s); ``None``: no timeout per phase, as in httpx.
-    - ``deadline``: seconds a whole call may take, every attempt, read and wait between retries
-      included (default: the connect plus the read timeout, 35 s); a call that runs out raises
-      :class:`~tycho_client.errors.TychoTimeoutError`; ``None``: no deadline.
-    - ``max_retries``: retries of one call (default 2; see :meth:`status`); 0 disables them.
-      ``retry_policy`` sets the backoff between them.
-    - ``headers`` are added to every request; ``token`` is sent as ``Authorization: Bearer`` and
-      never shown.
-    - ``verify``: ``True`` (system CAs), a CA bundle path, an SSL context, or ``False``.
-    - ``username`` names the principal of started systems (default: the ``TYCHO_USERNAME``
-      environment variable, else the OS user, read at call time).
-    - ``http_client`` is used as given (not closed by :meth:`aclose`), else one is made with
-      ``transport`` and ``verify``.
-    - ``max_response_bytes`` bounds an answer's body after decompression (default 64 MiB; over
-      it: :class:`~tycho_client.errors.TychoResponseError`); ``max_concurrency`` is the pool's
-      size and the most requests in flight (default 10); more calls wait within their deadline.
+    ``url`` is the server's base URL (``/system/...`` is appended). The options are keywords,
+    each documented in :class:`~tycho_client._config.AsyncClientKwargs`: ``timeout`` (seconds
+    for every phase, or an :class:`httpx.Timeout`; ``None``: none, as in httpx), ``deadline``
+    (seconds a whole call may take, retries included; ``None``: none), ``max_retries``,
+    ``retry_policy``, ``headers``, ``token`` (never shown), ``verify``, ``username``,
+    ``http_client`` (used as given, never closed here), ``transport``, ``max_response_bytes``
+    and ``max_concurrency``.
 
     Every operation takes ``timeout``, ``deadline``, ``max_retries`` and ``extra_headers`` for one
     call (:class:`~tycho_client._config.CallOptions`). Use the client as a context manager, or
