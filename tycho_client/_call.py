@@ -7,7 +7,6 @@ how long to wait first (:mod:`tycho_client._retry` decides what is safe to repea
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import sys
@@ -200,7 +199,12 @@ class CallPlan:
 
 
 def _is_interruption(error: BaseException) -> bool:
-    if isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
+    if isinstance(error, KeyboardInterrupt):
         return True
-    trio = sys.modules.get("trio")  # only a program running on trio can be cancelled by it
+    # Only a program running on asyncio (or trio) can be cancelled by it; importing asyncio here
+    # would cost the blocking CLI ~10 ms of its start-up (bench/run.py, P1).
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None and isinstance(error, asyncio.CancelledError):
+        return True
+    trio = sys.modules.get("trio")
     return trio is not None and isinstance(error, trio.Cancelled)

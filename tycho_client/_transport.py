@@ -10,10 +10,10 @@ and per process, and the bound on requests in flight.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import ssl
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 import anyio
 import httpcore
 import httpx
-import sniffio
 
 from ._deadline import DEADLINE, AsyncDeadlineBackend, DeadlineBackend, capped
 
@@ -94,6 +93,11 @@ def _in_network(host: str, network: str) -> bool:
 
 def event_loop() -> object:
     """What the running task's connections belong to: asyncio's loop, or trio's run."""
+    # Imported here: async code only, and asyncio costs the blocking CLI ~10 ms (P1).
+    import asyncio
+
+    import sniffio
+
     if sniffio.current_async_library() == "trio":
         import trio
 
@@ -103,7 +107,10 @@ def event_loop() -> object:
 
 def loop_alive(loop: object) -> bool:
     """Whether ``loop`` (from :func:`event_loop`) may still run tasks (a trio run: assumed)."""
-    return not (isinstance(loop, asyncio.AbstractEventLoop) and loop.is_closed())
+    asyncio = sys.modules.get("asyncio")  # a loop of asyncio's means asyncio is imported
+    return not (
+        asyncio is not None and isinstance(loop, asyncio.AbstractEventLoop) and loop.is_closed()
+    )
 
 
 # ------------------------------------------------------------------------------ transports
